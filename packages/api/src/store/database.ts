@@ -1,0 +1,104 @@
+import { mkdirSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
+import { createPool as createMysqlPool } from "mysql2";
+import pg from "pg";
+import { migrations } from "./migrations/index.ts";
+import type { Database } from "./schema.ts";
+
+export type Engine = "sqlite" | "postgres" | "mysql";
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  engine: Engine;
+  /** Where the data lives, without credentials, for logs and /health. */
+  where: string;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** Connections per API process (PostgreSQL and MySQL). */
+  poolSize?: number;
+}
+
+/** Parses DATABASE_URL into an engine; throws a message naming the variable when it cannot. */
+export function engineOf(url: string): Engine {
+  if (url.startsWith("sqlite:")) return "sqlite";
+  if (url.startsWith("postgres://") || url.startsWith("postgresql://")) return "postgres";
+  if (url.startsWith("mysql://") || url.startsWith("mariadb://")) return "mysql";
+  throw new Error(
+    `DATABASE_URL must start with sqlite:, postgres:// or mysql:// (got "${url.split(":")[0]}:...")`,
+  );
+}
+
+export function openDatabase(url: string, options: DatabaseOptions = {}): DatabaseHandle {
+  const engine = engineOf(url);
+  const poolSize = options.poolSize ?? 10;
+  if (engine === "sqlite") {
+    const path = url.slice("sqlite:".length) || ":memory:";
+    if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
+    const sqlite = new SQLite(path);
+    sqlite.pragma("journal_mode = WAL");
+    sqlite.pragma("synchronous = NORMAL");
+    sqlite.pragma("busy_timeout = 5000");
+    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return { db, engine, where: `sqlite:${path}`, close: () => db.destroy() };
+  }
+  if (engine === "postgres") {
+    const pool = new pg.Pool({
+      connectionString: url,
+      max: poolSize,
+      connectionTimeoutMillis: 5_000,
+      // bigint ids and epoch milliseconds fit in a double; PostgreSQL would hand back strings.
+      types: {
+        getTypeParser: (oid: number, format?: "text" | "binary") =>
+          oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+      } as never,
+    });
+    // An idle client that loses its server must not crash the process; the next query reports it.
+    pool.on("error", () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    return { db, engine, where: redact(url), close: () => db.destroy() };
+  }
+  const pool = createMysqlPool({
+    uri: url.replace(/^mariadb:/, "mysql:"),
+    connectionLimit: poolSize,
+    supportBigNumbers: true,
+    bigNumberStrings: false,
+    decimalNumbers: true,
+    timezone: "Z",
+    connectTimeout: 5_000,
+  });
+  pool.on("connection", (c) => c.on("error", () => {}));
+  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+  return { db, engine, where: redact(url), close: () => db.destroy() };
+}
+
+function redact(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return url.split("@").pop() ?? "";
+  }
+}
+
+/**
+ * Brings the schema up to date. Safe when several API processes start at once: Kysely's
+ * migrator takes a lock (an advisory lock on PostgreSQL, GET_LOCK on MySQL); creating its
+ * own bookkeeping tables can still race on a brand-new database, so that step is retried.
+ */
+export async function migrateToLatest(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+  });
+  for (let attempt = 1; ; attempt++) {
+    const { error } = await migrator.migrateToLatest();
+    if (!error) return;
+    if (attempt >= 5) throw error;
+    await new Promise((r) => setTimeout(r, 100 * attempt + Math.random() * 200));
+  }
+}

@@ -1,0 +1,339 @@
+import type { Host, PageOf } from "@compliance/contract";
+import { type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder, sql } from "kysely";
+import type { Engine } from "./database.ts";
+import type { Database, HostsTable } from "./schema.ts";
+import { OPEN } from "./schema.ts";
+import { POS_PER_MS } from "./history.repository.ts";
+
+export interface HostFilter {
+  q?: string;
+  os?: string;
+  ip?: string;
+  cpu?: string;
+  process?: string;
+  user?: string;
+  status?: "online" | "offline";
+  source?: string;
+}
+
+export interface ListOptions {
+  limit: number;
+  offset: number;
+  sort?: string;
+}
+
+type HostRow = Selectable<HostsTable>;
+
+/** Sort keys of the host list and the column each one means. */
+const HOST_SORTS = {
+  id: "id",
+  hostname: "hostname",
+  primary_ip: "primary_ip",
+  os: "os_name",
+  os_version: "os_version",
+  kernel: "kernel",
+  cpu: "cpu_model",
+  last_seen_at: "latest_pos",
+  last_changed_at: "changed_pos",
+  enrolled_at: "enrolled_at",
+  process_count: "process_count",
+  session_count: "session_count",
+  cpu_usage_percent: "cpu_usage",
+  executions: "executions",
+} as const satisfies Record<string, keyof HostRow>;
+
+export const hostSortKeys = Object.keys(HOST_SORTS);
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const posIso = (pos: number | null) => (pos === null ? null : iso(Math.floor(pos / POS_PER_MS)));
+
+/** Escapes LIKE wildcards so a user's text matches literally. */
+export function likeContains(text: string): string {
+  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+export class HostsRepository {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly engine: Engine,
+    /** A host is online when its last report arrived less than this many ms ago. */
+    private readonly onlineWindowMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  /**
+   * Creates the host with this identifier, or gives the existing one a new node key (the
+   * previous key stops working). Concurrent enrollments of one identifier yield one host.
+   */
+  async enroll(input: {
+    identifier: string;
+    hostname: string;
+    nodeKeyHash: string;
+    source: string;
+  }): Promise<{ hostId: number; created: boolean }> {
+    const now = this.now();
+    const values = {
+      identifier: input.identifier,
+      source: input.source,
+      node_key_hash: input.nodeKeyHash,
+      enrolled_at: now,
+      hostname: input.hostname,
+      primary_ip: null,
+      facts_id: null,
+      latest_execution_id: null,
+      latest_pos: null,
+      first_pos: null,
+      changed_pos: null,
+      last_received_at: null,
+    };
+    const before = await this.db
+      .selectFrom("hosts")
+      .select("id")
+      .where("identifier", "=", input.identifier)
+      .executeTakeFirst();
+    let q = this.db.insertInto("hosts").values(values);
+    q =
+      this.engine === "mysql"
+        ? q.onDuplicateKeyUpdate({ node_key_hash: input.nodeKeyHash })
+        : q.onConflict((oc) => oc.column("identifier").doUpdateSet({ node_key_hash: input.nodeKeyHash }));
+    await q.execute();
+    const row = await this.db
+      .selectFrom("hosts")
+      .select("id")
+      .where("identifier", "=", input.identifier)
+      .executeTakeFirstOrThrow();
+    return { hostId: row.id, created: before === undefined };
+  }
+
+  async byNodeKeyHash(hash: string): Promise<{ id: number; identifier: string; source: string } | null> {
+    return (
+      (await this.db
+        .selectFrom("hosts")
+        .select(["id", "identifier", "source"])
+        .where("node_key_hash", "=", hash)
+        .executeTakeFirst()) ?? null
+    );
+  }
+
+  async byIdentifier(identifier: string): Promise<{ id: number; source: string; hasKey: boolean } | null> {
+    const row = await this.db
+      .selectFrom("hosts")
+      .select(["id", "source", "node_key_hash"])
+      .where("identifier", "=", identifier)
+      .executeTakeFirst();
+    return row ? { id: row.id, source: row.source, hasKey: row.node_key_hash !== null } : null;
+  }
+
+  /** Creates a host that reports without enrolling (the older systems' agents), keyed by identifier. */
+  async ensureKeyless(identifier: string, hostname: string, source: string): Promise<number> {
+    const existing = await this.byIdentifier(identifier);
+    if (existing) return existing.id;
+    let q = this.db.insertInto("hosts").values({
+      identifier,
+      source,
+      node_key_hash: null,
+      enrolled_at: this.now(),
+      hostname,
+      primary_ip: null,
+      facts_id: null,
+      latest_execution_id: null,
+      latest_pos: null,
+      first_pos: null,
+      changed_pos: null,
+      last_received_at: null,
+    });
+    q =
+      this.engine === "mysql"
+        ? q.onDuplicateKeyUpdate({ identifier })
+        : q.onConflict((oc) => oc.column("identifier").doNothing());
+    await q.execute();
+    return (await this.byIdentifier(identifier))!.id;
+  }
+
+  async revokeKey(id: number): Promise<boolean> {
+    const r = await this.db.updateTable("hosts").set({ node_key_hash: null }).where("id", "=", id).executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Deletes a host and its whole history. */
+  async delete(id: number): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      for (const table of ["session_spans", "process_spans", "executions", "host_facts", "host_addresses"] as const) {
+        await trx.deleteFrom(table).where("host_id", "=", id).execute();
+      }
+      const r = await trx.deleteFrom("hosts").where("id", "=", id).executeTakeFirst();
+      return Number(r.numDeletedRows) > 0;
+    });
+  }
+
+  async get(id: number): Promise<Host | null> {
+    const row = (await this.db.selectFrom("hosts").selectAll().where("id", "=", id).executeTakeFirst()) as
+      | HostRow
+      | undefined;
+    if (!row) return null;
+    return (await this.toHosts([row]))[0]!;
+  }
+
+  async list(filter: HostFilter, options: ListOptions): Promise<PageOf<Host>> {
+    const base = this.filtered(filter);
+    const totalRow = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    const { column, desc } = parseSort(options.sort, HOST_SORTS, "hostname");
+    const rows = (await base
+      .selectAll()
+      .orderBy(column, desc ? "desc" : "asc")
+      .orderBy("id", "asc")
+      .limit(options.limit)
+      .offset(options.offset)
+      .execute()) as HostRow[];
+    return {
+      items: await this.toHosts(rows),
+      total: Number(totalRow.n),
+      limit: options.limit,
+      offset: options.offset,
+    };
+  }
+
+  private filtered(filter: HostFilter): SelectQueryBuilder<Database, "hosts", object> {
+    let q = this.db.selectFrom("hosts");
+    const lower = (column: string) => sql<string>`lower(${sql.ref(column)})`;
+    const runs = (eb: ExpressionBuilder<Database, "hosts">, pattern: string) =>
+      eb.exists(
+        eb
+          .selectFrom("process_spans")
+          .select(sql`1`.as("one"))
+          .whereRef("process_spans.host_id", "=", "hosts.id")
+          .where("process_spans.last_pos", "=", OPEN)
+          .where(sql<string>`lower(process_spans.name)`, "like", pattern),
+      );
+    const hasSession = (eb: ExpressionBuilder<Database, "hosts">, pattern: string) =>
+      eb.exists(
+        eb
+          .selectFrom("session_spans")
+          .select(sql`1`.as("one"))
+          .whereRef("session_spans.host_id", "=", "hosts.id")
+          .where("session_spans.last_pos", "=", OPEN)
+          .where(sql<string>`lower(session_spans.user_name)`, "like", pattern),
+      );
+    const hasIp = (eb: ExpressionBuilder<Database, "hosts">, pattern: string) =>
+      eb.exists(
+        eb
+          .selectFrom("host_addresses")
+          .select(sql`1`.as("one"))
+          .whereRef("host_addresses.host_id", "=", "hosts.id")
+          .where(sql<string>`lower(host_addresses.ip)`, "like", pattern),
+      );
+    if (filter.q) {
+      const p = likeContains(filter.q);
+      q = q.where((eb) =>
+        eb.or([
+          eb(lower("hostname"), "like", p),
+          eb(lower("identifier"), "like", p),
+          eb(lower("os_name"), "like", p),
+          eb(lower("os_version"), "like", p),
+          eb(lower("cpu_model"), "like", p),
+          hasIp(eb, p),
+          runs(eb, p),
+          hasSession(eb, p),
+        ]),
+      );
+    }
+    if (filter.os) {
+      const p = likeContains(filter.os);
+      q = q.where((eb) =>
+        eb.or([eb(lower("os_name"), "like", p), eb(lower("os_version"), "like", p), eb(lower("kernel"), "like", p)]),
+      );
+    }
+    if (filter.cpu) q = q.where(lower("cpu_model"), "like", likeContains(filter.cpu));
+    if (filter.ip) {
+      const ip = filter.ip.toLowerCase();
+      q = q.where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("host_addresses")
+            .select(sql`1`.as("one"))
+            .whereRef("host_addresses.host_id", "=", "hosts.id")
+            .where(sql<string>`lower(host_addresses.ip)`, "=", ip),
+        ),
+      );
+    }
+    if (filter.process) q = q.where((eb) => runs(eb, filter.process!.toLowerCase()));
+    if (filter.user) q = q.where((eb) => hasSession(eb, filter.user!.toLowerCase()));
+    if (filter.source) q = q.where("source", "=", filter.source);
+    if (filter.status) {
+      const since = this.now() - this.onlineWindowMs;
+      q =
+        filter.status === "online"
+          ? q.where("last_received_at", ">=", since)
+          : q.where((eb) => eb.or([eb("last_received_at", "<", since), eb("last_received_at", "is", null)]));
+    }
+    return q as SelectQueryBuilder<Database, "hosts", object>;
+  }
+
+  /** Turns rows into the API's shape, with one extra query for the addresses of the page. */
+  async toHosts(rows: HostRow[]): Promise<Host[]> {
+    const ids = rows.map((r) => r.id);
+    const addresses = new Map<number, string[]>();
+    if (ids.length > 0) {
+      const list = await this.db
+        .selectFrom("host_addresses")
+        .select(["host_id", "ip"])
+        .where("host_id", "in", ids)
+        .execute();
+      for (const a of list) {
+        const l = addresses.get(a.host_id) ?? [];
+        l.push(a.ip);
+        addresses.set(a.host_id, l);
+      }
+    }
+    const latest = new Map<number, string>();
+    const latestIds = rows.map((r) => r.latest_execution_id).filter((x): x is number => x !== null);
+    if (latestIds.length > 0) {
+      const list = await this.db
+        .selectFrom("executions")
+        .select(["id", "report_id"])
+        .where("id", "in", latestIds)
+        .execute();
+      for (const e of list) latest.set(e.id, e.report_id);
+    }
+    const since = this.now() - this.onlineWindowMs;
+    return rows.map((r) => ({
+      id: r.id,
+      identifier: r.identifier,
+      hostname: r.hostname,
+      source: r.source,
+      primary_ip: r.primary_ip,
+      ip_addresses: addresses.get(r.id)?.sort() ?? [],
+      os: { platform: r.os_platform, name: r.os_name, version: r.os_version, kernel: r.kernel, arch: r.arch },
+      cpu: { model: r.cpu_model, vendor: r.cpu_vendor, cores: r.cpu_cores },
+      memory_total_bytes: r.memory_total,
+      agent_version: r.agent_version,
+      enrolled_at: iso(r.enrolled_at)!,
+      first_seen_at: posIso(r.first_pos),
+      last_seen_at: posIso(r.latest_pos),
+      last_report_id: r.latest_execution_id === null ? null : (latest.get(r.latest_execution_id) ?? null),
+      last_changed_at: posIso(r.changed_pos),
+      last_received_at: iso(r.last_received_at),
+      online: r.last_received_at !== null && r.last_received_at >= since,
+      executions: r.executions,
+      process_count: r.process_count,
+      session_count: r.session_count,
+      sessions_known: r.sessions_known === 1,
+      cpu_usage_percent: r.cpu_usage,
+      memory_available_bytes: r.memory_available,
+    }));
+  }
+}
+
+/**
+ * Reads `sort=field` / `sort=-field` against a table of allowed fields; unknown fields are
+ * the caller's 400 (checked before the query), so here they fall back to the default.
+ */
+export function parseSort<K extends string, C extends string>(
+  sort: string | undefined,
+  allowed: Record<K, C>,
+  fallback: K,
+): { column: C; desc: boolean } {
+  const desc = sort?.startsWith("-") ?? false;
+  const key = (sort?.replace(/^-/, "") || fallback) as K;
+  return { column: allowed[key] ?? allowed[fallback], desc };
+}

@@ -1,0 +1,10 @@
+import type { Migration } from "kysely";
+import * as initial from "./2026-11-22-0001-initial.ts";
+
+/**
+ * Every migration, by name; names sort in the order they apply. Listed here rather than
+ * read from the directory so the bundled API carries them.
+ */
+export const migrations: Record<string, Migration> = {
+  "2026-11-22-0001-initial": initial,
+};

@@ -1,0 +1,125 @@
+import type { Generated } from "kysely";
+
+// Row types: they never leave the store. Times are epoch milliseconds except the strings
+// that reproduce what an agent sent (collected_at, started_at).
+
+export interface SettingsTable {
+  name: string;
+  value: string;
+}
+
+export interface ApiTokensTable {
+  id: Generated<number>;
+  name: string;
+  role: string;
+  token_hash: string;
+  created_at: number;
+  last_used_at: number | null;
+}
+
+export interface HostsTable {
+  id: Generated<number>;
+  identifier: string;
+  source: string;
+  node_key_hash: string | null;
+  enrolled_at: number;
+  hostname: string;
+  primary_ip: string | null;
+  os_platform: Generated<string>;
+  os_name: Generated<string>;
+  os_version: Generated<string>;
+  kernel: Generated<string>;
+  arch: Generated<string>;
+  cpu_model: Generated<string>;
+  cpu_vendor: Generated<string>;
+  cpu_cores: Generated<number>;
+  memory_total: Generated<number>;
+  agent_version: Generated<string>;
+  facts_id: number | null;
+  latest_execution_id: number | null;
+  latest_pos: number | null;
+  first_pos: number | null;
+  changed_pos: number | null;
+  last_received_at: number | null;
+  executions: Generated<number>;
+  process_count: Generated<number>;
+  session_count: Generated<number>;
+  sessions_known: Generated<number>;
+  cpu_usage: Generated<number>;
+  memory_available: Generated<number>;
+}
+
+export interface HostAddressesTable {
+  host_id: number;
+  ip: string;
+}
+
+export interface HostFactsTable {
+  id: Generated<number>;
+  host_id: number;
+  hash: string;
+  body: string;
+}
+
+export interface ExecutionsTable {
+  id: Generated<number>;
+  host_id: number;
+  report_id: string;
+  pos: number;
+  collected_at: string;
+  received_at: number;
+  facts_id: number;
+  process_count: number;
+  session_count: number;
+  sessions_known: number;
+  cpu_usage: number;
+  memory_available: number;
+  metrics: Buffer;
+  extra: string | null;
+  processes_started: number | null;
+  processes_ended: number | null;
+  sessions_opened: number | null;
+  sessions_closed: number | null;
+  facts_changed: number | null;
+}
+
+export interface ProcessSpansTable {
+  id: Generated<number>;
+  host_id: number;
+  first_pos: number;
+  last_pos: number;
+  pid: number;
+  ppid: number;
+  name: string;
+  user_name: string;
+  started_at: string | null;
+  cmdline: string | null;
+  base_cpu: number;
+  base_rss: number;
+}
+
+export interface SessionSpansTable {
+  id: Generated<number>;
+  host_id: number;
+  first_pos: number;
+  last_pos: number;
+  user_name: string;
+  terminal: string;
+  remote_host: string | null;
+  started_at: string | null;
+  pid: number | null;
+}
+
+export interface Database {
+  settings: SettingsTable;
+  api_tokens: ApiTokensTable;
+  hosts: HostsTable;
+  host_addresses: HostAddressesTable;
+  host_facts: HostFactsTable;
+  executions: ExecutionsTable;
+  process_spans: ProcessSpansTable;
+  session_spans: SessionSpansTable;
+}
+
+/** last_pos of a span that is still open (present in its host's latest execution). */
+export const OPEN = Number.MAX_SAFE_INTEGER;

@@ -1,0 +1,237 @@
+import type {
+  Diff,
+  Execution,
+  Host,
+  PageOf,
+  Report,
+  ReportProcess,
+  ReportSession,
+  TokenRole,
+} from "@compliance/contract";
+import { sql } from "kysely";
+import { type DatabaseHandle, type Engine, migrateToLatest, openDatabase } from "./database.ts";
+import { diffExecutions } from "./diff.ts";
+import {
+  type ExecutionRow,
+  type Facts,
+  HistoryRepository,
+  type IngestOutcome,
+  POS_PER_MS,
+  posOfTime,
+} from "./history.repository.ts";
+import { type HostFilter, HostsRepository, type ListOptions, parseSort } from "./hosts.repository.ts";
+import { type TokenRecord, TokensRepository } from "./tokens.repository.ts";
+
+export interface StoreOptions {
+  /** DATABASE_URL: sqlite:<path>, postgres://…, mysql://… */
+  url: string;
+  poolSize?: number;
+  /** A host is online when it reported within this many ms. */
+  onlineWindowMs?: number;
+  now?: () => number;
+}
+
+/** Which execution of a host a read is about: a report id, the one in effect at a time, or the latest. */
+export type ExecutionSelector = { reportId: string } | { at: number } | { latest: true };
+
+export interface ExecutionRange {
+  /** collected_at bounds in ms, inclusive. */
+  from?: number;
+  to?: number;
+}
+
+export interface Snapshot<T> {
+  reportId: string;
+  collectedAt: string;
+  items: T[];
+}
+
+const EXECUTION_SORTS = { collected_at: "pos", received_at: "received_at", process_count: "process_count" } as const;
+export const executionSortKeys = Object.keys(EXECUTION_SORTS);
+
+/**
+ * Everything the API keeps, behind one interface. All SQL lives in the repositories under
+ * this folder; the same code runs on SQLite, PostgreSQL and MySQL/MariaDB.
+ */
+export class Store {
+  readonly engine: Engine;
+  readonly where: string;
+  readonly hosts: HostsRepository;
+  readonly tokens: TokensRepository;
+  readonly history: HistoryRepository;
+  private readonly handle: DatabaseHandle;
+
+  constructor(options: StoreOptions) {
+    const now = options.now ?? Date.now;
+    this.handle = openDatabase(options.url, { poolSize: options.poolSize });
+    this.engine = this.handle.engine;
+    this.where = this.handle.where;
+    const db = this.handle.db;
+    this.hosts = new HostsRepository(db, this.engine, options.onlineWindowMs ?? 10 * 60_000, now);
+    this.tokens = new TokensRepository(db, this.engine, now);
+    this.history = new HistoryRepository(db, this.engine);
+  }
+
+  get db() {
+    return this.handle.db;
+  }
+
+  migrate(): Promise<void> {
+    return migrateToLatest(this.handle.db);
+  }
+
+  close(): Promise<void> {
+    return this.handle.close();
+  }
+
+  /** Throws when the database cannot answer. */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.handle.db);
+  }
+
+  // ---- tokens -----------------------------------------------------------------------
+
+  createToken(name: string, role: TokenRole, tokenHash: string): Promise<number> {
+    return this.tokens.create(name, role, tokenHash);
+  }
+
+  tokenByHash(tokenHash: string): Promise<TokenRecord | null> {
+    return this.tokens.byHash(tokenHash);
+  }
+
+  // ---- ingest -----------------------------------------------------------------------
+
+  ingest(hostId: number, report: Report, receivedAt: number): Promise<IngestOutcome> {
+    return this.history.ingest(hostId, report, receivedAt);
+  }
+
+  // ---- reading ----------------------------------------------------------------------
+
+  listHosts(filter: HostFilter, options: ListOptions): Promise<PageOf<Host>> {
+    return this.hosts.list(filter, options);
+  }
+
+  getHost(id: number): Promise<Host | null> {
+    return this.hosts.get(id);
+  }
+
+  /** The host's executions (its timeline), newest first unless sorted otherwise. */
+  async listExecutions(hostId: number, range: ExecutionRange, options: ListOptions): Promise<PageOf<Execution>> {
+    let q = this.db.selectFrom("executions").where("host_id", "=", hostId);
+    if (range.from !== undefined) q = q.where("pos", ">=", posOfTime(range.from));
+    if (range.to !== undefined) q = q.where("pos", "<", posOfTime(range.to + 1));
+    const total = await q.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    const { column, desc } = parseSort(options.sort ?? "-collected_at", EXECUTION_SORTS, "collected_at");
+    const rows = (await q
+      .selectAll()
+      .orderBy(column, desc ? "desc" : "asc")
+      .orderBy("pos", desc ? "desc" : "asc")
+      .limit(options.limit)
+      .offset(options.offset)
+      .execute()) as ExecutionRow[];
+    return {
+      items: rows.map((r) => this.toExecution(r)),
+      total: Number(total.n),
+      limit: options.limit,
+      offset: options.offset,
+    };
+  }
+
+  toExecution(r: ExecutionRow): Execution {
+    const extra = this.history.extraOf(r);
+    return {
+      report_id: r.report_id,
+      host_id: r.host_id,
+      collected_at: r.collected_at,
+      received_at: new Date(r.received_at).toISOString(),
+      process_count: r.process_count,
+      session_count: r.session_count,
+      sessions_known: r.sessions_known === 1,
+      cpu_usage_percent: r.cpu_usage,
+      memory_available_bytes: r.memory_available,
+      changes:
+        r.processes_started === null
+          ? null
+          : {
+              processes_started: r.processes_started,
+              processes_ended: r.processes_ended ?? 0,
+              sessions_opened: r.sessions_opened ?? 0,
+              sessions_closed: r.sessions_closed ?? 0,
+              facts_changed: r.facts_changed ?? 0,
+            },
+      errors: extra.errors ?? [],
+    };
+  }
+
+  /** Finds the execution a read is about; null when the host has none that matches. */
+  async findExecution(hostId: number, selector: ExecutionSelector): Promise<ExecutionRow | null> {
+    if ("reportId" in selector) {
+      const row = await this.history.executionRow(this.db, { reportId: selector.reportId });
+      return row && row.host_id === hostId ? row : null;
+    }
+    if ("at" in selector) return this.history.executionAt(this.db, hostId, selector.at);
+    const host = await this.db
+      .selectFrom("hosts")
+      .select("latest_execution_id")
+      .where("id", "=", hostId)
+      .executeTakeFirst();
+    if (!host?.latest_execution_id) return null;
+    return this.history.executionRow(this.db, { id: host.latest_execution_id });
+  }
+
+  async processes(execution: ExecutionRow): Promise<Snapshot<ReportProcess>> {
+    return {
+      reportId: execution.report_id,
+      collectedAt: execution.collected_at,
+      items: await this.history.processesOf(this.db, execution),
+    };
+  }
+
+  async sessions(execution: ExecutionRow): Promise<Snapshot<ReportSession> & { known: boolean; reason?: string }> {
+    const items = await this.history.sessionsOf(this.db, execution);
+    const error = this.history.extraOf(execution).errors?.find((e) => e.collector === "sessions");
+    return {
+      reportId: execution.report_id,
+      collectedAt: execution.collected_at,
+      items,
+      known: error === undefined,
+      ...(error ? { reason: error.message } : {}),
+    };
+  }
+
+  /** A stored report, rebuilt from history: equal to the one the agent sent. */
+  async report(reportId: string): Promise<{ hostId: number; report: Report } | null> {
+    const row = await this.history.executionRow(this.db, { reportId });
+    if (!row) return null;
+    const host = await this.db
+      .selectFrom("hosts")
+      .select("identifier")
+      .where("id", "=", row.host_id)
+      .executeTakeFirstOrThrow();
+    return { hostId: row.host_id, report: await this.history.reportOf(this.db, row, host.identifier) };
+  }
+
+  async facts(execution: ExecutionRow): Promise<Facts> {
+    return this.history.loadFacts(this.db, execution.facts_id);
+  }
+
+  async diff(hostId: number, from: ExecutionRow, to: ExecutionRow): Promise<Diff> {
+    const side = async (e: ExecutionRow) => {
+      const [processes, sessions, facts] = await Promise.all([
+        this.history.processesOf(this.db, e),
+        this.history.sessionsOf(this.db, e),
+        this.history.loadFacts(this.db, e.facts_id),
+      ]);
+      return { processes, sessions, facts };
+    };
+    const [a, b] = await Promise.all([side(from), side(to)]);
+    return {
+      host_id: hostId,
+      from: { report_id: from.report_id, collected_at: from.collected_at },
+      to: { report_id: to.report_id, collected_at: to.collected_at },
+      ...diffExecutions(a, b),
+    };
+  }
+}
+
+export { POS_PER_MS };

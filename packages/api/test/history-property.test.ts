@@ -1,0 +1,220 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { type Report, type ReportProcess, type ReportSession, validateReport } from "@compliance/contract";
+import fc from "fast-check";
+import { Store } from "../src/store/store.ts";
+import { createTestDatabase, ENGINES, type TestDatabase } from "./helpers/databases.ts";
+import { makeReport } from "./helpers/reports.ts";
+
+/**
+ * The heart of the store: whatever sequence of reports arrives (processes starting and
+ * ending, pids reused, names changing, values odd, reports out of order or twice), every
+ * stored execution rebuilds to exactly the report its agent sent.
+ */
+
+const NAMES = ["sshd", "nginx", "postgres", "bash", "cron", "node", "python3", "(sd-pam)"];
+const USERS = ["root", "www-data", "postgres", "ana", "1001"];
+
+interface World {
+  processes: ReportProcess[];
+  sessions: ReportSession[];
+}
+
+type Step =
+  | { op: "start"; pid: number; name: number; user: number; withCmd: boolean; withStart: boolean }
+  | { op: "end"; index: number }
+  | { op: "rename"; index: number; name: number }
+  | { op: "load"; index: number; cpu: number; rss: number }
+  | { op: "login"; user: number; tty: number; remote: boolean }
+  | { op: "logout"; index: number };
+
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  fc.record({
+    op: fc.constant("start" as const),
+    pid: fc.integer({ min: 1, max: 40 }), // a small range: pids get reused
+    name: fc.nat(NAMES.length - 1),
+    user: fc.nat(USERS.length - 1),
+    withCmd: fc.boolean(),
+    withStart: fc.boolean(),
+  }),
+  fc.record({ op: fc.constant("end" as const), index: fc.nat(50) }),
+  fc.record({ op: fc.constant("rename" as const), index: fc.nat(50), name: fc.nat(NAMES.length - 1) }),
+  fc.record({
+    op: fc.constant("load" as const),
+    index: fc.nat(50),
+    cpu: fc.oneof(
+      fc.constantFrom(0, 0.5, 12.25, 99.99),
+      fc.double({ min: 0, max: 400, noNaN: true, noDefaultInfinity: true }),
+    ),
+    rss: fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }).map((k) => k * 1024), fc.integer({ min: 0, max: 2 ** 52 })),
+  }),
+  fc.record({ op: fc.constant("login" as const), user: fc.nat(USERS.length - 1), tty: fc.nat(5), remote: fc.boolean() }),
+  fc.record({ op: fc.constant("logout" as const), index: fc.nat(10) }),
+);
+
+function apply(world: World, step: Step, t: number): World {
+  const processes = world.processes.map((p) => ({ ...p }));
+  const sessions = [...world.sessions];
+  const at = (i: number) => (processes.length === 0 ? -1 : i % processes.length);
+  switch (step.op) {
+    case "start": {
+      const existing = processes.findIndex((p) => p.pid === step.pid);
+      if (existing >= 0) processes.splice(existing, 1); // the old one ended; the pid is reused
+      const p: ReportProcess = {
+        pid: step.pid,
+        ppid: 1,
+        name: NAMES[step.name]!,
+        user: USERS[step.user]!,
+        cpu_percent: 0,
+        rss_bytes: 4096,
+      };
+      if (step.withStart) p.started_at = new Date(t - 1000).toISOString();
+      if (step.withCmd) p.cmdline = `/usr/bin/${p.name} --run ${step.pid}`;
+      processes.push(p);
+      break;
+    }
+    case "end": {
+      const i = at(step.index);
+      if (i >= 0) processes.splice(i, 1);
+      break;
+    }
+    case "rename": {
+      const i = at(step.index);
+      if (i >= 0) processes[i]!.name = NAMES[step.name]!;
+      break;
+    }
+    case "load": {
+      const i = at(step.index);
+      if (i >= 0) {
+        processes[i]!.cpu_percent = step.cpu;
+        processes[i]!.rss_bytes = step.rss;
+      }
+      break;
+    }
+    case "login": {
+      const s: ReportSession = { user: USERS[step.user]!, terminal: `pts/${step.tty}` };
+      if (step.remote) s.remote_host = "10.0.0.9";
+      s.started_at = new Date(t).toISOString();
+      if (!sessions.some((x) => JSON.stringify(x) === JSON.stringify(s))) sessions.push(s);
+      break;
+    }
+    case "logout": {
+      if (sessions.length > 0) sessions.splice(step.index % sessions.length, 1);
+      break;
+    }
+  }
+  return { processes, sessions };
+}
+
+const scenarioArb = fc.record({
+  // each check-in applies a few steps to the world before it is reported
+  checkIns: fc.array(fc.array(stepArb, { maxLength: 6 }), { minLength: 1, maxLength: 14 }),
+  // the order reports arrive in, and which are sent twice
+  arrival: fc.array(fc.nat(1000), { minLength: 14, maxLength: 14 }),
+  resend: fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
+  shuffleLists: fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
+  sameMs: fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
+});
+
+function buildReports(scenario: fc.RecordValue<typeof scenarioArb> extends infer T ? T : never, identifier: string) {
+  let world: World = { processes: [], sessions: [] };
+  const reports: Report[] = [];
+  let t = Date.parse("2026-11-01T00:00:00Z");
+  scenario.checkIns.forEach((steps, i) => {
+    // Some check-ins share a millisecond with the previous one: ties must keep both.
+    t += scenario.sameMs[i] && i > 0 ? 0 : 60_000 + i;
+    for (const s of steps) world = apply(world, s, t);
+    let processes = world.processes.map((p) => ({ ...p }));
+    let sessions = [...world.sessions];
+    if (scenario.shuffleLists[i]) {
+      processes = processes.reverse();
+      sessions = sessions.reverse();
+    } else {
+      processes.sort((a, b) => a.pid - b.pid);
+    }
+    reports.push(
+      makeReport({
+        identifier,
+        collected_at: new Date(t).toISOString(),
+        processes,
+        sessions,
+        cpu: { model: "m", vendor: "v", cores: 2, usage_percent: (i * 7.3) % 100 },
+        ...(i % 5 === 4 ? { errors: [{ collector: "sessions", message: "no utmp" }] } : {}),
+      }),
+    );
+    if (i % 4 === 3) reports[i]!.os.version = `12.${i}`;
+  });
+  return reports;
+}
+
+for (const engine of ENGINES) {
+  describe(`history on ${engine}`, () => {
+    let database: TestDatabase;
+    let store: Store;
+    before(async () => {
+      database = await createTestDatabase(engine);
+      store = new Store({ url: database.url });
+      await store.migrate();
+    });
+    after(async () => {
+      await store?.close();
+      await database?.drop();
+    });
+
+    test("every execution rebuilds to the report its agent sent, whatever the arrival order", async () => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(scenarioArb, async (scenario) => {
+          run++;
+          const identifier = `prop-${engine}-${run}-${Math.random().toString(36).slice(2)}`;
+          const reports = buildReports(scenario, identifier);
+          for (const r of reports) assert.deepEqual(validateReport(r), { ok: true, value: r });
+          const { hostId } = await store.hosts.enroll({ identifier, hostname: "h", nodeKeyHash: identifier, source: "agent" });
+
+          const order = reports.map((_, i) => i).sort((a, b) => (scenario.arrival[a] ?? 0) - (scenario.arrival[b] ?? 0));
+          for (const i of order) {
+            const first = await store.ingest(hostId, reports[i]!, 1);
+            assert.equal(first.duplicate, false);
+            if (scenario.resend[i]) {
+              const again = await store.ingest(hostId, reports[i]!, 2);
+              assert.equal(again.duplicate, true);
+              assert.equal(again.execution.id, first.execution.id);
+            }
+          }
+          for (const r of reports) {
+            const stored = await store.report(r.report_id);
+            assert.ok(stored, `report ${r.report_id} is stored`);
+            assert.deepEqual(stored.report, r);
+          }
+          // The timeline is in collected_at order (ties: in arrival order), whatever the arrival.
+          const timeline = await store.listExecutions(hostId, {}, { limit: 100, offset: 0, sort: "collected_at" });
+          assert.equal(timeline.items.length, reports.length);
+          const times = timeline.items.map((e) => Date.parse(e.collected_at));
+          assert.deepEqual(times, [...times].sort((a, b) => a - b));
+          // The host's latest state is the newest report, whatever arrived last.
+          const host = await store.getHost(hostId);
+          const newest = reports.find((r) => r.report_id === timeline.items.at(-1)!.report_id)!;
+          assert.equal(Date.parse(newest.collected_at), Date.parse(reports.at(-1)!.collected_at));
+          assert.equal(host?.last_report_id, newest.report_id);
+          assert.equal(host?.process_count, newest.processes.length);
+          assert.equal(host?.executions, reports.length);
+          // Each execution's change counts agree with its predecessor in time.
+          timeline.items.forEach((e, i) => {
+            if (i === 0) {
+              assert.equal(e.changes, null);
+              return;
+            }
+            const before = reports.find((r) => r.report_id === timeline.items[i - 1]!.report_id)!;
+            const now = reports.find((r) => r.report_id === e.report_id)!;
+            const key = (p: ReportProcess) => JSON.stringify([p.pid, p.ppid, p.name, p.user, p.started_at, p.cmdline]);
+            const a = new Set(before.processes.map(key));
+            const b = new Set(now.processes.map(key));
+            assert.equal(e.changes?.processes_started, [...b].filter((k) => !a.has(k)).length);
+            assert.equal(e.changes?.processes_ended, [...a].filter((k) => !b.has(k)).length);
+          });
+        }),
+        { numRuns: engine === "sqlite" ? 60 : 15 },
+      );
+    });
+  });
+}

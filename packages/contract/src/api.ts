@@ -1,0 +1,228 @@
+import Type, { type Static, type TSchema } from "typebox";
+import { CollectorErrorSchema, LIMITS, ProcessSchema, SessionSchema } from "./report.ts";
+
+/**
+ * Schemas of the API v1 requests and answers besides the report itself. The API validates
+ * with them and publishes them in its OpenAPI document; the console and the agent take
+ * their types from here.
+ */
+
+export const ErrorSchema = Type.Object({
+  error: Type.Object({
+    code: Type.String({ description: "Stable, machine-readable code" }),
+    message: Type.String({ description: "One line for people; names the field when a field is wrong" }),
+    details: Type.Optional(
+      Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), {
+        description: "Each problem found in the request, by JSON pointer",
+      }),
+    ),
+  }),
+});
+export type ApiError = Static<typeof ErrorSchema>;
+
+// ---- agent side ---------------------------------------------------------------------
+
+export const EnrollRequestSchema = Type.Object(
+  {
+    enroll_secret: Type.String({ minLength: 1, maxLength: 1024 }),
+    host_identifier: Type.String({ minLength: 1, maxLength: LIMITS.name }),
+    hostname: Type.Optional(Type.String({ maxLength: LIMITS.name })),
+  },
+  { additionalProperties: false },
+);
+export type EnrollRequest = Static<typeof EnrollRequestSchema>;
+
+export const EnrollResponseSchema = Type.Object({
+  node_key: Type.String({ description: "The host's key; send it as `Authorization: Bearer <node_key>`" }),
+  host_id: Type.Integer(),
+});
+export type EnrollResponse = Static<typeof EnrollResponseSchema>;
+
+export const ReportAcceptedSchema = Type.Object({
+  status: Type.Literal("stored"),
+  report_id: Type.String(),
+  host_id: Type.Integer(),
+  received_at: Type.String({ format: "date-time" }),
+});
+export type ReportAccepted = Static<typeof ReportAcceptedSchema>;
+
+// ---- lists ----------------------------------------------------------------------------
+
+/**
+ * Every list takes the same query: `limit` and `offset` page it, `sort` names a field
+ * (`-field` for descending), `q` filters by text where the list says how. Every list
+ * answers `{items, total, limit, offset}`.
+ */
+export const PageQuerySchema = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.processes, description: "Page size" })),
+  offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e9, description: "Items to skip" })),
+  sort: Type.Optional(Type.String({ maxLength: 64, description: "A field; prefix with - to sort descending" })),
+  q: Type.Optional(Type.String({ maxLength: 255, description: "Text filter" })),
+});
+export type PageQuery = Static<typeof PageQuerySchema>;
+
+export const Page = <T extends TSchema>(item: T) =>
+  Type.Object({
+    items: Type.Array(item),
+    total: Type.Integer({ description: "Items matching the filters, over all pages" }),
+    limit: Type.Integer(),
+    offset: Type.Integer(),
+  });
+
+export interface PageOf<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+// ---- hosts ----------------------------------------------------------------------------
+
+export const OsFactsSchema = Type.Object({
+  platform: Type.String(),
+  name: Type.String(),
+  version: Type.String(),
+  kernel: Type.String(),
+  arch: Type.String(),
+});
+
+export const CpuFactsSchema = Type.Object({
+  model: Type.String(),
+  vendor: Type.String(),
+  cores: Type.Integer(),
+});
+
+export const HostSchema = Type.Object({
+  id: Type.Integer(),
+  identifier: Type.String(),
+  hostname: Type.String(),
+  source: Type.String({ description: "`agent` for our agents, `legacy` for hosts reported by a seed agent" }),
+  primary_ip: Type.Union([Type.String(), Type.Null()]),
+  ip_addresses: Type.Array(Type.String()),
+  os: OsFactsSchema,
+  cpu: CpuFactsSchema,
+  memory_total_bytes: Type.Integer(),
+  agent_version: Type.String(),
+  enrolled_at: Type.String({ format: "date-time" }),
+  first_seen_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()]),
+  last_seen_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
+    description: "collected_at of the latest execution",
+  }),
+  last_report_id: Type.Union([Type.String(), Type.Null()]),
+  last_changed_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
+    description: "collected_at of the latest execution that changed something",
+  }),
+  last_received_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
+    description: "When the API last stored a report of this host",
+  }),
+  online: Type.Boolean({
+    description: "Reported within the last two agent intervals (COMPLIANCE_AGENT_INTERVAL)",
+  }),
+  executions: Type.Integer({ description: "Stored executions" }),
+  process_count: Type.Integer(),
+  session_count: Type.Integer(),
+  sessions_known: Type.Boolean({ description: "False when the agent could not read sessions" }),
+  cpu_usage_percent: Type.Number(),
+  memory_available_bytes: Type.Integer(),
+});
+export type Host = Static<typeof HostSchema>;
+
+export const HostListQuerySchema = Type.Intersect([
+  PageQuerySchema,
+  Type.Object({
+    os: Type.Optional(Type.String({ maxLength: 255, description: "OS name or version contains" })),
+    ip: Type.Optional(Type.String({ maxLength: 64, description: "Has this IP address" })),
+    cpu: Type.Optional(Type.String({ maxLength: 255, description: "CPU model contains" })),
+    process: Type.Optional(Type.String({ maxLength: 255, description: "Runs a process of this name now" })),
+    user: Type.Optional(Type.String({ maxLength: 255, description: "This user has a session now" })),
+    status: Type.Optional(Type.Union([Type.Literal("online"), Type.Literal("offline")])),
+  }),
+]);
+
+// ---- executions -----------------------------------------------------------------------
+
+export const ChangeCountsSchema = Type.Object({
+  processes_started: Type.Integer(),
+  processes_ended: Type.Integer(),
+  sessions_opened: Type.Integer(),
+  sessions_closed: Type.Integer(),
+  facts_changed: Type.Integer(),
+});
+export type ChangeCounts = Static<typeof ChangeCountsSchema>;
+
+export const ExecutionSchema = Type.Object({
+  report_id: Type.String(),
+  host_id: Type.Integer(),
+  collected_at: Type.String({ format: "date-time" }),
+  received_at: Type.String({ format: "date-time" }),
+  process_count: Type.Integer(),
+  session_count: Type.Integer(),
+  sessions_known: Type.Boolean(),
+  cpu_usage_percent: Type.Number(),
+  memory_available_bytes: Type.Integer(),
+  changes: Type.Union([ChangeCountsSchema, Type.Null()], {
+    description: "Against the previous execution of the host; null for its first",
+  }),
+  errors: Type.Array(CollectorErrorSchema),
+});
+export type Execution = Static<typeof ExecutionSchema>;
+
+export const SnapshotQuerySchema = Type.Intersect([
+  PageQuerySchema,
+  Type.Object({
+    at: Type.Optional(Type.String({ format: "date-time", description: "The execution in effect at this time" })),
+    report: Type.Optional(Type.String({ format: "uuid", description: "This execution" })),
+  }),
+]);
+
+export const ProcessPageSchema = Type.Intersect([
+  Page(ProcessSchema),
+  Type.Object({ report_id: Type.String(), collected_at: Type.String({ format: "date-time" }) }),
+]);
+
+export const SessionPageSchema = Type.Intersect([
+  Page(SessionSchema),
+  Type.Object({
+    report_id: Type.String(),
+    collected_at: Type.String({ format: "date-time" }),
+    known: Type.Boolean({ description: "False when the agent could not read sessions: unknown, not nobody" }),
+    reason: Type.Optional(Type.String()),
+  }),
+]);
+
+export const FactChangeSchema = Type.Object({
+  field: Type.String({ description: "e.g. os.version, cpu.model, host.ip_addresses" }),
+  before: Type.Unknown(),
+  after: Type.Unknown(),
+});
+export type FactChange = Static<typeof FactChangeSchema>;
+
+export const ExecutionRefSchema = Type.Object({
+  report_id: Type.String(),
+  collected_at: Type.String({ format: "date-time" }),
+});
+
+export const DiffSchema = Type.Object({
+  host_id: Type.Integer(),
+  from: ExecutionRefSchema,
+  to: ExecutionRefSchema,
+  processes: Type.Object({
+    started: Type.Array(ProcessSchema),
+    ended: Type.Array(ProcessSchema),
+    changed: Type.Array(
+      Type.Object({ before: ProcessSchema, after: ProcessSchema }),
+      { description: "Same pid and start time, other name, user, parent or command line" },
+    ),
+  }),
+  sessions: Type.Object({
+    opened: Type.Array(SessionSchema),
+    closed: Type.Array(SessionSchema),
+  }),
+  facts: Type.Array(FactChangeSchema),
+});
+export type Diff = Static<typeof DiffSchema>;
+
+// ---- tokens ---------------------------------------------------------------------------
+
+export const TokenRoleSchema = Type.Union([Type.Literal("admin"), Type.Literal("reader")]);
+export type TokenRole = Static<typeof TokenRoleSchema>;

@@ -1,0 +1,3 @@
+export * from "./api.ts";
+export * from "./report.ts";
+export * from "./validate.ts";

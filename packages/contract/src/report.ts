@@ -1,0 +1,155 @@
+import Type, { type Static } from "typebox";
+
+/**
+ * The wire contract v1: one JSON document per check-in of an agent.
+ *
+ * Field names are fixed: later versions add fields, never rename them. Every string and
+ * array has an upper bound so an oversized or hostile report is rejected with a 400 that
+ * names the field, never truncated. Unknown fields are rejected too: the API is upgraded
+ * before the agents, so a field it does not know is a mistake, not data to drop silently.
+ */
+
+/** Bounds of the report, exported so agents can respect them before sending. */
+export const LIMITS = {
+  processes: 20_000,
+  sessions: 10_000,
+  ipAddresses: 256,
+  errors: 64,
+  name: 255,
+  cmdline: 4_096,
+  terminal: 64,
+  ip: 64,
+  message: 1_024,
+  /** Largest accepted request body, in bytes (20,000 processes with 4 KiB command lines do not fit; real hosts do). */
+  bodyBytes: 32 * 1024 * 1024,
+} as const;
+
+const Name = (description: string) =>
+  Type.String({ minLength: 0, maxLength: LIMITS.name, description });
+const NonEmptyName = (description: string) =>
+  Type.String({ minLength: 1, maxLength: LIMITS.name, description });
+const Time = (description: string) => Type.String({ format: "date-time", description });
+const Count = (description: string) =>
+  Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description });
+const Pid = (description: string) => Type.Integer({ minimum: 0, maximum: 2_147_483_647, description });
+const Percent = (description: string, maximum: number) =>
+  Type.Number({ minimum: 0, maximum, description });
+const Ip = Type.String({
+  minLength: 2,
+  maxLength: LIMITS.ip,
+  pattern: "^[0-9A-Za-z:.%_-]+$",
+  description: "An IPv4 or IPv6 address",
+});
+
+export const ProcessSchema = Type.Object(
+  {
+    pid: Pid("Process id"),
+    ppid: Pid("Parent process id"),
+    name: Name("Short name (Linux: comm)"),
+    user: Name("Effective user name, or the numeric uid when it has no name"),
+    cpu_percent: Percent("CPU use over the agent's measuring window, 100 = one full core", 100_000),
+    rss_bytes: Count("Resident memory"),
+    started_at: Type.Optional(Time("When the process started")),
+    cmdline: Type.Optional(
+      Type.String({
+        maxLength: LIMITS.cmdline,
+        description: "Command line, arguments joined by spaces, secrets redacted by the agent",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const SessionSchema = Type.Object(
+  {
+    user: Name("User with an open session"),
+    terminal: Type.String({ maxLength: LIMITS.terminal, description: "Terminal line (utmp ut_line)" }),
+    remote_host: Type.Optional(Name("Where the session comes from, when remote")),
+    started_at: Type.Optional(Time("When the session opened")),
+    pid: Type.Optional(Pid("Session leader's process id")),
+  },
+  { additionalProperties: false },
+);
+
+export const CollectorErrorSchema = Type.Object(
+  {
+    collector: NonEmptyName("The collector that could not do its work"),
+    message: Type.String({ maxLength: LIMITS.message, description: "Why, in one line" }),
+  },
+  { additionalProperties: false },
+);
+
+export const ReportSchema = Type.Object(
+  {
+    schema_version: Type.Literal(1),
+    report_id: Type.String({
+      format: "uuid",
+      description: "Made by the agent; the idempotency key",
+    }),
+    collected_at: Time("When the agent collected the report"),
+    agent: Type.Object(
+      {
+        version: NonEmptyName("Agent version"),
+        rss_bytes: Type.Optional(Count("The agent's own resident memory")),
+        cpu_seconds: Type.Optional(
+          Type.Number({ minimum: 0, maximum: 1e9, description: "CPU time of the agent's last cycle" }),
+        ),
+        dropped_reports: Type.Optional(
+          Count("Reports the agent's spool dropped (oldest first) since its last delivery"),
+        ),
+      },
+      { additionalProperties: false },
+    ),
+    host: Type.Object(
+      {
+        identifier: NonEmptyName("Stable host id, e.g. /etc/machine-id"),
+        hostname: Name("Host name"),
+        primary_ip: Type.Optional(Ip),
+        ip_addresses: Type.Array(Ip, { maxItems: LIMITS.ipAddresses }),
+      },
+      { additionalProperties: false },
+    ),
+    os: Type.Object(
+      {
+        platform: Name("linux, darwin, win32, ..."),
+        name: Name("Distribution or product name"),
+        version: Name("Version"),
+        kernel: Name("Kernel release"),
+        arch: Name("Architecture"),
+      },
+      { additionalProperties: false },
+    ),
+    cpu: Type.Object(
+      {
+        model: Name("Model name"),
+        vendor: Name("Vendor id"),
+        cores: Type.Integer({ minimum: 0, maximum: 65_536, description: "Logical processors" }),
+        usage_percent: Percent("Whole-machine CPU use, 100 = all cores busy", 100),
+      },
+      { additionalProperties: false },
+    ),
+    memory: Type.Object(
+      {
+        total_bytes: Count("Installed memory"),
+        available_bytes: Count("Memory available for new work"),
+      },
+      { additionalProperties: false },
+    ),
+    processes: Type.Array(ProcessSchema, { maxItems: LIMITS.processes }),
+    sessions: Type.Array(SessionSchema, { maxItems: LIMITS.sessions }),
+    errors: Type.Optional(
+      Type.Array(CollectorErrorSchema, {
+        maxItems: LIMITS.errors,
+        description:
+          "Collectors that could not work on this host. A collector listed here sent no data " +
+          "(e.g. sessions on a machine without utmp), which means unknown, not empty.",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export type Report = Static<typeof ReportSchema>;
+export type ReportProcess = Static<typeof ProcessSchema>;
+export type ReportSession = Static<typeof SessionSchema>;
+export type CollectorError = Static<typeof CollectorErrorSchema>;

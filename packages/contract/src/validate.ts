@@ -1,0 +1,94 @@
+import { Compile } from "typebox/compile";
+import { type Report, ReportSchema } from "./report.ts";
+
+/** One thing wrong with a document: where (a JSON pointer into it) and what. */
+export interface Problem {
+  path: string;
+  message: string;
+}
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
+
+const reportCheck = Compile(ReportSchema);
+
+/**
+ * Checks a decoded JSON value against the report contract: the schema first, then the
+ * rules a schema cannot say (unique pids, unique sessions, times that parse).
+ */
+export function validateReport(value: unknown): Validation<Report> {
+  if (!reportCheck.Check(value)) {
+    return { ok: false, problems: schemaProblems(reportCheck.Errors(value)) };
+  }
+  const problems = reportRules(value);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value };
+}
+
+/** The rules beyond the schema; the input already matches ReportSchema. */
+export function reportRules(report: Report): Problem[] {
+  const problems: Problem[] = [];
+  checkTime(report.collected_at, "/collected_at", problems);
+  const pids = new Map<number, number>();
+  report.processes.forEach((p, i) => {
+    const first = pids.get(p.pid);
+    if (first !== undefined) {
+      problems.push({
+        path: `/processes/${i}/pid`,
+        message: `pid ${p.pid} appears twice (also at /processes/${first})`,
+      });
+    } else {
+      pids.set(p.pid, i);
+    }
+    if (p.started_at !== undefined) checkTime(p.started_at, `/processes/${i}/started_at`, problems);
+  });
+  const sessions = new Map<string, number>();
+  report.sessions.forEach((s, i) => {
+    const key = JSON.stringify([s.user, s.terminal, s.remote_host, s.started_at, s.pid]);
+    const first = sessions.get(key);
+    if (first !== undefined) {
+      problems.push({
+        path: `/sessions/${i}`,
+        message: `the same session appears twice (also at /sessions/${first})`,
+      });
+    } else {
+      sessions.set(key, i);
+    }
+    if (s.started_at !== undefined) checkTime(s.started_at, `/sessions/${i}/started_at`, problems);
+  });
+  return problems.slice(0, 20);
+}
+
+function checkTime(value: string, path: string, problems: Problem[]): void {
+  if (Number.isNaN(Date.parse(value))) problems.push({ path, message: "must be an RFC 3339 time" });
+}
+
+interface SchemaError {
+  instancePath: string;
+  message: string;
+  keyword: string;
+  params: unknown;
+}
+
+/**
+ * Turns validator errors into problems that name the field. Keeps the most specific
+ * error per path and at most 20, so a report with 20,000 bad pids gets a short answer.
+ */
+export function schemaProblems(errors: readonly SchemaError[]): Problem[] {
+  const byPath = new Map<string, Problem>();
+  for (const e of errors) {
+    if (e.keyword === "boolean") continue; // a duplicate of the additionalProperties error
+    let path = e.instancePath;
+    let message = e.message;
+    if (e.keyword === "additionalProperties") {
+      const extra = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
+      path = `${path}/${extra[0] ?? ""}`;
+      message = "is not a field of this document";
+    } else if (e.keyword === "required") {
+      const missing = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+      path = `${path}/${missing[0] ?? ""}`;
+      message = "is required";
+    }
+    if (!byPath.has(path)) byPath.set(path, { path: path || "/", message });
+    if (byPath.size >= 20) break;
+  }
+  return [...byPath.values()];
+}
