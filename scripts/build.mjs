@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { build } from "esbuild";
 
 const root = new URL("..", import.meta.url).pathname;
-const pkg = (name) => JSON.parse(readFileSync(join(root, "packages", name, "package.json"), "utf8"));
+const pkg = (name) =>
+  JSON.parse(readFileSync(join(root, "packages", name, "package.json"), "utf8"));
 
 /** Third-party dependencies stay in node_modules; our own workspace packages are bundled in. */
 function externals(name) {

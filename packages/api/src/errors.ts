@@ -26,8 +26,8 @@ export const badRequest = (code: string, message: string, details?: Problem[]) =
 
 export const notFound = (what: string) => new ApiError(404, "not_found", `${what} not found`);
 
-export const unauthorized = (message = "missing or invalid token") =>
-  new ApiError(401, "unauthorized", message);
+export const unauthorized = (message = "missing or invalid token", code = "unauthorized") =>
+  new ApiError(401, code, message);
 
 export const forbidden = (code: string, message: string) => new ApiError(403, code, message);
 

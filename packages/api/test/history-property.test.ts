@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type Report, type ReportProcess, type ReportSession, validateReport } from "@compliance/contract";
+import {
+  type Report,
+  type ReportProcess,
+  type ReportSession,
+  validateReport,
+} from "@compliance/contract";
 import fc from "fast-check";
 import { Store } from "../src/store/store.ts";
 import { createTestDatabase, ENGINES, type TestDatabase } from "./helpers/databases.ts";
@@ -38,7 +43,11 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     withStart: fc.boolean(),
   }),
   fc.record({ op: fc.constant("end" as const), index: fc.nat(50) }),
-  fc.record({ op: fc.constant("rename" as const), index: fc.nat(50), name: fc.nat(NAMES.length - 1) }),
+  fc.record({
+    op: fc.constant("rename" as const),
+    index: fc.nat(50),
+    name: fc.nat(NAMES.length - 1),
+  }),
   fc.record({
     op: fc.constant("load" as const),
     index: fc.nat(50),
@@ -46,9 +55,17 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       fc.constantFrom(0, 0.5, 12.25, 99.99),
       fc.double({ min: 0, max: 400, noNaN: true, noDefaultInfinity: true }),
     ),
-    rss: fc.oneof(fc.integer({ min: 0, max: 2 ** 40 }).map((k) => k * 1024), fc.integer({ min: 0, max: 2 ** 52 })),
+    rss: fc.oneof(
+      fc.integer({ min: 0, max: 2 ** 40 }).map((k) => k * 1024),
+      fc.integer({ min: 0, max: 2 ** 52 }),
+    ),
   }),
-  fc.record({ op: fc.constant("login" as const), user: fc.nat(USERS.length - 1), tty: fc.nat(5), remote: fc.boolean() }),
+  fc.record({
+    op: fc.constant("login" as const),
+    user: fc.nat(USERS.length - 1),
+    tty: fc.nat(5),
+    remote: fc.boolean(),
+  }),
   fc.record({ op: fc.constant("logout" as const), index: fc.nat(10) }),
 );
 
@@ -116,7 +133,9 @@ const scenarioArb = fc.record({
   sameMs: fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
 });
 
-function buildReports(scenario: fc.RecordValue<typeof scenarioArb> extends infer T ? T : never, identifier: string) {
+type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
+
+function buildReports(scenario: Scenario, identifier: string) {
   let world: World = { processes: [], sessions: [] };
   const reports: Report[] = [];
   let t = Date.parse("2026-11-01T00:00:00Z");
@@ -169,9 +188,16 @@ for (const engine of ENGINES) {
           const identifier = `prop-${engine}-${run}-${Math.random().toString(36).slice(2)}`;
           const reports = buildReports(scenario, identifier);
           for (const r of reports) assert.deepEqual(validateReport(r), { ok: true, value: r });
-          const { hostId } = await store.hosts.enroll({ identifier, hostname: "h", nodeKeyHash: identifier, source: "agent" });
+          const { hostId } = await store.hosts.enroll({
+            identifier,
+            hostname: "h",
+            nodeKeyHash: identifier,
+            source: "agent",
+          });
 
-          const order = reports.map((_, i) => i).sort((a, b) => (scenario.arrival[a] ?? 0) - (scenario.arrival[b] ?? 0));
+          const order = reports
+            .map((_, i) => i)
+            .sort((a, b) => (scenario.arrival[a] ?? 0) - (scenario.arrival[b] ?? 0));
           for (const i of order) {
             const first = await store.ingest(hostId, reports[i]!, 1);
             assert.equal(first.duplicate, false);
@@ -187,10 +213,17 @@ for (const engine of ENGINES) {
             assert.deepEqual(stored.report, r);
           }
           // The timeline is in collected_at order (ties: in arrival order), whatever the arrival.
-          const timeline = await store.listExecutions(hostId, {}, { limit: 100, offset: 0, sort: "collected_at" });
+          const timeline = await store.listExecutions(
+            hostId,
+            {},
+            { limit: 100, offset: 0, sort: "collected_at" },
+          );
           assert.equal(timeline.items.length, reports.length);
           const times = timeline.items.map((e) => Date.parse(e.collected_at));
-          assert.deepEqual(times, [...times].sort((a, b) => a - b));
+          assert.deepEqual(
+            times,
+            [...times].sort((a, b) => a - b),
+          );
           // The host's latest state is the newest report, whatever arrived last.
           const host = await store.getHost(hostId);
           const newest = reports.find((r) => r.report_id === timeline.items.at(-1)!.report_id)!;
@@ -206,7 +239,8 @@ for (const engine of ENGINES) {
             }
             const before = reports.find((r) => r.report_id === timeline.items[i - 1]!.report_id)!;
             const now = reports.find((r) => r.report_id === e.report_id)!;
-            const key = (p: ReportProcess) => JSON.stringify([p.pid, p.ppid, p.name, p.user, p.started_at, p.cmdline]);
+            const key = (p: ReportProcess) =>
+              JSON.stringify([p.pid, p.ppid, p.name, p.user, p.started_at, p.cmdline]);
             const a = new Set(before.processes.map(key));
             const b = new Set(now.processes.map(key));
             assert.equal(e.changes?.processes_started, [...b].filter((k) => !a.has(k)).length);

@@ -10,7 +10,9 @@ import { CollectorErrorSchema, LIMITS, ProcessSchema, SessionSchema } from "./re
 export const ErrorSchema = Type.Object({
   error: Type.Object({
     code: Type.String({ description: "Stable, machine-readable code" }),
-    message: Type.String({ description: "One line for people; names the field when a field is wrong" }),
+    message: Type.String({
+      description: "One line for people; names the field when a field is wrong",
+    }),
     details: Type.Optional(
       Type.Array(Type.Object({ path: Type.String(), message: Type.String() }), {
         description: "Each problem found in the request, by JSON pointer",
@@ -33,7 +35,9 @@ export const EnrollRequestSchema = Type.Object(
 export type EnrollRequest = Static<typeof EnrollRequestSchema>;
 
 export const EnrollResponseSchema = Type.Object({
-  node_key: Type.String({ description: "The host's key; send it as `Authorization: Bearer <node_key>`" }),
+  node_key: Type.String({
+    description: "The host's key; send it as `Authorization: Bearer <node_key>`",
+  }),
   host_id: Type.Integer(),
 });
 export type EnrollResponse = Static<typeof EnrollResponseSchema>;
@@ -54,9 +58,13 @@ export type ReportAccepted = Static<typeof ReportAcceptedSchema>;
  * answers `{items, total, limit, offset}`.
  */
 export const PageQuerySchema = Type.Object({
-  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: LIMITS.processes, description: "Page size" })),
+  limit: Type.Optional(
+    Type.Integer({ minimum: 1, maximum: LIMITS.processes, description: "Page size" }),
+  ),
   offset: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e9, description: "Items to skip" })),
-  sort: Type.Optional(Type.String({ maxLength: 64, description: "A field; prefix with - to sort descending" })),
+  sort: Type.Optional(
+    Type.String({ maxLength: 64, description: "A field; prefix with - to sort descending" }),
+  ),
   q: Type.Optional(Type.String({ maxLength: 255, description: "Text filter" })),
 });
 export type PageQuery = Static<typeof PageQuerySchema>;
@@ -96,7 +104,9 @@ export const HostSchema = Type.Object({
   id: Type.Integer(),
   identifier: Type.String(),
   hostname: Type.String(),
-  source: Type.String({ description: "`agent` for our agents, `legacy` for hosts reported by a seed agent" }),
+  source: Type.String({
+    description: "`agent` for our agents, `legacy` for hosts reported by a seed agent",
+  }),
   primary_ip: Type.Union([Type.String(), Type.Null()]),
   ip_addresses: Type.Array(Type.String()),
   os: OsFactsSchema,
@@ -133,8 +143,12 @@ export const HostListQuerySchema = Type.Intersect([
     os: Type.Optional(Type.String({ maxLength: 255, description: "OS name or version contains" })),
     ip: Type.Optional(Type.String({ maxLength: 64, description: "Has this IP address" })),
     cpu: Type.Optional(Type.String({ maxLength: 255, description: "CPU model contains" })),
-    process: Type.Optional(Type.String({ maxLength: 255, description: "Runs a process of this name now" })),
-    user: Type.Optional(Type.String({ maxLength: 255, description: "This user has a session now" })),
+    process: Type.Optional(
+      Type.String({ maxLength: 255, description: "Runs a process of this name now" }),
+    ),
+    user: Type.Optional(
+      Type.String({ maxLength: 255, description: "This user has a session now" }),
+    ),
     status: Type.Optional(Type.Union([Type.Literal("online"), Type.Literal("offline")])),
   }),
 ]);
@@ -170,7 +184,9 @@ export type Execution = Static<typeof ExecutionSchema>;
 export const SnapshotQuerySchema = Type.Intersect([
   PageQuerySchema,
   Type.Object({
-    at: Type.Optional(Type.String({ format: "date-time", description: "The execution in effect at this time" })),
+    at: Type.Optional(
+      Type.String({ format: "date-time", description: "The execution in effect at this time" }),
+    ),
     report: Type.Optional(Type.String({ format: "uuid", description: "This execution" })),
   }),
 ]);
@@ -185,7 +201,9 @@ export const SessionPageSchema = Type.Intersect([
   Type.Object({
     report_id: Type.String(),
     collected_at: Type.String({ format: "date-time" }),
-    known: Type.Boolean({ description: "False when the agent could not read sessions: unknown, not nobody" }),
+    known: Type.Boolean({
+      description: "False when the agent could not read sessions: unknown, not nobody",
+    }),
     reason: Type.Optional(Type.String()),
   }),
 ]);
@@ -209,10 +227,9 @@ export const DiffSchema = Type.Object({
   processes: Type.Object({
     started: Type.Array(ProcessSchema),
     ended: Type.Array(ProcessSchema),
-    changed: Type.Array(
-      Type.Object({ before: ProcessSchema, after: ProcessSchema }),
-      { description: "Same pid and start time, other name, user, parent or command line" },
-    ),
+    changed: Type.Array(Type.Object({ before: ProcessSchema, after: ProcessSchema }), {
+      description: "Same pid and start time, other name, user, parent or command line",
+    }),
   }),
   sessions: Type.Object({
     opened: Type.Array(SessionSchema),
@@ -226,3 +243,27 @@ export type Diff = Static<typeof DiffSchema>;
 
 export const TokenRoleSchema = Type.Union([Type.Literal("admin"), Type.Literal("reader")]);
 export type TokenRole = Static<typeof TokenRoleSchema>;
+
+// ---- fleet ----------------------------------------------------------------------------
+
+export const FleetSummarySchema = Type.Object({
+  hosts: Type.Object({
+    total: Type.Integer(),
+    online: Type.Integer(),
+    offline: Type.Integer(),
+    never_reported: Type.Integer(),
+  }),
+  os: Type.Array(
+    Type.Object({ name: Type.String(), version: Type.String(), hosts: Type.Integer() }),
+  ),
+  cpu: Type.Array(Type.Object({ model: Type.String(), hosts: Type.Integer() })),
+  processes: Type.Integer({
+    description: "Processes running now over all hosts (their latest executions)",
+  }),
+  sessions: Type.Integer({ description: "Open sessions now over all hosts" }),
+  executions: Type.Integer({ description: "Stored executions over all hosts" }),
+  recently_changed: Type.Array(HostSchema, {
+    description: "Hosts whose latest change is the most recent",
+  }),
+});
+export type FleetSummary = Static<typeof FleetSummarySchema>;

@@ -31,7 +31,8 @@ const NonEmptyName = (description: string) =>
 const Time = (description: string) => Type.String({ format: "date-time", description });
 const Count = (description: string) =>
   Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER, description });
-const Pid = (description: string) => Type.Integer({ minimum: 0, maximum: 2_147_483_647, description });
+const Pid = (description: string) =>
+  Type.Integer({ minimum: 0, maximum: 2_147_483_647, description });
 const Percent = (description: string, maximum: number) =>
   Type.Number({ minimum: 0, maximum, description });
 const Ip = Type.String({
@@ -63,7 +64,10 @@ export const ProcessSchema = Type.Object(
 export const SessionSchema = Type.Object(
   {
     user: Name("User with an open session"),
-    terminal: Type.String({ maxLength: LIMITS.terminal, description: "Terminal line (utmp ut_line)" }),
+    terminal: Type.String({
+      maxLength: LIMITS.terminal,
+      description: "Terminal line (utmp ut_line)",
+    }),
     remote_host: Type.Optional(Name("Where the session comes from, when remote")),
     started_at: Type.Optional(Time("When the session opened")),
     pid: Type.Optional(Pid("Session leader's process id")),
@@ -92,7 +96,11 @@ export const ReportSchema = Type.Object(
         version: NonEmptyName("Agent version"),
         rss_bytes: Type.Optional(Count("The agent's own resident memory")),
         cpu_seconds: Type.Optional(
-          Type.Number({ minimum: 0, maximum: 1e9, description: "CPU time of the agent's last cycle" }),
+          Type.Number({
+            minimum: 0,
+            maximum: 1e9,
+            description: "CPU time of the agent's last cycle",
+          }),
         ),
         dropped_reports: Type.Optional(
           Count("Reports the agent's spool dropped (oldest first) since its last delivery"),

@@ -60,7 +60,10 @@ interface SessionSpan extends LoadedSpan {
 const CHUNK = 500;
 
 export function factsOf(report: Report): Facts {
-  const host: Facts["host"] = { hostname: report.host.hostname, ip_addresses: report.host.ip_addresses };
+  const host: Facts["host"] = {
+    hostname: report.host.hostname,
+    ip_addresses: report.host.ip_addresses,
+  };
   if (report.host.primary_ip !== undefined) host.primary_ip = report.host.primary_ip;
   return {
     host,
@@ -80,7 +83,10 @@ function extraOf(report: Report): Extra | null {
 }
 
 /** The facts that differ between two executions, by dotted field name. */
-export function factChanges(before: Facts, after: Facts): { field: string; before: unknown; after: unknown }[] {
+export function factChanges(
+  before: Facts,
+  after: Facts,
+): { field: string; before: unknown; after: unknown }[] {
   const fields: [string, (f: Facts) => unknown][] = [
     ["host.hostname", (f) => f.host.hostname],
     ["host.primary_ip", (f) => f.host.primary_ip ?? null],
@@ -191,7 +197,10 @@ export class HistoryRepository {
           .executeTakeFirst();
         pos = same?.pos == null ? base : Number(same.pos) + 1;
         if (pos >= base + POS_PER_MS) {
-          throw conflict("too_many_reports", "too many reports of this host collected in the same millisecond");
+          throw conflict(
+            "too_many_reports",
+            "too many reports of this host collected in the same millisecond",
+          );
         }
         prev =
           (await trx
@@ -218,7 +227,9 @@ export class HistoryRepository {
       // Processes.
       const processes = [...report.processes].sort(compareProcesses);
       const processItems = processes.map((p) => ({ key: processKey(p), p }));
-      const loadedProcesses = (await this.loadSpans(trx, "process_spans", hostId, prevPos, nextPos)).map(
+      const loadedProcesses = (
+        await this.loadSpans(trx, "process_spans", hostId, prevPos, nextPos)
+      ).map(
         (row): ProcessSpan => ({
           id: row.id,
           first: row.first_pos,
@@ -229,7 +240,13 @@ export class HistoryRepository {
           row,
         }),
       );
-      const processPlan = planSpans({ pos, prevPos, nextPos, loaded: loadedProcesses, items: processItems });
+      const processPlan = planSpans({
+        pos,
+        prevPos,
+        nextPos,
+        loaded: loadedProcesses,
+        items: processItems,
+      });
       const processById = new Map(loadedProcesses.map((s) => [s.id, s]));
       const bases = processPlan.spans.map((ref, i) => {
         if (ref.kind === "existing") return processById.get(ref.id)!;
@@ -257,7 +274,9 @@ export class HistoryRepository {
       const sessionItems = report.sessions
         .map((s) => ({ key: sessionKey(s), s }))
         .sort((a, b) => compareSessionKeys(a.key, b.key));
-      const loadedSessions = (await this.loadSpans(trx, "session_spans", hostId, prevPos, nextPos)).map(
+      const loadedSessions = (
+        await this.loadSpans(trx, "session_spans", hostId, prevPos, nextPos)
+      ).map(
         (row): SessionSpan => ({
           id: row.id,
           first: row.first_pos,
@@ -266,7 +285,13 @@ export class HistoryRepository {
           row,
         }),
       );
-      const sessionPlan = planSpans({ pos, prevPos, nextPos, loaded: loadedSessions, items: sessionItems });
+      const sessionPlan = planSpans({
+        pos,
+        prevPos,
+        nextPos,
+        loaded: loadedSessions,
+        items: sessionItems,
+      });
       await this.applyPlan(trx, "session_spans", sessionPlan, (index, first, last) => {
         const s = sessionItems[index]!.s;
         return {
@@ -302,10 +327,7 @@ export class HistoryRepository {
           baseRss: bases[i]!.baseRss,
         })),
         processOrder: orderOf(report.processes, compareProcesses),
-        sessionOrder: orderOf(
-          report.sessions.map(sessionKey),
-          compareSessionKeys,
-        ),
+        sessionOrder: orderOf(report.sessions.map(sessionKey), compareSessionKeys),
       });
       const extra = extraOf(report);
       const sessionsKnown = report.errors?.some((e) => e.collector === "sessions") ? 0 : 1;
@@ -384,7 +406,8 @@ export class HistoryRepository {
           })
           .where("id", "=", hostId)
           .execute();
-        if (host.facts_id !== factsId) await this.replaceAddresses(trx, hostId, facts.host.ip_addresses);
+        if (host.facts_id !== factsId)
+          await this.replaceAddresses(trx, hostId, facts.host.ip_addresses);
       } else {
         await trx
           .updateTable("hosts")
@@ -397,7 +420,14 @@ export class HistoryRepository {
           .execute();
       }
       return {
-        execution: { id: executionId, hostId, reportId: report.report_id, pos, collectedAt: report.collected_at, receivedAt },
+        execution: {
+          id: executionId,
+          hostId,
+          reportId: report.report_id,
+          pos,
+          collectedAt: report.collected_at,
+          receivedAt,
+        },
         duplicate: false,
       };
     });
@@ -483,7 +513,11 @@ export class HistoryRepository {
   }
 
   /** Multi-row inserts in chunks that stay under every engine's parameter limit. */
-  async insertMany(trx: Db, table: "process_spans" | "session_spans", rows: object[]): Promise<void> {
+  async insertMany(
+    trx: Db,
+    table: "process_spans" | "session_spans",
+    rows: object[],
+  ): Promise<void> {
     for (let i = 0; i < rows.length; i += CHUNK) {
       await trx
         .insertInto(table)
@@ -492,7 +526,11 @@ export class HistoryRepository {
     }
   }
 
-  private async insertReturningId(trx: Db, table: "executions" | "host_facts", row: object): Promise<number> {
+  private async insertReturningId(
+    trx: Db,
+    table: "executions" | "host_facts",
+    row: object,
+  ): Promise<number> {
     if (this.engine === "postgres") {
       const r = await trx
         .insertInto(table)
@@ -520,7 +558,11 @@ export class HistoryRepository {
   }
 
   async loadFacts(db: Db, factsId: number): Promise<Facts> {
-    const row = await db.selectFrom("host_facts").select("body").where("id", "=", factsId).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom("host_facts")
+      .select("body")
+      .where("id", "=", factsId)
+      .executeTakeFirstOrThrow();
     return JSON.parse(row.body) as Facts;
   }
 
@@ -537,7 +579,10 @@ export class HistoryRepository {
 
   // ---- reading ------------------------------------------------------------------------
 
-  async executionRow(db: Db, where: { id: number } | { reportId: string }): Promise<ExecutionRow | null> {
+  async executionRow(
+    db: Db,
+    where: { id: number } | { reportId: string },
+  ): Promise<ExecutionRow | null> {
     let q = db.selectFrom("executions").selectAll();
     q = "id" in where ? q.where("id", "=", where.id) : q.where("report_id", "=", where.reportId);
     return ((await q.executeTakeFirst()) as ExecutionRow | undefined) ?? null;
@@ -554,6 +599,19 @@ export class HistoryRepository {
       .limit(1)
       .executeTakeFirst();
     return (row as ExecutionRow | undefined) ?? null;
+  }
+
+  /** The execution of hostId just before position pos, if any. */
+  async executionBefore(db: Db, hostId: number, pos: number): Promise<ExecutionRow | null> {
+    const row = await db
+      .selectFrom("executions")
+      .selectAll()
+      .where("host_id", "=", hostId)
+      .where("pos", "<", pos)
+      .orderBy("pos", "desc")
+      .limit(1)
+      .executeTakeFirst();
+    return row ?? null;
   }
 
   /** The processes of an execution exactly as its agent sent them, in the order sent. */
@@ -587,7 +645,10 @@ export class HistoryRepository {
       .map((row) => ({ key: sessionKeyOfRow(row), s: spanRowToSession(row) }))
       .sort((a, b) => compareSessionKeys(a.key, b.key))
       .map((x) => x.s);
-    const m = decodeMetrics(execution.metrics, new Array(execution.process_count).fill({ baseCpu: 0, baseRss: 0 }));
+    const m = decodeMetrics(
+      execution.metrics,
+      new Array(execution.process_count).fill({ baseCpu: 0, baseRss: 0 }),
+    );
     return m.sessionOrder ? m.sessionOrder.map((c) => canonical[c]!) : canonical;
   }
 
@@ -599,7 +660,11 @@ export class HistoryRepository {
       this.sessionsOf(db, execution),
     ]);
     const extra: Extra = execution.extra ? JSON.parse(execution.extra) : {};
-    const host: Report["host"] = { identifier, hostname: facts.host.hostname, ip_addresses: facts.host.ip_addresses };
+    const host: Report["host"] = {
+      identifier,
+      hostname: facts.host.hostname,
+      ip_addresses: facts.host.ip_addresses,
+    };
     if (facts.host.primary_ip !== undefined) host.primary_ip = facts.host.primary_ip;
     const report: Report = {
       schema_version: 1,
@@ -609,7 +674,10 @@ export class HistoryRepository {
       host,
       os: facts.os,
       cpu: { ...facts.cpu, usage_percent: execution.cpu_usage },
-      memory: { total_bytes: facts.memory.total_bytes, available_bytes: execution.memory_available },
+      memory: {
+        total_bytes: facts.memory.total_bytes,
+        available_bytes: execution.memory_available,
+      },
       processes,
       sessions,
     };

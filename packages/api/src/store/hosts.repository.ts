@@ -1,9 +1,15 @@
 import type { Host, PageOf } from "@compliance/contract";
-import { type ExpressionBuilder, type Kysely, type Selectable, type SelectQueryBuilder, sql } from "kysely";
+import {
+  type ExpressionBuilder,
+  type Kysely,
+  type Selectable,
+  type SelectQueryBuilder,
+  sql,
+} from "kysely";
 import type { Engine } from "./database.ts";
+import { POS_PER_MS } from "./history.repository.ts";
 import type { Database, HostsTable } from "./schema.ts";
 import { OPEN } from "./schema.ts";
-import { POS_PER_MS } from "./history.repository.ts";
 
 export interface HostFilter {
   q?: string;
@@ -95,7 +101,9 @@ export class HostsRepository {
     q =
       this.engine === "mysql"
         ? q.onDuplicateKeyUpdate({ node_key_hash: input.nodeKeyHash })
-        : q.onConflict((oc) => oc.column("identifier").doUpdateSet({ node_key_hash: input.nodeKeyHash }));
+        : q.onConflict((oc) =>
+            oc.column("identifier").doUpdateSet({ node_key_hash: input.nodeKeyHash }),
+          );
     await q.execute();
     const row = await this.db
       .selectFrom("hosts")
@@ -105,7 +113,9 @@ export class HostsRepository {
     return { hostId: row.id, created: before === undefined };
   }
 
-  async byNodeKeyHash(hash: string): Promise<{ id: number; identifier: string; source: string } | null> {
+  async byNodeKeyHash(
+    hash: string,
+  ): Promise<{ id: number; identifier: string; source: string } | null> {
     return (
       (await this.db
         .selectFrom("hosts")
@@ -115,7 +125,9 @@ export class HostsRepository {
     );
   }
 
-  async byIdentifier(identifier: string): Promise<{ id: number; source: string; hasKey: boolean } | null> {
+  async byIdentifier(
+    identifier: string,
+  ): Promise<{ id: number; source: string; hasKey: boolean } | null> {
     const row = await this.db
       .selectFrom("hosts")
       .select(["id", "source", "node_key_hash"])
@@ -151,14 +163,24 @@ export class HostsRepository {
   }
 
   async revokeKey(id: number): Promise<boolean> {
-    const r = await this.db.updateTable("hosts").set({ node_key_hash: null }).where("id", "=", id).executeTakeFirst();
+    const r = await this.db
+      .updateTable("hosts")
+      .set({ node_key_hash: null })
+      .where("id", "=", id)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
 
   /** Deletes a host and its whole history. */
   async delete(id: number): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      for (const table of ["session_spans", "process_spans", "executions", "host_facts", "host_addresses"] as const) {
+      for (const table of [
+        "session_spans",
+        "process_spans",
+        "executions",
+        "host_facts",
+        "host_addresses",
+      ] as const) {
         await trx.deleteFrom(table).where("host_id", "=", id).execute();
       }
       const r = await trx.deleteFrom("hosts").where("id", "=", id).executeTakeFirst();
@@ -167,16 +189,20 @@ export class HostsRepository {
   }
 
   async get(id: number): Promise<Host | null> {
-    const row = (await this.db.selectFrom("hosts").selectAll().where("id", "=", id).executeTakeFirst()) as
-      | HostRow
-      | undefined;
+    const row = (await this.db
+      .selectFrom("hosts")
+      .selectAll()
+      .where("id", "=", id)
+      .executeTakeFirst()) as HostRow | undefined;
     if (!row) return null;
     return (await this.toHosts([row]))[0]!;
   }
 
   async list(filter: HostFilter, options: ListOptions): Promise<PageOf<Host>> {
     const base = this.filtered(filter);
-    const totalRow = await base.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+    const totalRow = await base
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
     const { column, desc } = parseSort(options.sort, HOST_SORTS, "hostname");
     const rows = (await base
       .selectAll()
@@ -240,7 +266,11 @@ export class HostsRepository {
     if (filter.os) {
       const p = likeContains(filter.os);
       q = q.where((eb) =>
-        eb.or([eb(lower("os_name"), "like", p), eb(lower("os_version"), "like", p), eb(lower("kernel"), "like", p)]),
+        eb.or([
+          eb(lower("os_name"), "like", p),
+          eb(lower("os_version"), "like", p),
+          eb(lower("kernel"), "like", p),
+        ]),
       );
     }
     if (filter.cpu) q = q.where(lower("cpu_model"), "like", likeContains(filter.cpu));
@@ -264,7 +294,9 @@ export class HostsRepository {
       q =
         filter.status === "online"
           ? q.where("last_received_at", ">=", since)
-          : q.where((eb) => eb.or([eb("last_received_at", "<", since), eb("last_received_at", "is", null)]));
+          : q.where((eb) =>
+              eb.or([eb("last_received_at", "<", since), eb("last_received_at", "is", null)]),
+            );
     }
     return q as SelectQueryBuilder<Database, "hosts", object>;
   }
@@ -303,14 +335,21 @@ export class HostsRepository {
       source: r.source,
       primary_ip: r.primary_ip,
       ip_addresses: addresses.get(r.id)?.sort() ?? [],
-      os: { platform: r.os_platform, name: r.os_name, version: r.os_version, kernel: r.kernel, arch: r.arch },
+      os: {
+        platform: r.os_platform,
+        name: r.os_name,
+        version: r.os_version,
+        kernel: r.kernel,
+        arch: r.arch,
+      },
       cpu: { model: r.cpu_model, vendor: r.cpu_vendor, cores: r.cpu_cores },
       memory_total_bytes: r.memory_total,
       agent_version: r.agent_version,
       enrolled_at: iso(r.enrolled_at)!,
       first_seen_at: posIso(r.first_pos),
       last_seen_at: posIso(r.latest_pos),
-      last_report_id: r.latest_execution_id === null ? null : (latest.get(r.latest_execution_id) ?? null),
+      last_report_id:
+        r.latest_execution_id === null ? null : (latest.get(r.latest_execution_id) ?? null),
       last_changed_at: posIso(r.changed_pos),
       last_received_at: iso(r.last_received_at),
       online: r.last_received_at !== null && r.last_received_at >= since,

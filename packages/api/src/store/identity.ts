@@ -16,7 +16,13 @@ export function processKey(p: {
 }
 
 export function sessionKey(s: ReportSession): string {
-  return JSON.stringify([s.user, s.terminal, s.remote_host ?? null, s.started_at ?? null, s.pid ?? null]);
+  return JSON.stringify([
+    s.user,
+    s.terminal,
+    s.remote_host ?? null,
+    s.started_at ?? null,
+    s.pid ?? null,
+  ]);
 }
 
 /** Canonical order of an execution's processes: by pid, unique within one execution. */

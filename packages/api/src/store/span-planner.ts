@@ -111,7 +111,8 @@ export function planSpans<S extends LoadedSpan, I extends PlanItem>(
     if (itemKeys.has(s.key)) continue;
     if (prevPos !== null) {
       plan.setLast.push({ id: s.id, last: prevPos });
-      if (nextPos !== null && s.last >= nextPos) plan.copies.push({ from: s, first: nextPos, last: s.last });
+      if (nextPos !== null && s.last >= nextPos)
+        plan.copies.push({ from: s, first: nextPos, last: s.last });
     } else if (nextPos !== null && s.last >= nextPos) {
       // N is the oldest kept execution: the span simply starts later.
       plan.setFirst.push({ id: s.id, first: nextPos });

@@ -11,6 +11,7 @@ import type {
 import { sql } from "kysely";
 import { type DatabaseHandle, type Engine, migrateToLatest, openDatabase } from "./database.ts";
 import { diffExecutions } from "./diff.ts";
+import { FleetRepository } from "./fleet.repository.ts";
 import {
   type ExecutionRow,
   type Facts,
@@ -19,7 +20,13 @@ import {
   POS_PER_MS,
   posOfTime,
 } from "./history.repository.ts";
-import { type HostFilter, HostsRepository, type ListOptions, parseSort } from "./hosts.repository.ts";
+import {
+  type HostFilter,
+  HostsRepository,
+  type ListOptions,
+  parseSort,
+} from "./hosts.repository.ts";
+import { type PruneResult, pruneExecutions } from "./retention.ts";
 import { type TokenRecord, TokensRepository } from "./tokens.repository.ts";
 
 export interface StoreOptions {
@@ -46,7 +53,11 @@ export interface Snapshot<T> {
   items: T[];
 }
 
-const EXECUTION_SORTS = { collected_at: "pos", received_at: "received_at", process_count: "process_count" } as const;
+const EXECUTION_SORTS = {
+  collected_at: "pos",
+  received_at: "received_at",
+  process_count: "process_count",
+} as const;
 export const executionSortKeys = Object.keys(EXECUTION_SORTS);
 
 /**
@@ -59,6 +70,7 @@ export class Store {
   readonly hosts: HostsRepository;
   readonly tokens: TokensRepository;
   readonly history: HistoryRepository;
+  readonly fleet: FleetRepository;
   private readonly handle: DatabaseHandle;
 
   constructor(options: StoreOptions) {
@@ -67,7 +79,9 @@ export class Store {
     this.engine = this.handle.engine;
     this.where = this.handle.where;
     const db = this.handle.db;
-    this.hosts = new HostsRepository(db, this.engine, options.onlineWindowMs ?? 10 * 60_000, now);
+    const onlineWindowMs = options.onlineWindowMs ?? 11 * 60_000;
+    this.hosts = new HostsRepository(db, this.engine, onlineWindowMs, now);
+    this.fleet = new FleetRepository(db, this.hosts, onlineWindowMs, now);
     this.tokens = new TokensRepository(db, this.engine, now);
     this.history = new HistoryRepository(db, this.engine);
   }
@@ -87,6 +101,11 @@ export class Store {
   /** Throws when the database cannot answer. */
   async ping(): Promise<void> {
     await sql`select 1`.execute(this.handle.db);
+  }
+
+  /** Deletes executions collected before beforeMs (keeping each host's latest). */
+  prune(beforeMs: number): Promise<PruneResult> {
+    return pruneExecutions(this.handle.db, this.engine, beforeMs);
   }
 
   // ---- tokens -----------------------------------------------------------------------
@@ -116,12 +135,22 @@ export class Store {
   }
 
   /** The host's executions (its timeline), newest first unless sorted otherwise. */
-  async listExecutions(hostId: number, range: ExecutionRange, options: ListOptions): Promise<PageOf<Execution>> {
+  async listExecutions(
+    hostId: number,
+    range: ExecutionRange,
+    options: ListOptions,
+  ): Promise<PageOf<Execution>> {
     let q = this.db.selectFrom("executions").where("host_id", "=", hostId);
     if (range.from !== undefined) q = q.where("pos", ">=", posOfTime(range.from));
     if (range.to !== undefined) q = q.where("pos", "<", posOfTime(range.to + 1));
-    const total = await q.select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
-    const { column, desc } = parseSort(options.sort ?? "-collected_at", EXECUTION_SORTS, "collected_at");
+    const total = await q
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
+    const { column, desc } = parseSort(
+      options.sort ?? "-collected_at",
+      EXECUTION_SORTS,
+      "collected_at",
+    );
     const rows = (await q
       .selectAll()
       .orderBy(column, desc ? "desc" : "asc")
@@ -187,7 +216,9 @@ export class Store {
     };
   }
 
-  async sessions(execution: ExecutionRow): Promise<Snapshot<ReportSession> & { known: boolean; reason?: string }> {
+  async sessions(
+    execution: ExecutionRow,
+  ): Promise<Snapshot<ReportSession> & { known: boolean; reason?: string }> {
     const items = await this.history.sessionsOf(this.db, execution);
     const error = this.history.extraOf(execution).errors?.find((e) => e.collector === "sessions");
     return {
@@ -208,7 +239,10 @@ export class Store {
       .select("identifier")
       .where("id", "=", row.host_id)
       .executeTakeFirstOrThrow();
-    return { hostId: row.host_id, report: await this.history.reportOf(this.db, row, host.identifier) };
+    return {
+      hostId: row.host_id,
+      report: await this.history.reportOf(this.db, row, host.identifier),
+    };
   }
 
   async facts(execution: ExecutionRow): Promise<Facts> {

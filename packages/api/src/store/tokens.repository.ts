@@ -22,9 +22,19 @@ export class TokensRepository {
   ) {}
 
   async create(name: string, role: TokenRole, tokenHash: string): Promise<number> {
-    const values = { name, role, token_hash: tokenHash, created_at: this.now(), last_used_at: null };
+    const values = {
+      name,
+      role,
+      token_hash: tokenHash,
+      created_at: this.now(),
+      last_used_at: null,
+    };
     if (this.engine === "postgres") {
-      const r = await this.db.insertInto("api_tokens").values(values).returning("id").executeTakeFirstOrThrow();
+      const r = await this.db
+        .insertInto("api_tokens")
+        .values(values)
+        .returning("id")
+        .executeTakeFirstOrThrow();
       return r.id;
     }
     const r = await this.db.insertInto("api_tokens").values(values).executeTakeFirstOrThrow();
@@ -32,12 +42,20 @@ export class TokensRepository {
   }
 
   async byHash(tokenHash: string): Promise<TokenRecord | null> {
-    const row = await this.db.selectFrom("api_tokens").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("api_tokens")
+      .selectAll()
+      .where("token_hash", "=", tokenHash)
+      .executeTakeFirst();
     return row ? toRecord(row) : null;
   }
 
   async touch(id: number): Promise<void> {
-    await this.db.updateTable("api_tokens").set({ last_used_at: this.now() }).where("id", "=", id).execute();
+    await this.db
+      .updateTable("api_tokens")
+      .set({ last_used_at: this.now() })
+      .where("id", "=", id)
+      .execute();
   }
 
   async list(): Promise<TokenRecord[]> {
@@ -51,21 +69,31 @@ export class TokensRepository {
   }
 
   async getSetting(name: string): Promise<string | null> {
-    const row = await this.db.selectFrom("settings").select("value").where("name", "=", name).executeTakeFirst();
+    const row = await this.db
+      .selectFrom("settings")
+      .select("value")
+      .where("name", "=", name)
+      .executeTakeFirst();
     return row?.value ?? null;
   }
 
   /** Stores the value unless one is there already; returns the value that holds. */
   async settingOnce(name: string, value: string): Promise<string> {
     let q = this.db.insertInto("settings").values({ name, value });
-    q = this.engine === "mysql" ? q.onDuplicateKeyUpdate({ name }) : q.onConflict((oc) => oc.column("name").doNothing());
+    q =
+      this.engine === "mysql"
+        ? q.onDuplicateKeyUpdate({ name })
+        : q.onConflict((oc) => oc.column("name").doNothing());
     await q.execute();
     return (await this.getSetting(name))!;
   }
 
   async setSetting(name: string, value: string): Promise<void> {
     let q = this.db.insertInto("settings").values({ name, value });
-    q = this.engine === "mysql" ? q.onDuplicateKeyUpdate({ value }) : q.onConflict((oc) => oc.column("name").doUpdateSet({ value }));
+    q =
+      this.engine === "mysql"
+        ? q.onDuplicateKeyUpdate({ value })
+        : q.onConflict((oc) => oc.column("name").doUpdateSet({ value }));
     await q.execute();
   }
 }

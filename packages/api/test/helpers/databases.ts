@@ -14,7 +14,8 @@ import pg from "pg";
 export type TestEngine = "sqlite" | "postgres" | "mysql";
 export const ENGINES: readonly TestEngine[] = ["sqlite", "postgres", "mysql"];
 
-const PG_ADMIN_URL = process.env.COMPLIANCE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const PG_ADMIN_URL =
+  process.env.COMPLIANCE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const MYSQL_ADMIN_URL = process.env.COMPLIANCE_TEST_MYSQL_URL ?? "mysql://root@127.0.0.1:3306/test";
 
 export interface TestDatabase {

@@ -15,15 +15,34 @@ export function makeReport(overrides: Partial<Report> & { identifier?: string } 
       primary_ip: "10.0.2.15",
       ip_addresses: ["10.0.2.15", "fe80::1"],
     },
-    os: { platform: "linux", name: "Debian GNU/Linux", version: "12 (bookworm)", kernel: "6.1.0-18-amd64", arch: "x64" },
-    cpu: { model: "Intel(R) Core(TM) i7-7500U CPU @ 2.70GHz", vendor: "GenuineIntel", cores: 4, usage_percent: 3.5 },
+    os: {
+      platform: "linux",
+      name: "Debian GNU/Linux",
+      version: "12 (bookworm)",
+      kernel: "6.1.0-18-amd64",
+      arch: "x64",
+    },
+    cpu: {
+      model: "Intel(R) Core(TM) i7-7500U CPU @ 2.70GHz",
+      vendor: "GenuineIntel",
+      cores: 4,
+      usage_percent: 3.5,
+    },
     memory: { total_bytes: 8 * 1024 ** 3, available_bytes: 5 * 1024 ** 3 },
     processes: [
       makeProcess({ pid: 1, ppid: 0, name: "systemd", user: "root", cmdline: "/sbin/init" }),
       makeProcess({ pid: 2, ppid: 0, name: "kthreadd", user: "root" }),
-      makeProcess({ pid: 812, ppid: 1, name: "sshd", user: "root", cmdline: "sshd: /usr/sbin/sshd -D" }),
+      makeProcess({
+        pid: 812,
+        ppid: 1,
+        name: "sshd",
+        user: "root",
+        cmdline: "sshd: /usr/sbin/sshd -D",
+      }),
     ],
-    sessions: [makeSession({ user: "malasia", terminal: "pts/0", remote_host: "10.0.0.9", pid: 4242 })],
+    sessions: [
+      makeSession({ user: "malasia", terminal: "pts/0", remote_host: "10.0.0.9", pid: 4242 }),
+    ],
     ...rest,
   };
 }
@@ -45,7 +64,10 @@ export function makeSession(s: Partial<ReportSession> & { user: string }): Repor
 }
 
 /** A report with n processes (pids 100..), for load and storage tests. */
-export function reportWithProcesses(n: number, overrides: Partial<Report> & { identifier?: string } = {}): Report {
+export function reportWithProcesses(
+  n: number,
+  overrides: Partial<Report> & { identifier?: string } = {},
+): Report {
   const processes: ReportProcess[] = [];
   for (let i = 0; i < n; i++) {
     processes.push(

@@ -43,7 +43,7 @@ function tableOptions<T extends string, C extends string>(
 export async function up(db: Kysely<any>): Promise<void> {
   const engine = engineOf(db);
   const blob: ColumnDataType =
-    engine === "postgres" ? "bytea" : engine === "mysql" ? sql`mediumblob` as never : "blob";
+    engine === "postgres" ? "bytea" : engine === "mysql" ? (sql`mediumblob` as never) : "blob";
   const double: ColumnDataType = engine === "sqlite" ? "real" : "double precision";
   const text: ColumnDataType = engine === "mysql" ? (sql`mediumtext` as never) : "text";
 

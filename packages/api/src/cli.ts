@@ -1,0 +1,177 @@
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import type { TokenRole } from "@compliance/contract";
+import { API_VERSION } from "./app.ts";
+import { hashSecret, newSecret } from "./auth.ts";
+import { ConfigError, loadConfig } from "./config.ts";
+import { startServer } from "./server.ts";
+import { Store } from "./store/store.ts";
+
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+}
+
+export const USAGE = `compliance-api ${API_VERSION}: the Compliance API
+
+Usage:
+  compliance-api start [--local-agent]     serve the API (and the console)
+  compliance-api migrate                   bring the database schema up to date
+  compliance-api token create --name N [--role reader|admin]
+  compliance-api token list
+  compliance-api token revoke <id>
+  compliance-api prune (--older-than-days N | --before <time>)
+  compliance-api --help | --version
+
+Configuration is read from the environment: PORT, HOST, DATABASE_URL,
+COMPLIANCE_ENROLL_SECRET, COMPLIANCE_ADMIN_TOKEN and the others listed in the README.
+`;
+
+/** Where the console's build is, next to this package in the repository. */
+const CONSOLE_DIR = fileURLToPath(new URL("../../console/dist", import.meta.url));
+
+/**
+ * Runs one command. Returns the exit code, or null for `start` (the process then lives
+ * until a signal closes the server).
+ */
+export async function runCli(argv: string[], io: CliIo): Promise<number | null> {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    io.stderr.write(`compliance-api: ${(e as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.version) {
+    io.stdout.write(`${API_VERSION}\n`);
+    return 0;
+  }
+  const [command = "start", ...rest] = positionals;
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(io.env, {
+      localAgent: values["local-agent"] ?? false,
+      consoleDir: CONSOLE_DIR,
+    });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      io.stderr.write(`compliance-api: configuration: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+
+  if (command === "start") {
+    const server = await startServer(config, { print: (line) => io.stdout.write(`${line}\n`) });
+    const stop = (signal: string) => {
+      io.stdout.write(`${signal}: closing\n`);
+      server.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+    return null;
+  }
+
+  const store = new Store({ url: config.databaseUrl, poolSize: 2 });
+  try {
+    await store.migrate();
+    switch (command) {
+      case "migrate":
+        io.stdout.write(`database ${store.where} is up to date\n`);
+        return 0;
+      case "token":
+        return await tokenCommand(store, rest, values, io);
+      case "prune": {
+        const days = values["older-than-days"];
+        const before = values.before;
+        const ms =
+          before !== undefined
+            ? Date.parse(before)
+            : days !== undefined && /^\d+$/.test(days)
+              ? Date.now() - Number(days) * 86_400_000
+              : Number.NaN;
+        if (Number.isNaN(ms)) {
+          io.stderr.write(
+            "compliance-api prune: give --older-than-days <whole number> or --before <RFC 3339 time>\n",
+          );
+          return 2;
+        }
+        const r = await store.prune(ms);
+        io.stdout.write(
+          `pruned ${r.executions} executions of ${r.hosts} hosts collected before ${new Date(ms).toISOString()} ` +
+            `(${r.processSpans} process and ${r.sessionSpans} session lifetimes, ${r.facts} fact sets)\n`,
+        );
+        return 0;
+      }
+      default:
+        io.stderr.write(`compliance-api: unknown command "${command}"\n\n${USAGE}`);
+        return 2;
+    }
+  } finally {
+    await store.close();
+  }
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean", short: "v" },
+      "local-agent": { type: "boolean" },
+      name: { type: "string" },
+      role: { type: "string" },
+      "older-than-days": { type: "string" },
+      before: { type: "string" },
+    },
+  });
+}
+
+async function tokenCommand(
+  store: Store,
+  args: string[],
+  values: ReturnType<typeof parse>["values"],
+  io: CliIo,
+): Promise<number> {
+  const [sub, id] = args;
+  if (sub === "create") {
+    const role = (values.role ?? "reader") as TokenRole;
+    if (!values.name || !["reader", "admin"].includes(role)) {
+      io.stderr.write("compliance-api token create: give --name <name> and --role reader|admin\n");
+      return 2;
+    }
+    const token = newSecret();
+    const tokenId = await store.tokens.create(values.name, role, hashSecret(token));
+    io.stdout.write(
+      `token ${tokenId} (${role}, "${values.name}"): ${token}\nIt is shown only now.\n`,
+    );
+    return 0;
+  }
+  if (sub === "list") {
+    for (const t of await store.tokens.list()) {
+      io.stdout.write(
+        `${t.id}\t${t.role}\t${t.name}\tcreated ${t.created_at}\tlast used ${t.last_used_at ?? "never"}\n`,
+      );
+    }
+    return 0;
+  }
+  if (sub === "revoke" && id && /^\d+$/.test(id)) {
+    const ok = await store.tokens.revoke(Number(id));
+    io.stdout.write(ok ? `token ${id} revoked\n` : `no token ${id}\n`);
+    return ok ? 0 : 1;
+  }
+  io.stderr.write(
+    "compliance-api token: create --name N [--role reader|admin] | list | revoke <id>\n",
+  );
+  return 2;
+}

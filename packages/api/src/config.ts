@@ -1,0 +1,114 @@
+import { LIMITS } from "@compliance/contract";
+
+/**
+ * The API's configuration, read once from the environment at start, checked, and frozen.
+ * A bad value stops the start with a message that names the variable.
+ */
+export interface Config {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  databasePoolSize: number;
+  /** Where generated secrets are saved (admin token, enroll secret) and the SQLite default lives. */
+  dataDir: string;
+  enrollSecret: string | null;
+  adminToken: string | null;
+  /** The interval agents report at; a host is offline after two of them without a report. */
+  agentIntervalSeconds: number;
+  /** Executions older than this are pruned (the latest of each host is always kept); 0 keeps all. */
+  retentionDays: number;
+  /** How often the retention job runs. */
+  retentionIntervalSeconds: number;
+  bodyLimitBytes: number;
+  logLevel: string;
+  /** Report this machine from inside the API process (npm start). */
+  localAgent: boolean;
+  localAgentIntervalSeconds: number;
+  /** Accept the older systems' agents at their original routes. */
+  legacyIngest: boolean;
+  legacyKey: string | null;
+  /** Serve the web console from this directory at /; null disables it. */
+  consoleDir: string | null;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max} (got "${raw}")`);
+  }
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === "") return fallback;
+  if (["1", "true", "yes", "on"].includes(raw)) return true;
+  if (["0", "false", "no", "off"].includes(raw)) return false;
+  throw new ConfigError(name, `must be 1/0, true/false, yes/no or on/off (got "${env[name]}")`);
+}
+
+function secret(env: Env, name: string): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return null;
+  if (raw.length < 16) throw new ConfigError(name, "must be at least 16 characters");
+  return raw;
+}
+
+export interface ConfigDefaults {
+  localAgent?: boolean;
+  consoleDir?: string | null;
+}
+
+export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Config> {
+  const dataDir = env.COMPLIANCE_DATA_DIR || "./data";
+  const databaseUrl = env.DATABASE_URL || `sqlite:${dataDir}/compliance.db`;
+  if (!/^(sqlite:|postgres(ql)?:\/\/|mysql:\/\/|mariadb:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError("DATABASE_URL", "must be sqlite:<path>, postgres://… or mysql://…");
+  }
+  const host = env.HOST || "127.0.0.1";
+  if (!/^[0-9A-Za-z.:_-]+$/.test(host))
+    throw new ConfigError("HOST", `is not an address (got "${host}")`);
+  const logLevel = env.LOG_LEVEL || "info";
+  if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(logLevel)) {
+    throw new ConfigError(
+      "LOG_LEVEL",
+      "must be one of fatal, error, warn, info, debug, trace, silent",
+    );
+  }
+  return Object.freeze({
+    host,
+    port: int(env, "PORT", 8080, 0, 65535),
+    databaseUrl,
+    databasePoolSize: int(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
+    dataDir,
+    enrollSecret: secret(env, "COMPLIANCE_ENROLL_SECRET"),
+    adminToken: secret(env, "COMPLIANCE_ADMIN_TOKEN"),
+    agentIntervalSeconds: int(env, "COMPLIANCE_AGENT_INTERVAL", 300, 1, 86_400 * 7),
+    retentionDays: int(env, "COMPLIANCE_RETENTION_DAYS", 0, 0, 36_500),
+    retentionIntervalSeconds: int(env, "COMPLIANCE_RETENTION_INTERVAL", 3600, 10, 86_400 * 7),
+    bodyLimitBytes: int(env, "COMPLIANCE_BODY_LIMIT", LIMITS.bodyBytes, 1024, 1024 ** 3),
+    logLevel,
+    localAgent: bool(env, "COMPLIANCE_LOCAL_AGENT", defaults.localAgent ?? false),
+    localAgentIntervalSeconds: int(env, "COMPLIANCE_LOCAL_AGENT_INTERVAL", 60, 1, 86_400),
+    legacyIngest: bool(env, "COMPLIANCE_LEGACY_INGEST", false),
+    legacyKey: env.COMPLIANCE_LEGACY_KEY || null,
+    consoleDir:
+      env.COMPLIANCE_CONSOLE_DIR === ""
+        ? null
+        : (env.COMPLIANCE_CONSOLE_DIR ?? defaults.consoleDir ?? null),
+  });
+}

@@ -1,0 +1,16 @@
+import { runCli } from "./cli.ts";
+
+// The bin: runs the command and maps failures to exit codes. All the work is in cli.ts.
+runCli(process.argv.slice(2), {
+  env: process.env,
+  stdout: process.stdout,
+  stderr: process.stderr,
+}).then(
+  (code) => {
+    if (code !== null) process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`compliance-api: ${(e as Error).message}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,114 @@
+import { join, resolve } from "node:path";
+import { runOnce } from "@compliance/agent";
+import { buildApp } from "./app.ts";
+import type { Config } from "./config.ts";
+import { resolveSecrets } from "./secrets.ts";
+import { Store } from "./store/store.ts";
+import { isDatabaseUnavailable } from "./store/unavailable.ts";
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface ServerOptions {
+  /** Where the console's built files are, when it should be served. */
+  consoleDir?: string | null;
+  /** Lines for the operator (secrets, URLs); defaults to stdout. */
+  print?: (line: string) => void;
+}
+
+/**
+ * Starts the API: migrates the database (waiting for it if it is not up yet), resolves the
+ * secrets, listens, runs retention and, when asked, the built-in local agent. Closes
+ * gracefully: in-flight requests finish, then the database pool closes.
+ */
+export async function startServer(
+  config: Config,
+  options: ServerOptions = {},
+): Promise<RunningServer> {
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const store = new Store({
+    url: config.databaseUrl,
+    poolSize: config.databasePoolSize,
+    onlineWindowMs: 2 * config.agentIntervalSeconds * 1000 + 60_000,
+  });
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await store.migrate();
+      break;
+    } catch (e) {
+      if (!isDatabaseUnavailable(e) || attempt >= 60) throw e;
+      print(`database ${store.where} unavailable (${(e as Error).message}); retrying in 2 s`);
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+  const secrets = await resolveSecrets(config, store);
+  const app = await buildApp({
+    store,
+    config: { ...config, consoleDir: options.consoleDir ?? config.consoleDir },
+    secrets,
+    logger: { level: config.logLevel },
+  });
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === "object" && address ? address.port : config.port;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+  print(`Compliance API on ${url} (database ${store.where})`);
+  print(`  console:  ${url}/`);
+  print(`  API docs: ${url}/docs`);
+  for (const line of secrets.notices) print(`  ${line}`);
+
+  const timers: NodeJS.Timeout[] = [];
+  if (config.retentionDays > 0) {
+    const prune = async () => {
+      try {
+        const r = await store.prune(Date.now() - config.retentionDays * 86_400_000);
+        if (r.executions > 0) app.log.info({ retention: r }, "pruned old executions");
+      } catch (e) {
+        app.log.warn({ err: e }, "retention failed; will retry");
+      }
+    };
+    timers.push(setInterval(prune, config.retentionIntervalSeconds * 1000).unref());
+    void prune();
+  }
+
+  let agentRun: Promise<unknown> = Promise.resolve();
+  if (config.localAgent) {
+    const stateDir = resolve(join(config.dataDir, "local-agent"));
+    const report = () => {
+      agentRun = runOnce({
+        serverUrl: url,
+        enrollSecret: secrets.enrollSecret ?? undefined,
+        stateDir,
+      }).then(
+        (r) =>
+          app.log.info(
+            { report_id: r.accepted.report_id, host_id: r.accepted.host_id },
+            "local agent reported",
+          ),
+        (e) => app.log.warn({ err: e }, "local agent could not report"),
+      );
+    };
+    report();
+    timers.push(setInterval(report, config.localAgentIntervalSeconds * 1000).unref());
+    print(
+      `  local agent: reports this machine every ${config.localAgentIntervalSeconds} s (COMPLIANCE_LOCAL_AGENT=0 turns it off)`,
+    );
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    close() {
+      closing ??= (async () => {
+        for (const t of timers) clearInterval(t);
+        await agentRun;
+        await app.close();
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

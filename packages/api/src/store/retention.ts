@@ -1,0 +1,109 @@
+import type { Kysely } from "kysely";
+import type { Engine } from "./database.ts";
+import { posOfTime } from "./history.repository.ts";
+import type { Database } from "./schema.ts";
+
+export interface PruneResult {
+  hosts: number;
+  executions: number;
+  processSpans: number;
+  sessionSpans: number;
+  facts: number;
+}
+
+/**
+ * Deletes executions collected before `beforeMs`, host by host, one transaction each. The
+ * latest execution of every host is always kept, so a host that stopped reporting keeps
+ * its last known state. Spans that only covered deleted executions go too; every kept
+ * execution rebuilds exactly as before (spans never change membership of kept ones).
+ */
+export async function pruneExecutions(
+  db: Kysely<Database>,
+  engine: Engine,
+  beforeMs: number,
+): Promise<PruneResult> {
+  const cutoff = posOfTime(beforeMs);
+  const result: PruneResult = {
+    hosts: 0,
+    executions: 0,
+    processSpans: 0,
+    sessionSpans: 0,
+    facts: 0,
+  };
+  const hosts = await db
+    .selectFrom("executions")
+    .select("host_id")
+    .distinct()
+    .where("pos", "<", cutoff)
+    .execute();
+  for (const { host_id: hostId } of hosts) {
+    await db.transaction().execute(async (trx) => {
+      let hq = trx
+        .selectFrom("hosts")
+        .select(["latest_execution_id", "facts_id"])
+        .where("id", "=", hostId);
+      if (engine !== "sqlite") hq = hq.forUpdate();
+      const host = await hq.executeTakeFirst();
+      if (!host) return;
+      let del = trx
+        .deleteFrom("executions")
+        .where("host_id", "=", hostId)
+        .where("pos", "<", cutoff);
+      if (host.latest_execution_id !== null) del = del.where("id", "!=", host.latest_execution_id);
+      const deleted = Number((await del.executeTakeFirst()).numDeletedRows);
+      if (deleted === 0) return;
+      result.hosts++;
+      result.executions += deleted;
+
+      const first = await trx
+        .selectFrom("executions")
+        .select(["id", "pos"])
+        .where("host_id", "=", hostId)
+        .orderBy("pos", "asc")
+        .limit(1)
+        .executeTakeFirst();
+      const minPos = first?.pos ?? Number.MAX_SAFE_INTEGER;
+      for (const table of ["process_spans", "session_spans"] as const) {
+        const r = await trx
+          .deleteFrom(table)
+          .where("host_id", "=", hostId)
+          .where("last_pos", "<", minPos)
+          .executeTakeFirst();
+        if (table === "process_spans") result.processSpans += Number(r.numDeletedRows);
+        else result.sessionSpans += Number(r.numDeletedRows);
+      }
+      if (first) {
+        // The oldest kept execution has no predecessor any more.
+        await trx
+          .updateTable("executions")
+          .set({
+            processes_started: null,
+            processes_ended: null,
+            sessions_opened: null,
+            sessions_closed: null,
+            facts_changed: null,
+          })
+          .where("id", "=", first.id)
+          .execute();
+      }
+      const used = trx.selectFrom("executions").select("facts_id").where("host_id", "=", hostId);
+      let factsDel = trx
+        .deleteFrom("host_facts")
+        .where("host_id", "=", hostId)
+        .where("id", "not in", used);
+      if (host.facts_id !== null) factsDel = factsDel.where("id", "!=", host.facts_id);
+      result.facts += Number((await factsDel.executeTakeFirst()).numDeletedRows);
+      const count = await trx
+        .selectFrom("executions")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .where("host_id", "=", hostId)
+        .executeTakeFirstOrThrow();
+      await trx
+        .updateTable("hosts")
+        .set({ first_pos: first?.pos ?? null, executions: Number(count.n) })
+        .where("id", "=", hostId)
+        .execute();
+    });
+  }
+  return result;
+}

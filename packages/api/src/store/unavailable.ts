@@ -1,0 +1,46 @@
+/**
+ * Whether an error means "the database cannot be reached right now" (as opposed to a bug
+ * or bad data). Such errors become 503 with Retry-After: agents keep their reports and
+ * retry; they never take it as a reason to enroll again.
+ */
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EPIPE",
+  "EAI_AGAIN",
+  // MySQL / MariaDB
+  "PROTOCOL_CONNECTION_LOST",
+  "ER_CON_COUNT_ERROR",
+  "ER_SERVER_SHUTDOWN",
+  "ER_LOCK_WAIT_TIMEOUT",
+  "ER_LOCK_DEADLOCK",
+  // SQLite
+  "SQLITE_BUSY",
+  "SQLITE_LOCKED",
+]);
+
+// PostgreSQL SQLSTATE classes: 08 connection exception, 53 insufficient resources,
+// 57P0x operator intervention (shutdown, cannot connect now), 40001/40P01 serialization.
+const PG_STATES = /^(08|53|57P0|40001|40P01)/;
+
+const MESSAGES =
+  /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)|Pool is closed|Connection lost/i;
+
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (
+    let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && depth < 5;
+    depth++
+  ) {
+    if (typeof e.code === "string" && (NETWORK_CODES.has(e.code) || PG_STATES.test(e.code)))
+      return true;
+    if (typeof e.message === "string" && MESSAGES.test(e.message)) return true;
+    if (e instanceof AggregateError && e.errors.some(isDatabaseUnavailable)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
