@@ -232,6 +232,9 @@ export const DiffSchema = Type.Object({
     }),
   }),
   sessions: Type.Object({
+    known: Type.Boolean({
+      description: "False when either execution could not read sessions: no change is known",
+    }),
     opened: Type.Array(SessionSchema),
     closed: Type.Array(SessionSchema),
   }),
@@ -267,3 +270,69 @@ export const FleetSummarySchema = Type.Object({
   }),
 });
 export type FleetSummary = Static<typeof FleetSummarySchema>;
+
+export const ProcessIdentitySchema = Type.Object({
+  pid: Type.Integer(),
+  ppid: Type.Integer(),
+  name: Type.String(),
+  user: Type.String(),
+  started_at: Type.Optional(Type.String()),
+  cmdline: Type.Optional(Type.String()),
+});
+
+export const ProcessSearchHitSchema = Type.Object({
+  host_id: Type.Integer(),
+  hostname: Type.String(),
+  report_id: Type.String({
+    description: "The execution searched: the latest, or the one in effect at `at`",
+  }),
+  collected_at: Type.String(),
+  processes: Type.Array(ProcessIdentitySchema),
+});
+
+export const SessionSearchHitSchema = Type.Object({
+  host_id: Type.Integer(),
+  hostname: Type.String(),
+  user: Type.String(),
+  terminal: Type.String(),
+  remote_host: Type.Optional(Type.String()),
+  started_at: Type.Optional(Type.String()),
+  pid: Type.Optional(Type.Integer()),
+  first_seen_at: Type.String({
+    description: "collected_at of the first execution that had this session",
+  }),
+  last_seen_at: Type.Union([Type.String(), Type.Null()], {
+    description: "Of the last one; null while open",
+  }),
+  open: Type.Boolean({ description: "Open in the host's latest execution" }),
+});
+
+export const CpuPointSchema = Type.Object({
+  host_id: Type.Integer(),
+  hostname: Type.String(),
+  report_id: Type.String(),
+  collected_at: Type.String(),
+  cpu_usage_percent: Type.Number(),
+});
+
+export const ChangeSchema = Type.Object({
+  cursor: Type.String({ description: "Pass as `since` to get what came after this item" }),
+  host_id: Type.Integer(),
+  hostname: Type.String(),
+  report_id: Type.String(),
+  collected_at: Type.String(),
+  received_at: Type.String(),
+  first: Type.Boolean({ description: "The host's first execution: everything in it is new" }),
+  processes: DiffSchema.properties.processes,
+  sessions: DiffSchema.properties.sessions,
+  facts: Type.Array(FactChangeSchema),
+});
+export type Change = Static<typeof ChangeSchema>;
+
+export const ChangeFeedSchema = Type.Object({
+  items: Type.Array(ChangeSchema),
+  next_cursor: Type.String({
+    description: "Pass as `since` next time; equal to `since` when nothing new",
+  }),
+  has_more: Type.Boolean(),
+});

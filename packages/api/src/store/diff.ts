@@ -9,8 +9,18 @@ import { processKey, sessionKey } from "./identity.ts";
  * check-in and are read from each execution.
  */
 export function diffExecutions(
-  from: { processes: ReportProcess[]; sessions: ReportSession[]; facts: Facts },
-  to: { processes: ReportProcess[]; sessions: ReportSession[]; facts: Facts },
+  from: {
+    processes: ReportProcess[];
+    sessions: ReportSession[];
+    sessionsKnown: boolean;
+    facts: Facts;
+  },
+  to: {
+    processes: ReportProcess[];
+    sessions: ReportSession[];
+    sessionsKnown: boolean;
+    facts: Facts;
+  },
 ): Pick<Diff, "processes" | "sessions" | "facts"> {
   const fromKeys = new Map(from.processes.map((p) => [processKey(p), p]));
   const toKeys = new Map(to.processes.map((p) => [processKey(p), p]));
@@ -42,10 +52,15 @@ export function diffExecutions(
       ended: reallyEnded.sort(byPid),
       changed: changed.sort((a, b) => a.after.pid - b.after.pid),
     },
-    sessions: {
-      opened: to.sessions.filter((s) => !fromSessions.has(sessionKey(s))),
-      closed: from.sessions.filter((s) => !toSessions.has(sessionKey(s))),
-    },
+    // When either side could not read sessions, nothing is known to have opened or closed.
+    sessions:
+      from.sessionsKnown && to.sessionsKnown
+        ? {
+            known: true,
+            opened: to.sessions.filter((s) => !fromSessions.has(sessionKey(s))),
+            closed: from.sessions.filter((s) => !toSessions.has(sessionKey(s))),
+          }
+        : { known: false, opened: [], closed: [] },
     facts: factChanges(from.facts, to.facts),
   };
 }

@@ -1,7 +1,55 @@
-import type { FleetSummary } from "@compliance/contract";
-import type { Kysely, Selectable } from "kysely";
-import type { HostsRepository } from "./hosts.repository.ts";
-import type { Database, HostsTable } from "./schema.ts";
+import type { FleetSummary, PageOf } from "@compliance/contract";
+import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from "kysely";
+import { POS_PER_MS, posOfTime, spanRowToSession } from "./history.repository.ts";
+import type { HostsRepository, ListOptions } from "./hosts.repository.ts";
+import { type Database, type HostsTable, OPEN } from "./schema.ts";
+
+/** Turns a user's glob (`ngin*`, `post?res`) into a LIKE pattern, other characters literal. */
+export function globToLike(glob: string): string {
+  return glob
+    .toLowerCase()
+    .replace(/[\\%_]/g, (c) => `\\${c}`)
+    .replace(/\*/g, "%")
+    .replace(/\?/g, "_");
+}
+
+export interface ProcessMatch {
+  host_id: number;
+  hostname: string;
+  report_id: string;
+  collected_at: string;
+  processes: {
+    pid: number;
+    ppid: number;
+    name: string;
+    user: string;
+    started_at?: string;
+    cmdline?: string;
+  }[];
+}
+
+export interface SessionMatch {
+  host_id: number;
+  hostname: string;
+  user: string;
+  terminal: string;
+  remote_host?: string;
+  started_at?: string;
+  pid?: number;
+  first_seen_at: string;
+  last_seen_at: string | null;
+  open: boolean;
+}
+
+export interface CpuPoint {
+  host_id: number;
+  hostname: string;
+  report_id: string;
+  collected_at: string;
+  cpu_usage_percent: number;
+}
+
+const posIso = (pos: number) => new Date(Math.floor(pos / POS_PER_MS)).toISOString();
 
 /** Questions about the whole fleet at once. */
 export class FleetRepository {
@@ -63,6 +111,170 @@ export class FleetRepository {
       sessions: Number(totals.sessions ?? 0),
       executions: Number(totals.executions ?? 0),
       recently_changed: await this.hosts.toHosts(recent),
+    };
+  }
+
+  /**
+   * Hosts running a process whose name matches `pattern` (a glob, case-insensitive): now
+   * (their latest execution) or at time `at` (the execution of each host in effect then).
+   * Paged by host; each host lists its matching processes.
+   */
+  async hostsRunning(
+    pattern: string,
+    at: number | null,
+    page: ListOptions,
+  ): Promise<PageOf<ProcessMatch>> {
+    const like = globToLike(pattern);
+    const effective = this.effectiveExecutions(at);
+    const matching = this.db
+      .selectFrom("process_spans as s")
+      .innerJoin(effective.as("eff"), "eff.host_id", "s.host_id")
+      .where(sql<string>`lower(s.name)`, "like", like)
+      .whereRef("s.first_pos", "<=", "eff.pos")
+      .whereRef("s.last_pos", ">=", "eff.pos");
+    const total = await matching
+      .select((eb) => eb.fn.count<number>("s.host_id").distinct().as("n"))
+      .executeTakeFirstOrThrow();
+    const hosts = await matching
+      .innerJoin("hosts as h", "h.id", "s.host_id")
+      .select(["s.host_id", "h.hostname", "eff.pos"])
+      .distinct()
+      .orderBy("h.hostname")
+      .orderBy("s.host_id")
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute();
+    const items: ProcessMatch[] = [];
+    for (const h of hosts) {
+      const [execution, spans] = await Promise.all([
+        this.db
+          .selectFrom("executions")
+          .select(["report_id", "collected_at"])
+          .where("host_id", "=", h.host_id)
+          .where("pos", "=", h.pos)
+          .executeTakeFirstOrThrow(),
+        this.db
+          .selectFrom("process_spans")
+          .selectAll()
+          .where("host_id", "=", h.host_id)
+          .where("first_pos", "<=", h.pos)
+          .where("last_pos", ">=", h.pos)
+          .where(sql<string>`lower(name)`, "like", like)
+          .orderBy("pid")
+          .execute(),
+      ]);
+      items.push({
+        host_id: h.host_id,
+        hostname: h.hostname,
+        report_id: execution.report_id,
+        collected_at: execution.collected_at,
+        processes: spans.map((s) => ({
+          pid: s.pid,
+          ppid: s.ppid,
+          name: s.name,
+          user: s.user_name,
+          ...(s.started_at !== null ? { started_at: s.started_at } : {}),
+          ...(s.cmdline !== null ? { cmdline: s.cmdline } : {}),
+        })),
+      });
+    }
+    return { items, total: Number(total.n), limit: page.limit, offset: page.offset };
+  }
+
+  /** Per host, the position of its execution in effect at `at` (or its latest). */
+  private effectiveExecutions(
+    at: number | null,
+  ): SelectQueryBuilder<Database, "executions", { host_id: number; pos: number }> {
+    if (at === null) {
+      return this.db
+        .selectFrom("hosts")
+        .select(["id as host_id", sql<number>`latest_pos`.as("pos")])
+        .where("latest_pos", "is not", null) as unknown as SelectQueryBuilder<
+        Database,
+        "executions",
+        { host_id: number; pos: number }
+      >;
+    }
+    return this.db
+      .selectFrom("executions")
+      .select(["host_id", sql<number>`max(pos)`.as("pos")])
+      .where("pos", "<", posOfTime(at + 1))
+      .groupBy("host_id");
+  }
+
+  /**
+   * Sessions of users matching `pattern` (a glob): open now (`open` true), or that were
+   * open at any execution collected between from and to. One row per session lifetime.
+   */
+  async sessionsOf(
+    pattern: string,
+    range: { from?: number; to?: number; openOnly: boolean },
+    page: ListOptions,
+  ): Promise<PageOf<SessionMatch>> {
+    let q = this.db
+      .selectFrom("session_spans as s")
+      .innerJoin("hosts as h", "h.id", "s.host_id")
+      .where(sql<string>`lower(s.user_name)`, "like", globToLike(pattern));
+    if (range.openOnly) q = q.where("s.last_pos", "=", OPEN);
+    if (range.from !== undefined) q = q.where("s.last_pos", ">=", posOfTime(range.from));
+    if (range.to !== undefined) q = q.where("s.first_pos", "<", posOfTime(range.to + 1));
+    const total = await q
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
+    const rows = await q
+      .selectAll("s")
+      .select("h.hostname")
+      .orderBy("s.first_pos", "desc")
+      .orderBy("s.id")
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute();
+    return {
+      items: rows.map((r) => ({
+        host_id: r.host_id,
+        hostname: r.hostname,
+        ...spanRowToSession(r),
+        first_seen_at: posIso(r.first_pos),
+        last_seen_at: r.last_pos === OPEN ? null : posIso(r.last_pos),
+        open: r.last_pos === OPEN,
+      })),
+      total: Number(total.n),
+      limit: page.limit,
+      offset: page.offset,
+    };
+  }
+
+  /** CPU use per execution over the fleet (or one host), newest first: what seed 003 called /cpus. */
+  async cpuSeries(
+    filter: { hostId?: number; from?: number; to?: number },
+    page: ListOptions,
+  ): Promise<PageOf<CpuPoint>> {
+    let q = this.db.selectFrom("executions as e").innerJoin("hosts as h", "h.id", "e.host_id");
+    if (filter.hostId !== undefined) q = q.where("e.host_id", "=", filter.hostId);
+    if (filter.from !== undefined) q = q.where("e.pos", ">=", posOfTime(filter.from));
+    if (filter.to !== undefined) q = q.where("e.pos", "<", posOfTime(filter.to + 1));
+    const total = await q
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
+    const desc = page.sort !== "collected_at";
+    const rows = await q
+      .select(["e.host_id", "h.hostname", "e.report_id", "e.collected_at", "e.cpu_usage"])
+      .orderBy("e.pos", desc ? "desc" : "asc")
+      .orderBy("e.id", desc ? "desc" : "asc")
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute();
+    return {
+      items: rows.map((r) => ({
+        host_id: r.host_id,
+        hostname: r.hostname,
+        report_id: r.report_id,
+        collected_at: r.collected_at,
+        cpu_usage_percent: r.cpu_usage,
+      })),
+      total: Number(total.n),
+      limit: page.limit,
+      offset: page.offset,
     };
   }
 }

@@ -74,6 +74,11 @@ export function factsOf(report: Report): Facts {
   };
 }
 
+/** False when the agent said it could not read sessions: then the empty list means unknown. */
+export function sessionsKnownIn(report: { errors?: Report["errors"] }): boolean {
+  return !report.errors?.some((e) => e.collector === "sessions");
+}
+
 function extraOf(report: Report): Extra | null {
   const extra: Extra = {};
   const { version: _version, ...agent } = report.agent;
@@ -179,14 +184,24 @@ export class HistoryRepository {
       const ms = Date.parse(report.collected_at);
       const base = posOfTime(ms);
       let pos: number;
-      let prev: { pos: number; facts_id: number } | null = null;
-      let next: { id: number; pos: number; facts_id: number } | null = null;
+      let prev: { pos: number; facts_id: number; sessions_known: number } | null = null;
+      let next: { id: number; pos: number; facts_id: number; sessions_known: number } | null = null;
       if (host.latest_pos === null || base > host.latest_pos) {
         pos = base;
-        if (host.latest_pos !== null) prev = { pos: host.latest_pos, facts_id: host.facts_id ?? 0 };
+        if (host.latest_pos !== null) {
+          prev = {
+            pos: host.latest_pos,
+            facts_id: host.facts_id ?? 0,
+            sessions_known: host.sessions_known,
+          };
+        }
       } else if (Math.floor(host.latest_pos / POS_PER_MS) === ms) {
         pos = host.latest_pos + 1;
-        prev = { pos: host.latest_pos, facts_id: host.facts_id ?? 0 };
+        prev = {
+          pos: host.latest_pos,
+          facts_id: host.facts_id ?? 0,
+          sessions_known: host.sessions_known,
+        };
       } else {
         const same = await trx
           .selectFrom("executions")
@@ -205,7 +220,7 @@ export class HistoryRepository {
         prev =
           (await trx
             .selectFrom("executions")
-            .select(["pos", "facts_id"])
+            .select(["pos", "facts_id", "sessions_known"])
             .where("host_id", "=", hostId)
             .where("pos", "<", pos)
             .orderBy("pos", "desc")
@@ -214,7 +229,7 @@ export class HistoryRepository {
         next =
           (await trx
             .selectFrom("executions")
-            .select(["id", "pos", "facts_id"])
+            .select(["id", "pos", "facts_id", "sessions_known"])
             .where("host_id", "=", hostId)
             .where("pos", ">", pos)
             .orderBy("pos", "asc")
@@ -330,7 +345,19 @@ export class HistoryRepository {
         sessionOrder: orderOf(report.sessions.map(sessionKey), compareSessionKeys),
       });
       const extra = extraOf(report);
-      const sessionsKnown = report.errors?.some((e) => e.collector === "sessions") ? 0 : 1;
+      const sessionsKnown = sessionsKnownIn(report) ? 1 : 0;
+      // Sessions that could not be read are unknown, not closed: no session changes then.
+      const sessionChanges = (
+        other: { sessions_known: number } | null,
+        counts: { started: number; ended: number } | null,
+      ) =>
+        other === null || counts === null
+          ? null
+          : other.sessions_known && sessionsKnown
+            ? counts
+            : { started: 0, ended: 0 };
+      const sessionCounts = sessionChanges(prev, sessionPlan.changes);
+      const nextSessionCounts = sessionChanges(next, sessionPlan.nextChanges);
       const row = {
         host_id: hostId,
         report_id: report.report_id,
@@ -347,21 +374,21 @@ export class HistoryRepository {
         extra: extra ? JSON.stringify(extra) : null,
         processes_started: processPlan.changes?.started ?? null,
         processes_ended: processPlan.changes?.ended ?? null,
-        sessions_opened: sessionPlan.changes?.started ?? null,
-        sessions_closed: sessionPlan.changes?.ended ?? null,
+        sessions_opened: sessionCounts?.started ?? null,
+        sessions_closed: sessionCounts?.ended ?? null,
         facts_changed: factsChanged,
       };
       const executionId = await this.insertReturningId(trx, "executions", row);
 
-      if (next && processPlan.nextChanges && sessionPlan.nextChanges) {
+      if (next && processPlan.nextChanges && nextSessionCounts) {
         const nextFactsChanged = await factsDiff(next.facts_id);
         await trx
           .updateTable("executions")
           .set({
             processes_started: processPlan.nextChanges.started,
             processes_ended: processPlan.nextChanges.ended,
-            sessions_opened: sessionPlan.nextChanges.started,
-            sessions_closed: sessionPlan.nextChanges.ended,
+            sessions_opened: nextSessionCounts.started,
+            sessions_closed: nextSessionCounts.ended,
             facts_changed: nextFactsChanged,
           })
           .where("id", "=", next.id)

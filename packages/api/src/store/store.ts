@@ -1,4 +1,5 @@
 import type {
+  Change,
   Diff,
   Execution,
   Host,
@@ -26,6 +27,7 @@ import {
   type ListOptions,
   parseSort,
 } from "./hosts.repository.ts";
+import { InventoryRepository } from "./inventory.repository.ts";
 import { type PruneResult, pruneExecutions } from "./retention.ts";
 import { type TokenRecord, TokensRepository } from "./tokens.repository.ts";
 
@@ -71,7 +73,9 @@ export class Store {
   readonly tokens: TokensRepository;
   readonly history: HistoryRepository;
   readonly fleet: FleetRepository;
+  readonly inventory: InventoryRepository;
   private readonly handle: DatabaseHandle;
+  private readonly now: () => number;
 
   constructor(options: StoreOptions) {
     const now = options.now ?? Date.now;
@@ -84,6 +88,8 @@ export class Store {
     this.fleet = new FleetRepository(db, this.hosts, onlineWindowMs, now);
     this.tokens = new TokensRepository(db, this.engine, now);
     this.history = new HistoryRepository(db, this.engine);
+    this.inventory = new InventoryRepository(db);
+    this.now = now;
   }
 
   get db() {
@@ -256,7 +262,7 @@ export class Store {
         this.history.sessionsOf(this.db, e),
         this.history.loadFacts(this.db, e.facts_id),
       ]);
-      return { processes, sessions, facts };
+      return { processes, sessions, facts, sessionsKnown: e.sessions_known === 1 };
     };
     const [a, b] = await Promise.all([side(from), side(to)]);
     return {
@@ -265,6 +271,95 @@ export class Store {
       to: { report_id: to.report_id, collected_at: to.collected_at },
       ...diffExecutions(a, b),
     };
+  }
+
+  /**
+   * What changed fleet-wide after `since` (an execution id; 0 for everything), in the
+   * order the API stored it. Executions received less than `settleMs` ago are held back,
+   * so a slower concurrent transaction on another replica cannot commit behind the cursor.
+   */
+  async changes(
+    since: number,
+    limit: number,
+    settleMs: number,
+  ): Promise<{ items: Change[]; next: number; more: boolean }> {
+    const scanned = await this.db
+      .selectFrom("executions")
+      .select([
+        "id",
+        "received_at",
+        "processes_started",
+        "processes_ended",
+        "sessions_opened",
+        "sessions_closed",
+        "facts_changed",
+      ])
+      .where("id", ">", since)
+      .orderBy("id")
+      .limit(5000)
+      .execute();
+    const settled = this.now() - settleMs;
+    const picked: number[] = [];
+    let next = since;
+    let more = false;
+    for (const r of scanned) {
+      if (r.received_at > settled) break;
+      const changed =
+        r.processes_started === null ||
+        r.processes_started +
+          (r.processes_ended ?? 0) +
+          (r.sessions_opened ?? 0) +
+          (r.sessions_closed ?? 0) +
+          (r.facts_changed ?? 0) >
+          0;
+      if (changed) {
+        if (picked.length === limit) {
+          more = true;
+          break;
+        }
+        picked.push(r.id);
+      }
+      next = r.id;
+    }
+    if (!more && scanned.length === 5000 && next === scanned.at(-1)?.id) more = true;
+    const items: Change[] = [];
+    for (const id of picked) {
+      const e = (await this.history.executionRow(this.db, { id }))!;
+      const before = await this.history.executionBefore(this.db, e.host_id, e.pos);
+      const host = await this.db
+        .selectFrom("hosts")
+        .select("hostname")
+        .where("id", "=", e.host_id)
+        .executeTakeFirst();
+      const diff = before
+        ? await this.diff(e.host_id, before, e)
+        : {
+            processes: {
+              started: await this.history.processesOf(this.db, e),
+              ended: [],
+              changed: [],
+            },
+            sessions: {
+              known: e.sessions_known === 1,
+              opened: await this.history.sessionsOf(this.db, e),
+              closed: [],
+            },
+            facts: [],
+          };
+      items.push({
+        cursor: String(e.id),
+        host_id: e.host_id,
+        hostname: host?.hostname ?? "",
+        report_id: e.report_id,
+        collected_at: e.collected_at,
+        received_at: new Date(e.received_at).toISOString(),
+        first: before === null,
+        processes: diff.processes,
+        sessions: diff.sessions,
+        facts: diff.facts,
+      });
+    }
+    return { items, next, more };
   }
 }
 

@@ -1,0 +1,250 @@
+import type { PageOf } from "@compliance/contract";
+import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
+import { posOfTime } from "./history.repository.ts";
+import type { ListOptions } from "./hosts.repository.ts";
+import type { Database } from "./schema.ts";
+
+/**
+ * The inventory tables the older systems reported on (seed 004's five reports), computed
+ * from the history: users per server and execution; OS and processor per server;
+ * processes per execution; process count and user count per server and execution.
+ */
+
+export interface InventoryFilter {
+  hostId?: number;
+  reportId?: string;
+  /** collected_at bounds in ms, inclusive. */
+  from?: number;
+  to?: number;
+}
+
+export type Row = Record<string, string | number | null>;
+
+export const INVENTORY_TABLES = [
+  "users",
+  "platforms",
+  "processes",
+  "process-counts",
+  "user-counts",
+] as const;
+export type InventoryTable = (typeof INVENTORY_TABLES)[number];
+
+/** Column order of each table, for CSV and documentation. */
+export const INVENTORY_COLUMNS: Record<InventoryTable, string[]> = {
+  users: ["host_id", "hostname", "ip", "report_id", "collected_at", "user"],
+  platforms: [
+    "host_id",
+    "hostname",
+    "ip",
+    "os_name",
+    "os_version",
+    "kernel",
+    "arch",
+    "cpu_model",
+    "cpu_vendor",
+    "cpu_cores",
+  ],
+  processes: [
+    "host_id",
+    "hostname",
+    "ip",
+    "report_id",
+    "collected_at",
+    "pid",
+    "ppid",
+    "name",
+    "user",
+  ],
+  "process-counts": ["host_id", "hostname", "ip", "report_id", "collected_at", "process_count"],
+  "user-counts": [
+    "host_id",
+    "hostname",
+    "ip",
+    "report_id",
+    "collected_at",
+    "session_count",
+    "user_count",
+  ],
+};
+
+export class InventoryRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async table(
+    table: InventoryTable,
+    filter: InventoryFilter,
+    page: ListOptions,
+  ): Promise<PageOf<Row>> {
+    switch (table) {
+      case "platforms":
+        return this.platforms(filter, page);
+      case "process-counts":
+        return this.paged(
+          this.executions(filter).select([
+            "e.host_id",
+            "h.hostname",
+            "h.primary_ip as ip",
+            "e.report_id",
+            "e.collected_at",
+            "e.process_count",
+          ]),
+          page,
+          ["e.pos desc", "e.id desc"],
+        );
+      case "user-counts":
+        return this.paged(
+          this.executions(filter)
+            .leftJoin("session_spans as s", (j) =>
+              j
+                .onRef("s.host_id", "=", "e.host_id")
+                .onRef("s.first_pos", "<=", "e.pos")
+                .onRef("s.last_pos", ">=", "e.pos"),
+            )
+            .select([
+              "e.host_id",
+              "h.hostname",
+              "h.primary_ip as ip",
+              "e.report_id",
+              "e.collected_at",
+              "e.session_count",
+              sql<number>`count(distinct s.user_name)`.as("user_count"),
+            ])
+            .groupBy([
+              "e.id",
+              "e.host_id",
+              "h.hostname",
+              "h.primary_ip",
+              "e.report_id",
+              "e.collected_at",
+              "e.session_count",
+              "e.pos",
+            ]),
+          page,
+          ["e.pos desc", "e.id desc"],
+        );
+      case "users":
+        return this.paged(
+          this.executions(filter)
+            .innerJoin("session_spans as s", (j) =>
+              j
+                .onRef("s.host_id", "=", "e.host_id")
+                .onRef("s.first_pos", "<=", "e.pos")
+                .onRef("s.last_pos", ">=", "e.pos"),
+            )
+            .select([
+              "e.host_id",
+              "h.hostname",
+              "h.primary_ip as ip",
+              "e.report_id",
+              "e.collected_at",
+              "s.user_name as user",
+              "e.pos",
+              "e.id",
+            ])
+            .distinct(),
+          page,
+          ["pos desc", "id desc", "user asc"],
+          ["pos", "id"],
+        );
+      case "processes":
+        return this.paged(
+          this.executions(filter)
+            .innerJoin("process_spans as p", (j) =>
+              j
+                .onRef("p.host_id", "=", "e.host_id")
+                .onRef("p.first_pos", "<=", "e.pos")
+                .onRef("p.last_pos", ">=", "e.pos"),
+            )
+            .select([
+              "e.host_id",
+              "h.hostname",
+              "h.primary_ip as ip",
+              "e.report_id",
+              "e.collected_at",
+              "p.pid",
+              "p.ppid",
+              "p.name",
+              "p.user_name as user",
+            ]),
+          page,
+          ["e.pos desc", "e.id desc", "p.pid asc"],
+        );
+    }
+  }
+
+  private executions(filter: InventoryFilter) {
+    let q = this.db.selectFrom("executions as e").innerJoin("hosts as h", "h.id", "e.host_id");
+    if (filter.hostId !== undefined) q = q.where("e.host_id", "=", filter.hostId);
+    if (filter.reportId !== undefined) q = q.where("e.report_id", "=", filter.reportId);
+    if (filter.from !== undefined) q = q.where("e.pos", ">=", posOfTime(filter.from));
+    if (filter.to !== undefined) q = q.where("e.pos", "<", posOfTime(filter.to + 1));
+    return q;
+  }
+
+  private async platforms(filter: InventoryFilter, page: ListOptions): Promise<PageOf<Row>> {
+    let q = this.db.selectFrom("hosts").where("latest_execution_id", "is not", null);
+    if (filter.hostId !== undefined) q = q.where("id", "=", filter.hostId);
+    const total = await q
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
+    const rows = await q
+      .select([
+        "id as host_id",
+        "hostname",
+        "primary_ip as ip",
+        "os_name",
+        "os_version",
+        "kernel",
+        "arch",
+        "cpu_model",
+        "cpu_vendor",
+        "cpu_cores",
+      ])
+      .orderBy("hostname")
+      .orderBy("id")
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute();
+    return { items: rows, total: Number(total.n), limit: page.limit, offset: page.offset };
+  }
+
+  /** Counts the rows of a query, then reads one page of it in a stable order. */
+  private async paged(
+    // biome-ignore lint/suspicious/noExplicitAny: the queries above differ in their joins; the rows are plain.
+    query: SelectQueryBuilder<any, any, any>,
+    page: ListOptions,
+    order: string[],
+    hidden: string[] = [],
+  ): Promise<PageOf<Row>> {
+    const total = await this.db
+      .selectFrom(query.as("q"))
+      .select((eb) => eb.fn.countAll<number>().as("n"))
+      .executeTakeFirstOrThrow();
+    let q = query;
+    if (hidden.length > 0) q = this.db.selectFrom(query.as("q")).selectAll() as never;
+    for (const o of order) {
+      const [column, direction] = o.split(" ");
+      q = q.orderBy(sql.ref(column!), direction === "desc" ? "desc" : "asc");
+    }
+    const rows = (await q.limit(page.limit).offset(page.offset).execute()) as Row[];
+    for (const r of rows) for (const h of hidden) delete r[h];
+    return { items: rows, total: Number(total.n), limit: page.limit, offset: page.offset };
+  }
+}
+
+/**
+ * One CSV document: a header line, then the rows; RFC 4180 quoting. A text cell that a
+ * spreadsheet would run as a formula (starting with =, + or @) gets a leading quote mark;
+ * "-" is left alone because login shells are really named "-bash".
+ */
+export function toCsv(columns: string[], rows: Row[]): string {
+  const cell = (v: string | number | null | undefined) => {
+    if (v === null || v === undefined) return "";
+    let s = String(v);
+    if (typeof v === "string" && /^[=+@\t\r]/.test(s)) s = `'${s}`;
+    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  };
+  const lines = [columns.join(",")];
+  for (const r of rows) lines.push(columns.map((c) => cell(r[c])).join(","));
+  return `${lines.join("\r\n")}\r\n`;
+}
