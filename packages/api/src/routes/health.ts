@@ -4,6 +4,9 @@ import type { RouteContext } from "../app.ts";
 
 const HealthSchema = Type.Object({
   status: Type.Union([Type.Literal("ok"), Type.Literal("degraded")]),
+  health: Type.Union([Type.Literal("ok"), Type.Literal("degraded")], {
+    description: "The same as status, in the shape the older os_inspector clients read",
+  }),
   version: Type.String(),
   database: Type.Object({
     engine: Type.String(),
@@ -35,6 +38,7 @@ export function healthRoutes(ctx: RouteContext, version: string): FastifyPluginA
           reply.code(503).header("retry-after", "5");
           return {
             status: "degraded" as const,
+            health: "degraded" as const,
             version,
             database: {
               engine: ctx.store.engine,

@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { promisify } from "node:util";
+import { loadConfig } from "../src/config.ts";
+import { type RunningServer, startServer } from "../src/server.ts";
+
+const run = promisify(execFile);
+const AGENT = new URL("../../agent/dist/compliance-agent.js", import.meta.url).pathname;
+
+/**
+ * The real thing over real HTTP: the API listening on loopback with SQLite, and the built
+ * agent run as its own process, as an operator would on a second shell.
+ */
+describe("the real agent against the real API over HTTP", () => {
+  let dir: string;
+  let server: RunningServer;
+  let token: string;
+  let secret: string;
+  before(async () => {
+    if (!existsSync(AGENT)) throw new Error(`${AGENT} is missing: run npm run build first`);
+    dir = mkdtempSync(join(tmpdir(), "compliance-e2e-"));
+    const config = loadConfig({ PORT: "0", COMPLIANCE_DATA_DIR: join(dir, "data"), LOG_LEVEL: "warn" });
+    server = await startServer(config, { print: () => {} });
+    token = readFileSync(join(dir, "data", "admin-token"), "utf8").trim();
+    secret = readFileSync(join(dir, "data", "enroll-secret"), "utf8").trim();
+  });
+  after(async () => {
+    await server?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const api = async (path: string) => {
+    const r = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(r.status, 200, `${path}: ${r.status}`);
+    return r.json() as Promise<any>;
+  };
+  const agent = (...args: string[]) =>
+    run(process.execPath, [AGENT, "run", "--once", "--server", server.url, "--state-dir", join(dir, "agent"), ...args], {
+      env: { ...process.env, COMPLIANCE_ENROLL_SECRET: secret },
+    });
+
+  test("run --once enrolls, reports this machine, and its processes match ps", async () => {
+    await agent();
+    const ps = await run("ps", ["-e", "-o", "pid="]);
+    const psPids = new Set(ps.stdout.split("\n").map((l) => Number(l.trim())).filter((n) => n > 0));
+    const hosts = await api("/api/v1/hosts");
+    assert.equal(hosts.total, 1);
+    const host = hosts.items[0];
+    assert.equal(host.identifier, readFileSync("/etc/machine-id", "utf8").trim());
+    const processes = await api(`/api/v1/hosts/${host.id}/processes?limit=20000`);
+    const ours = new Set<number>(processes.items.map((p: { pid: number }) => p.pid));
+    // Only processes that started or ended between the two snapshots may differ: the agent
+    // itself and ps, and the odd short-lived process of a busy machine.
+    const onlyOurs = [...ours].filter((pid) => !psPids.has(pid));
+    const onlyPs = [...psPids].filter((pid) => !ours.has(pid));
+    assert.ok(onlyOurs.length <= 5, `pids only in the report: ${onlyOurs.join(",")}`);
+    assert.ok(onlyPs.length <= 5, `pids only in ps: ${onlyPs.join(",")}`);
+    assert.ok(ours.size > 10);
+    assert.ok(ours.has(process.pid), "the test's own process is in the report");
+  });
+
+  test("a second run reports again without enrolling again", async () => {
+    const before = await api("/api/v1/hosts");
+    await agent();
+    const after = await api("/api/v1/hosts");
+    assert.equal(after.total, 1);
+    assert.equal(after.items[0].executions, before.items[0].executions + 1);
+    const timeline = await api(`/api/v1/hosts/${after.items[0].id}/reports`);
+    assert.equal(timeline.items.length, 2);
+    assert.notEqual(timeline.items[0].changes, null);
+  });
+
+  test("a wrong enroll secret exits non-zero with the API's reason", async () => {
+    const failed = await run(
+      process.execPath,
+      [AGENT, "run", "--once", "--server", server.url, "--state-dir", join(dir, "other"), "--enroll-secret", "wrong-secret-123456"],
+      { env: process.env },
+    ).then(
+      () => null,
+      (e: { code: number; stderr: string }) => e,
+    );
+    assert.ok(failed, "the run must fail");
+    assert.equal(failed.code, 4);
+    assert.match(failed.stderr, /enroll secret/);
+  });
+});
