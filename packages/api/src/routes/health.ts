@@ -31,6 +31,7 @@ export function healthRoutes(ctx: RouteContext, version: string): FastifyPluginA
           ]);
           return {
             status: "ok" as const,
+            health: "ok" as const,
             version,
             database: { engine: ctx.store.engine, ok: true },
           };
