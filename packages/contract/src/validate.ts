@@ -9,13 +9,15 @@ export interface Problem {
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
 
-const reportCheck = Compile(ReportSchema);
+// Compiled on first use: agents that only import the contract's types and limits do not pay for it.
+let reportCheck: ReturnType<typeof Compile<typeof ReportSchema>> | undefined;
 
 /**
  * Checks a decoded JSON value against the report contract: the schema first, then the
  * rules a schema cannot say (unique pids, unique sessions, times that parse).
  */
 export function validateReport(value: unknown): Validation<Report> {
+  reportCheck ??= Compile(ReportSchema);
   if (!reportCheck.Check(value)) {
     return { ok: false, problems: schemaProblems(reportCheck.Errors(value)) };
   }

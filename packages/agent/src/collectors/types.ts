@@ -1,0 +1,87 @@
+import type { NetworkInterfaceInfo } from "node:os";
+import type { Report } from "@compliance/contract";
+
+/** Where a collector finds the system's files. Tests point these at fixtures. */
+export interface SystemPaths {
+  /** procfs mount point. */
+  readonly proc: string;
+  /** Configuration directory holding os-release, passwd and machine-id. */
+  readonly etc: string;
+  /** Where os-release lives when /etc has none. */
+  readonly usrLib: string;
+  /** The utmp file of open sessions. */
+  readonly utmp: string;
+}
+
+export const DEFAULT_PATHS: SystemPaths = Object.freeze({
+  proc: "/proc",
+  etc: "/etc",
+  usrLib: "/usr/lib",
+  utmp: "/run/utmp",
+});
+
+/** The part of `node:os` collectors use, so a test can describe another machine. */
+export interface HostApi {
+  hostname(): string;
+  release(): string;
+  type(): string;
+  version(): string;
+  arch(): string;
+  endianness(): "BE" | "LE";
+  cpus(): {
+    model: string;
+    times: { user: number; nice: number; sys: number; idle: number; irq: number };
+  }[];
+  networkInterfaces(): NodeJS.Dict<NetworkInterfaceInfo[]>;
+}
+
+export interface CollectContext {
+  readonly platform: NodeJS.Platform;
+  readonly paths: SystemPaths;
+  readonly host: HostApi;
+  /** Where a generated host id is kept when the system has no machine id; optional. */
+  readonly stateDir: string | undefined;
+  /** False leaves every process's command line out of the report. */
+  readonly cmdline: boolean;
+  /** Length of the CPU measuring window; 0 means averages since start (process) or boot (machine). */
+  readonly cpuWindowMs: number;
+  /**
+   * Settles once the CPU measuring window has passed. Collectors that measure a rate take a
+   * first sample, await this, and take the second, so all of them share one window.
+   */
+  readonly window: Promise<void>;
+  /** Milliseconds on a clock that never jumps, for measuring elapsed time. */
+  readonly monotonic: () => number;
+  /** Wall clock. */
+  readonly now: () => Date;
+}
+
+/** The slice of the report one collector fills. The `host` object is shared by several. */
+export interface ReportPatch {
+  host?: Partial<Report["host"]>;
+  os?: Report["os"];
+  cpu?: Report["cpu"];
+  memory?: Report["memory"];
+  processes?: Report["processes"];
+  sessions?: Report["sessions"];
+  /** Problems that still let the collector send (part of) its data. */
+  problems?: string[];
+}
+
+export type CollectFn = (ctx: CollectContext) => ReportPatch | Promise<ReportPatch>;
+
+export interface Collector {
+  readonly description: string;
+  /**
+   * How to collect, per platform; `any` serves the platforms not named. A platform with no
+   * entry gets an `errors` entry in the report instead of made-up data.
+   */
+  readonly platforms: Partial<Record<NodeJS.Platform | "any", CollectFn>>;
+  /** A report cannot be sent without this collector's data: its failure fails the collection. */
+  readonly required?: boolean;
+}
+
+/** A collector failure whose message is meant for the report as is. */
+export class CollectorFailure extends Error {
+  override readonly name = "CollectorFailure";
+}

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { validateReport } from "@compliance/contract";
+import { build } from "esbuild";
+import { runCli, USAGE } from "../src/cli.ts";
+import { captureIo } from "./helpers.ts";
+
+const agentRoot = join(import.meta.dirname, "..");
+
+describe("compliance-agent collect", () => {
+  test("prints one compact JSON report that passes the contract", async () => {
+    const out = captureIo({ HOME: tmpdir() });
+    const code = await runCli(["collect", "--cpu-window", "50"], out.io);
+    assert.equal(code, 0, out.stderr());
+    assert.equal(out.stdout().trimEnd().split("\n").length, 1, "compact: one line");
+    const report = JSON.parse(out.stdout());
+    const result = validateReport(report);
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+    assert.ok(report.processes.some((p: { cmdline?: string }) => p.cmdline !== undefined));
+  });
+
+  test("--pretty indents, --no-cmdline drops command lines", async () => {
+    const out = captureIo({ HOME: tmpdir() });
+    const code = await runCli(["collect", "--pretty", "--no-cmdline", "--cpu-window", "0"], out.io);
+    assert.equal(code, 0, out.stderr());
+    assert.match(out.stdout(), /^\{\n {2}"schema_version": 1,\n/);
+    const report = JSON.parse(out.stdout());
+    assert.ok(report.processes.length > 0);
+    assert.ok(report.processes.every((p: object) => !("cmdline" in p)));
+  });
+
+  test("--help and --version answer on stdout with exit 0", async () => {
+    const help = captureIo();
+    assert.equal(await runCli(["--help"], help.io), 0);
+    assert.equal(help.stdout(), USAGE);
+    const version = captureIo();
+    assert.equal(await runCli(["--version"], version.io), 0);
+    assert.equal(version.stdout(), "0.1.0\n");
+    const commandHelp = captureIo();
+    assert.equal(await runCli(["run", "--help"], commandHelp.io), 0);
+    assert.equal(commandHelp.stdout(), USAGE);
+  });
+
+  const usageErrors: [args: string[], message: RegExp][] = [
+    [[], /a command is needed/],
+    [["launch"], /unknown command "launch"/],
+    [["collect", "--bogus"], /--bogus/],
+    [["collect", "extra"], /extra/],
+    [["collect", "--cpu-window", "soon"], /--cpu-window must be a whole number/],
+    [["collect", "--cpu-window", "999999"], /--cpu-window must be a whole number from 0 to 60000/],
+    [["run", "--server", "http://127.0.0.1:1"], /run needs --once/],
+  ];
+  for (const [args, message] of usageErrors) {
+    test(`exit 2 for ${JSON.stringify(args)}`, async () => {
+      const out = captureIo({ HOME: tmpdir() });
+      assert.equal(await runCli(args, out.io), 2);
+      assert.match(out.stderr(), message);
+      assert.equal(out.stderr().trimEnd().split("\n").length, 1, "one line");
+      assert.equal(out.stdout(), "");
+    });
+  }
+});
+
+describe("the bundled agent", () => {
+  let dir: string;
+  let bundle: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "agent-bundle-"));
+    bundle = join(dir, "compliance-agent.js");
+    // The same settings as scripts/build.mjs uses for packages/agent/dist.
+    await build({
+      entryPoints: [join(agentRoot, "src/main.ts")],
+      outfile: bundle,
+      bundle: true,
+      platform: "node",
+      target: "node20",
+      format: "esm",
+      conditions: ["source"],
+      logLevel: "warning",
+      banner: {
+        js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      },
+    });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("collect runs from the single file and passes the contract", () => {
+    const stdout = execFileSync(process.execPath, [bundle, "collect", "--cpu-window", "50"], {
+      encoding: "utf8",
+      cwd: dir,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    const result = validateReport(JSON.parse(stdout));
+    assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
+  });
+
+  test("--version and exit codes through the real process", () => {
+    assert.equal(
+      execFileSync(process.execPath, [bundle, "--version"], { encoding: "utf8" }),
+      "0.1.0\n",
+    );
+    assert.throws(
+      () =>
+        execFileSync(process.execPath, [bundle, "run", "--once"], {
+          stdio: "pipe",
+          env: { HOME: dir },
+        }),
+      (error: { status?: number; stderr?: Buffer }) =>
+        error.status === 2 && /COMPLIANCE_SERVER_URL/.test(String(error.stderr)),
+    );
+  });
+});

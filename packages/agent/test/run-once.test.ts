@@ -1,0 +1,341 @@
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { type Report, validateReport } from "@compliance/contract";
+import { runCli } from "../src/cli.ts";
+import { runOnce } from "../src/run-once.ts";
+import { captureIo } from "./helpers.ts";
+
+const SECRET = "enroll-me";
+
+/**
+ * A stand-in for the API's agent routes, as the contract describes them: enough to see
+ * what the agent sends and to answer it the ways the real API can.
+ */
+class FakeApi {
+  server: Server;
+  url = "";
+  enrolls: { body: Record<string, unknown> }[] = [];
+  reports: {
+    report: Report;
+    authorization: string | undefined;
+    contentType: string | undefined;
+  }[] = [];
+  keys = new Set<string>();
+  /** When set, every report is answered with this instead of being stored. */
+  answer: { status: number; body: unknown } | undefined;
+  /** When true, requests are never answered. */
+  silent = false;
+
+  constructor() {
+    this.server = createServer(async (req, res) => {
+      const body = await readBody(req);
+      if (this.silent) return;
+      const send = (status: number, payload: unknown) => {
+        res.writeHead(status, { "content-type": "application/json" });
+        res.end(JSON.stringify(payload));
+      };
+      if (req.method === "POST" && req.url === "/api/v1/enroll") {
+        const request = JSON.parse(body) as Record<string, unknown>;
+        if (request.enroll_secret !== SECRET) {
+          return send(401, {
+            error: { code: "bad_enroll_secret", message: "the enroll secret is wrong" },
+          });
+        }
+        this.enrolls.push({ body: request });
+        const key = randomUUID();
+        this.keys.add(key);
+        return send(201, { node_key: key, host_id: 7 });
+      }
+      if (req.method === "POST" && req.url === "/api/v1/reports") {
+        const key = req.headers.authorization?.replace(/^Bearer /, "");
+        if (key === undefined || !this.keys.has(key)) {
+          return send(401, { error: { code: "unauthorized", message: "unknown node key" } });
+        }
+        if (this.answer) return send(this.answer.status, this.answer.body);
+        const report = JSON.parse(body);
+        const check = validateReport(report);
+        if (!check.ok) {
+          return send(400, {
+            error: { code: "bad_report", message: check.problems[0]?.message ?? "bad" },
+          });
+        }
+        this.reports.push({
+          report,
+          authorization: req.headers.authorization,
+          contentType: req.headers["content-type"],
+        });
+        return send(201, {
+          status: "stored",
+          report_id: report.report_id,
+          host_id: 7,
+          received_at: new Date().toISOString(),
+        });
+      }
+      send(404, { error: { code: "not_found", message: "no such route" } });
+    });
+  }
+
+  async start(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+describe("compliance-agent run --once", () => {
+  const api = new FakeApi();
+  let stateDir: string;
+  const run = async (extra: string[] = [], env: Record<string, string> = {}) => {
+    const out = captureIo({ HOME: tmpdir(), ...env });
+    const code = await runCli(
+      ["run", "--once", "--cpu-window", "0", "--state-dir", stateDir, ...extra],
+      out.io,
+    );
+    return { code, stdout: out.stdout(), stderr: out.stderr() };
+  };
+  const withServer = ["--server", ""];
+
+  before(() => api.start());
+  after(() => api.stop());
+  beforeEach(() => {
+    stateDir = join(mkdtempSync(join(tmpdir(), "agent-state-")), "nested", "state");
+    api.enrolls = [];
+    api.reports = [];
+    api.answer = undefined;
+    api.silent = false;
+    withServer[1] = api.url;
+  });
+  afterEach(() => rmSync(join(stateDir, "..", ".."), { recursive: true, force: true }));
+
+  test("enrolls once, keeps the key 0600, and the next run does not enroll again", async () => {
+    const first = await run([...withServer, "--enroll-secret", SECRET]);
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /^stored report [0-9a-f-]{36} for host 7 \(enrolled\)\n$/);
+    assert.equal(api.enrolls.length, 1);
+    const enrolled = api.enrolls[0]!.body;
+    assert.deepEqual(Object.keys(enrolled).sort(), [
+      "enroll_secret",
+      "host_identifier",
+      "hostname",
+    ]);
+    assert.equal(enrolled.host_identifier, readFileSync("/etc/machine-id", "utf8").trim());
+
+    const keyFile = join(stateDir, "node-key");
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+    assert.equal(statSync(stateDir).mode & 0o777, 0o700);
+    const key = readFileSync(keyFile, "utf8").trim();
+    assert.ok(api.keys.has(key));
+
+    assert.equal(api.reports.length, 1);
+    assert.equal(api.reports[0]!.authorization, `Bearer ${key}`);
+    assert.equal(api.reports[0]!.contentType, "application/json");
+
+    // The second run takes everything from the environment this time.
+    const second = await run([], {
+      COMPLIANCE_SERVER_URL: api.url,
+      COMPLIANCE_ENROLL_SECRET: SECRET,
+    });
+    assert.equal(second.code, 0, second.stderr);
+    assert.doesNotMatch(second.stdout, /enrolled/);
+    assert.equal(api.enrolls.length, 1, "no second enrollment");
+    assert.equal(api.reports.length, 2);
+    assert.notEqual(api.reports[0]!.report.report_id, api.reports[1]!.report.report_id);
+  });
+
+  test("a saved key without a secret is enough", async () => {
+    assert.equal((await run([...withServer, "--enroll-secret", SECRET])).code, 0);
+    const again = await run(withServer);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(api.reports.length, 2);
+  });
+
+  test("401 for a saved key: enroll again once, resend once", async () => {
+    assert.equal((await run([...withServer, "--enroll-secret", SECRET])).code, 0);
+    const oldKey = readFileSync(join(stateDir, "node-key"), "utf8").trim();
+    api.keys.clear(); // the API forgot every host
+    const result = await run([...withServer, "--enroll-secret", SECRET]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(api.enrolls.length, 2);
+    assert.equal(api.reports.length, 2);
+    const newKey = readFileSync(join(stateDir, "node-key"), "utf8").trim();
+    assert.notEqual(newKey, oldKey);
+    assert.equal(api.reports[1]!.authorization, `Bearer ${newKey}`);
+  });
+
+  test("401 again after re-enrolling: exit 4, no loop", async () => {
+    assert.equal((await run([...withServer, "--enroll-secret", SECRET])).code, 0);
+    api.keys.clear();
+    // The fresh key is accepted as a key, and the report refused all the same.
+    api.answer = {
+      status: 401,
+      body: { error: { code: "unauthorized", message: "no agents today" } },
+    };
+    const result = await run([...withServer, "--enroll-secret", SECRET]);
+    assert.equal(result.code, 4);
+    assert.match(result.stderr, /no agents today/);
+    assert.equal(api.enrolls.length, 2, "one re-enrollment only");
+  });
+
+  test("401 for a saved key and no secret to enroll with: exit 4, says what to set", async () => {
+    assert.equal((await run([...withServer, "--enroll-secret", SECRET])).code, 0);
+    api.keys.clear();
+    const result = await run(withServer);
+    assert.equal(result.code, 4);
+    assert.match(result.stderr, /unknown node key.*COMPLIANCE_ENROLL_SECRET/);
+    assert.equal(api.enrolls.length, 1);
+  });
+
+  test("a 400 answer: exit 4 with the API's message", async () => {
+    api.answer = {
+      status: 400,
+      body: { error: { code: "bad_report", message: "/processes/3/pid: must be an integer" } },
+    };
+    const result = await run([...withServer, "--enroll-secret", SECRET]);
+    assert.equal(result.code, 4);
+    assert.equal(
+      result.stderr,
+      "compliance-agent: report rejected: 400 bad_report: /processes/3/pid: must be an integer\n",
+    );
+  });
+
+  test("a 500 answer: exit 5", async () => {
+    api.answer = { status: 500, body: "<html>Internal Server Error</html>" };
+    const result = await run([...withServer, "--enroll-secret", SECRET]);
+    assert.equal(result.code, 5);
+    assert.match(result.stderr, /API server error on report: 500: .*Internal Server Error/);
+  });
+
+  test("a wrong enroll secret: exit 4 and no key saved", async () => {
+    const result = await run([...withServer, "--enroll-secret", "wrong"]);
+    assert.equal(result.code, 4);
+    assert.match(
+      result.stderr,
+      /enrollment rejected: 401 bad_enroll_secret: the enroll secret is wrong/,
+    );
+    assert.equal(existsSync(join(stateDir, "node-key")), false);
+  });
+
+  test("no node key and no secret: exit 2 naming the variable, nothing sent", async () => {
+    const result = await run(withServer);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /COMPLIANCE_ENROLL_SECRET/);
+    assert.equal(api.enrolls.length + api.reports.length, 0);
+  });
+
+  test("no server URL, or a bad one: exit 2 naming the flag or variable", async () => {
+    const missing = await run(["--enroll-secret", SECRET]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /COMPLIANCE_SERVER_URL/);
+    const badEnv = await run(["--enroll-secret", SECRET], {
+      COMPLIANCE_SERVER_URL: "localhost:8080",
+    });
+    assert.equal(badEnv.code, 2);
+    assert.match(
+      badEnv.stderr,
+      /COMPLIANCE_SERVER_URL must be an http:\/\/ or https:\/\/ URL, not "localhost:8080"/,
+    );
+  });
+
+  test("connection refused: exit 3", async () => {
+    const closed = new FakeApi();
+    await closed.start();
+    await closed.stop();
+    const result = await run(["--server", closed.url, "--enroll-secret", SECRET]);
+    assert.equal(result.code, 3);
+    assert.match(
+      result.stderr,
+      /cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/v1\/enroll: ECONNREFUSED/,
+    );
+  });
+
+  test("no answer within the timeout: exit 3", async () => {
+    api.silent = true;
+    const started = Date.now();
+    const result = await run([...withServer, "--enroll-secret", SECRET, "--timeout", "300"]);
+    assert.equal(result.code, 3);
+    assert.match(result.stderr, /no answer from .* within 300 ms/);
+    assert.ok(Date.now() - started < 5_000);
+  });
+});
+
+describe("runOnce", () => {
+  const api = new FakeApi();
+  before(() => api.start());
+  after(() => api.stop());
+
+  test("takes its fetch and clock from the caller and returns the API's answer", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agent-lib-"));
+    try {
+      const calls: string[] = [];
+      const countingFetch: typeof fetch = (input, init) => {
+        calls.push(String(input));
+        return fetch(input, init);
+      };
+      const clock = () => new Date("2026-11-22T10:15:53.000Z");
+      const result = await runOnce({
+        serverUrl: api.url,
+        enrollSecret: SECRET,
+        stateDir: dir,
+        fetch: countingFetch,
+        now: clock,
+        collect: { cpuWindowMs: 0 },
+      });
+      assert.deepEqual(calls, [`${api.url}/api/v1/enroll`, `${api.url}/api/v1/reports`]);
+      assert.equal(result.enrolled, true);
+      assert.equal(result.accepted.status, "stored");
+      assert.equal(result.accepted.report_id, result.report.report_id);
+      assert.equal(result.accepted.host_id, 7);
+      assert.equal(result.report.collected_at, "2026-11-22T10:15:53.000Z");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("a base URL with a path prefix keeps it", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agent-lib-"));
+    try {
+      const calls: string[] = [];
+      const recording: typeof fetch = async (input) => {
+        calls.push(String(input));
+        return new Response(
+          JSON.stringify({ error: { code: "nope", message: "behind a proxy" } }),
+          {
+            status: 404,
+          },
+        );
+      };
+      await assert.rejects(
+        runOnce({
+          serverUrl: "https://proxy.example/compliance/",
+          enrollSecret: SECRET,
+          stateDir: dir,
+          fetch: recording,
+          collect: { cpuWindowMs: 0 },
+        }),
+        { code: "api_rejected", status: 404, exitCode: 4 },
+      );
+      assert.deepEqual(calls, ["https://proxy.example/compliance/api/v1/enroll"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
