@@ -12,6 +12,7 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { AuthSecrets } from "./auth.ts";
+import { compatRoutes } from "./compat/compat.routes.ts";
 import type { Config } from "./config.ts";
 import { ApiError } from "./errors.ts";
 import { agentRoutes } from "./routes/agent.ts";
@@ -160,6 +161,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(historyRoutes(ctx), { prefix: "/api/v1" });
   await app.register(tokenRoutes(ctx), { prefix: "/api/v1" });
   await app.register(fleetRoutes(ctx), { prefix: "/api/v1" });
+  if (options.config.legacyIngest) await app.register(compatRoutes(ctx, options.config));
 
   const consoleDir = options.config.consoleDir ? resolve(options.config.consoleDir) : null;
   if (consoleDir && existsSync(consoleDir)) {

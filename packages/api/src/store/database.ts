@@ -42,7 +42,9 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     sqlite.pragma("journal_mode = WAL");
     sqlite.pragma("synchronous = NORMAL");
     sqlite.pragma("busy_timeout = 5000");
-    const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+    const db = new Kysely<Database>({
+      dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+    });
     return { db, engine, where: `sqlite:${path}`, close: () => db.destroy() };
   }
   if (engine === "postgres") {
@@ -73,6 +75,26 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   pool.on("connection", (c) => c.on("error", () => {}));
   const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
   return { db, engine, where: redact(url), close: () => db.destroy() };
+}
+
+/**
+ * Kysely prepares every query anew; on SQLite preparing costs as much as running a small
+ * query. The same SQL text reuses its statement (bounded: IN lists make many texts).
+ */
+function withStatementCache(sqlite: SQLite.Database) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => sqlite.close(),
+    prepare(text: string) {
+      let statement = cache.get(text);
+      if (!statement) {
+        statement = sqlite.prepare(text);
+        if (cache.size >= 500) cache.delete(cache.keys().next().value!);
+        cache.set(text, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 function redact(url: string): string {

@@ -59,6 +59,17 @@ interface SessionSpan extends LoadedSpan {
 
 const CHUNK = 500;
 
+/** What ingest needs from a plan: the change counts. */
+type PlanSummary = Pick<SpanPlan<LoadedSpan>, "changes" | "nextChanges">;
+const UNCHANGED: PlanSummary = { changes: { started: 0, ended: 0 }, nextChanges: null };
+
+/** One hash of an execution's identities, in canonical order. */
+function hashKeys(items: { key: string }[]): string {
+  return createHash("sha256")
+    .update(items.map((item) => item.key).join("\n"))
+    .digest("hex");
+}
+
 export function factsOf(report: Report): Facts {
   const host: Facts["host"] = {
     hostname: report.host.hostname,
@@ -138,16 +149,8 @@ export function spanRowToSession(row: SessionSpanRow): ReportSession {
   return s;
 }
 
-const sessionKeyOfRow = (row: SessionSpanRow) => sessionKey(spanRowToSession(row));
-const processKeyOfRow = (row: ProcessSpanRow) =>
-  processKey({
-    pid: row.pid,
-    ppid: row.ppid,
-    name: row.name,
-    user: row.user_name,
-    started_at: row.started_at ?? undefined,
-    cmdline: row.cmdline ?? undefined,
-  });
+const sessionKeyOfRow = (row: SessionSpanRow) => sessionKey({ ...row, user: row.user_name });
+const processKeyOfRow = (row: ProcessSpanRow) => processKey({ ...row, user: row.user_name });
 
 /**
  * Stores executions at the cost of their changes and rebuilds any of them exactly.
@@ -242,84 +245,115 @@ export class HistoryRepository {
       // Processes.
       const processes = [...report.processes].sort(compareProcesses);
       const processItems = processes.map((p) => ({ key: processKey(p), p }));
-      const loadedProcesses = (
-        await this.loadSpans(trx, "process_spans", hostId, prevPos, nextPos)
-      ).map(
-        (row): ProcessSpan => ({
-          id: row.id,
-          first: row.first_pos,
-          last: row.last_pos,
-          key: processKeyOfRow(row),
-          baseCpu: row.base_cpu,
-          baseRss: row.base_rss,
-          row,
-        }),
-      );
-      const processPlan = planSpans({
-        pos,
-        prevPos,
-        nextPos,
-        loaded: loadedProcesses,
-        items: processItems,
-      });
-      const processById = new Map(loadedProcesses.map((s) => [s.id, s]));
-      const bases = processPlan.spans.map((ref, i) => {
-        if (ref.kind === "existing") return processById.get(ref.id)!;
-        const p = processes[i]!;
-        return { baseCpu: p.cpu_percent, baseRss: p.rss_bytes };
-      });
-      await this.applyPlan(trx, "process_spans", processPlan, (index, first, last) => {
-        const p = processes[index]!;
-        return {
-          host_id: hostId,
-          first_pos: first,
-          last_pos: last,
-          pid: p.pid,
-          ppid: p.ppid,
-          name: p.name,
-          user_name: p.user,
-          started_at: p.started_at ?? null,
-          cmdline: p.cmdline ?? null,
-          base_cpu: p.cpu_percent,
-          base_rss: p.rss_bytes,
-        };
-      });
-
-      // Sessions.
       const sessionItems = report.sessions
         .map((s) => ({ key: sessionKey(s), s }))
         .sort((a, b) => compareSessionKeys(a.key, b.key));
-      const loadedSessions = (
-        await this.loadSpans(trx, "session_spans", hostId, prevPos, nextPos)
-      ).map(
-        (row): SessionSpan => ({
-          id: row.id,
-          first: row.first_pos,
-          last: row.last_pos,
-          key: sessionKeyOfRow(row),
-          row,
-        }),
-      );
-      const sessionPlan = planSpans({
-        pos,
-        prevPos,
-        nextPos,
-        loaded: loadedSessions,
-        items: sessionItems,
-      });
-      await this.applyPlan(trx, "session_spans", sessionPlan, (index, first, last) => {
-        const s = sessionItems[index]!.s;
-        return {
+      const processHash = hashKeys(processItems);
+      const sessionHash = hashKeys(sessionItems);
+      // Appended after the latest execution with the same processes and sessions: nothing
+      // to change in the spans, and the baselines come from the host's state row.
+      const state =
+        next === null && prev !== null
+          ? await trx
+              .selectFrom("host_state")
+              .selectAll()
+              .where("host_id", "=", hostId)
+              .executeTakeFirst()
+          : undefined;
+      const sameProcesses = state?.process_hash === processHash;
+      const sameSessions = state?.session_hash === sessionHash;
+
+      let processPlan: PlanSummary;
+      let bases: { baseCpu: number; baseRss: number }[];
+      if (sameProcesses) {
+        processPlan = UNCHANGED;
+        bases = (JSON.parse(state!.bases) as [number, number][]).map(([baseCpu, baseRss]) => ({
+          baseCpu,
+          baseRss,
+        }));
+      } else {
+        const loaded = (await this.loadSpans(trx, "process_spans", hostId, prevPos, nextPos)).map(
+          (row): ProcessSpan => ({
+            id: row.id,
+            first: row.first_pos,
+            last: row.last_pos,
+            key: processKeyOfRow(row),
+            baseCpu: row.base_cpu,
+            baseRss: row.base_rss,
+            row,
+          }),
+        );
+        const plan = planSpans({ pos, prevPos, nextPos, loaded, items: processItems });
+        const byId = new Map(loaded.map((sp) => [sp.id, sp]));
+        bases = plan.spans.map((ref, i) => {
+          if (ref.kind === "existing") return byId.get(ref.id)!;
+          const p = processes[i]!;
+          return { baseCpu: p.cpu_percent, baseRss: p.rss_bytes };
+        });
+        await this.applyPlan(trx, "process_spans", plan, (index, first, last) => {
+          const p = processes[index]!;
+          return {
+            host_id: hostId,
+            first_pos: first,
+            last_pos: last,
+            pid: p.pid,
+            ppid: p.ppid,
+            name: p.name,
+            user_name: p.user,
+            started_at: p.started_at ?? null,
+            cmdline: p.cmdline ?? null,
+            base_cpu: p.cpu_percent,
+            base_rss: p.rss_bytes,
+          };
+        });
+        processPlan = plan;
+      }
+
+      let sessionPlan: PlanSummary;
+      if (sameSessions) {
+        sessionPlan = UNCHANGED;
+      } else {
+        const loaded = (await this.loadSpans(trx, "session_spans", hostId, prevPos, nextPos)).map(
+          (row): SessionSpan => ({
+            id: row.id,
+            first: row.first_pos,
+            last: row.last_pos,
+            key: sessionKeyOfRow(row),
+            row,
+          }),
+        );
+        const plan = planSpans({ pos, prevPos, nextPos, loaded, items: sessionItems });
+        await this.applyPlan(trx, "session_spans", plan, (index, first, last) => {
+          const se = sessionItems[index]!.s;
+          return {
+            host_id: hostId,
+            first_pos: first,
+            last_pos: last,
+            user_name: se.user,
+            terminal: se.terminal,
+            remote_host: se.remote_host ?? null,
+            started_at: se.started_at ?? null,
+            pid: se.pid ?? null,
+          };
+        });
+        sessionPlan = plan;
+      }
+
+      // Only a newest execution changes what is running now; out-of-order ones never do.
+      if (next === null && !(sameProcesses && sameSessions)) {
+        const row = {
           host_id: hostId,
-          first_pos: first,
-          last_pos: last,
-          user_name: s.user,
-          terminal: s.terminal,
-          remote_host: s.remote_host ?? null,
-          started_at: s.started_at ?? null,
-          pid: s.pid ?? null,
+          process_hash: processHash,
+          session_hash: sessionHash,
+          bases: JSON.stringify(bases.map((b) => [b.baseCpu, b.baseRss])),
         };
-      });
+        if (state) {
+          await trx.updateTable("host_state").set(row).where("host_id", "=", hostId).execute();
+        } else {
+          await trx.deleteFrom("host_state").where("host_id", "=", hostId).execute();
+          await trx.insertInto("host_state").values(row).execute();
+        }
+      }
 
       // Facts: one row per distinct set per host.
       const facts = factsOf(report);

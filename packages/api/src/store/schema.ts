@@ -54,6 +54,14 @@ export interface HostAddressesTable {
   ip: string;
 }
 
+export interface HostStateTable {
+  host_id: number;
+  process_hash: string;
+  session_hash: string;
+  /** JSON [[base_cpu, base_rss], ...] of the running processes, in pid order. */
+  bases: string;
+}
+
 export interface HostFactsTable {
   id: Generated<number>;
   host_id: number;
@@ -115,6 +123,7 @@ export interface Database {
   api_tokens: ApiTokensTable;
   hosts: HostsTable;
   host_addresses: HostAddressesTable;
+  host_state: HostStateTable;
   host_facts: HostFactsTable;
   executions: ExecutionsTable;
   process_spans: ProcessSpansTable;

@@ -95,6 +95,16 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex("hosts_latest_pos").on("hosts").column("latest_pos").execute();
   await db.schema.createIndex("hosts_primary_ip").on("hosts").column("primary_ip").execute();
 
+  // What the host's latest execution holds, in short: hashes of its process and session
+  // identities and the baselines of its running processes. An unchanged check-in is
+  // recognised from this one row, without reading the spans.
+  await tableOptions(engine, db.schema.createTable("host_state"))
+    .addColumn("host_id", "bigint", (c) => c.primaryKey())
+    .addColumn("process_hash", "varchar(64)", (c) => c.notNull())
+    .addColumn("session_hash", "varchar(64)", (c) => c.notNull())
+    .addColumn("bases", text, (c) => c.notNull())
+    .execute();
+
   await tableOptions(engine, db.schema.createTable("host_addresses"))
     .addColumn("host_id", "bigint", (c) => c.notNull())
     .addColumn("ip", "varchar(64)", (c) => c.notNull())
@@ -190,6 +200,7 @@ export async function down(db: Kysely<any>): Promise<void> {
     "executions",
     "host_facts",
     "host_addresses",
+    "host_state",
     "hosts",
     "api_tokens",
     "settings",

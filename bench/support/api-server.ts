@@ -1,0 +1,46 @@
+// A real API process for benchmarks: the app of `buildApp` on the given database, plus
+// POST /bench/noop, which validates the same report body and answers the same shape
+// without storing anything: the framework's own ceiling for that request.
+import { ReportAcceptedSchema, ReportSchema } from "@compliance/contract";
+import { buildApp } from "../../packages/api/src/app.ts";
+import { hashSecret } from "../../packages/api/src/auth.ts";
+import { Store } from "../../packages/api/src/store/store.ts";
+import { BENCH_ADMIN, BENCH_SECRET } from "./secrets.ts";
+
+const url = process.argv[2] ?? "sqlite::memory:";
+const store = new Store({ url, poolSize: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+await store.migrate();
+const app = await buildApp({
+  store,
+  config: {
+    bodyLimitBytes: 32 * 1024 * 1024,
+    consoleDir: null,
+    legacyIngest: false,
+    legacyKey: null,
+    agentIntervalSeconds: 300,
+  },
+  secrets: { adminTokenHash: hashSecret(BENCH_ADMIN), enrollSecretHash: hashSecret(BENCH_SECRET) },
+});
+app.post(
+  "/bench/noop",
+  { schema: { body: ReportSchema, response: { 201: ReportAcceptedSchema } } },
+  async (request, reply) => {
+    reply.code(201);
+    return {
+      status: "stored" as const,
+      report_id: request.body.report_id,
+      host_id: 0,
+      received_at: new Date().toISOString(),
+    };
+  },
+);
+await app.listen({ host: "127.0.0.1", port: 0 });
+const address = app.server.address();
+process.stdout.write(
+  `${JSON.stringify({ port: typeof address === "object" && address ? address.port : 0 })}\n`,
+);
+process.on("SIGTERM", async () => {
+  await app.close();
+  await store.close();
+  process.exit(0);
+});

@@ -1,0 +1,76 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { FastifyRequest } from "fastify";
+import type { RouteContext } from "../app.ts";
+import { hashSecret, sameHash } from "../auth.ts";
+import type { Config } from "../config.ts";
+import { ApiError, unauthorized } from "../errors.ts";
+import { LegacyRepository } from "./legacy.repository.ts";
+import { LegacyIngest } from "./legacy-ingest.ts";
+import { seed000Routes } from "./seed-000.ts";
+import { seed001Routes } from "./seed-001.ts";
+import { seed002Routes } from "./seed-002.ts";
+import { seed003Routes } from "./seed-003.ts";
+import { seed004Routes } from "./seed-004.ts";
+
+/** Every seed by id: its routes at their original paths. A new seed is a file and a line here. */
+export const SEEDS = {
+  "000": seed000Routes,
+  "001": seed001Routes,
+  "002": seed002Routes,
+  "003": seed003Routes,
+  "004": seed004Routes,
+} as const satisfies Record<string, (ingest: LegacyIngest) => FastifyPluginAsyncTypebox>;
+
+/** Sends 401 unless the request carries the legacy key in `x-api-key` (seed 003's header). */
+export function requireLegacyKey(key: string | null) {
+  const expected = key === null ? null : hashSecret(key);
+  return async (request: FastifyRequest) => {
+    if (expected === null) return;
+    const sent = request.headers["x-api-key"];
+    if (typeof sent !== "string" || sent === "") {
+      throw unauthorized("send the legacy key in the x-api-key header", "legacy_key_required");
+    }
+    if (!sameHash(hashSecret(sent), expected)) {
+      throw unauthorized("the legacy key is not valid", "invalid_legacy_key");
+    }
+  };
+}
+
+/**
+ * Reads a body as JSON whatever its Content-Type, or without one: seed 004's agent sends
+ * none. Registered inside this plugin only, so the rest of the API keeps its strict parsing.
+ */
+function parseAnyAsJson(
+  _request: FastifyRequest,
+  body: string | Buffer,
+  done: (error: Error | null, value?: unknown) => void,
+): void {
+  const text = typeof body === "string" ? body : body.toString("utf8");
+  if (text.trim() === "") return done(null, undefined);
+  try {
+    done(null, JSON.parse(text));
+  } catch (e) {
+    done(
+      new ApiError(400, "invalid_request", `body is not JSON: ${(e as Error).message}`, [
+        { path: "body", message: "is not JSON" },
+      ]),
+    );
+  }
+}
+
+/**
+ * The seeds' routes and payloads, mapped into hosts and executions (off unless
+ * COMPLIANCE_LEGACY_INGEST is on; behind COMPLIANCE_LEGACY_KEY when it is set).
+ * See packages/api/COMPAT.md.
+ */
+export function compatRoutes(
+  ctx: RouteContext,
+  config: Pick<Config, "legacyKey">,
+): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.addHook("onRequest", requireLegacyKey(config.legacyKey));
+    app.addContentTypeParser("*", { parseAs: "string" }, parseAnyAsJson);
+    const ingest = new LegacyIngest(ctx, new LegacyRepository(ctx.store.db));
+    for (const routes of Object.values(SEEDS)) await app.register(routes(ingest));
+  };
+}

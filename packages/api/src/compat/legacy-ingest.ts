@@ -1,0 +1,115 @@
+import { type Host, type PageOf, type Report, validateReport } from "@compliance/contract";
+import type { RouteContext } from "../app.ts";
+import { badRequest, conflict } from "../errors.ts";
+import type { LegacyRepository } from "./legacy.repository.ts";
+import { LEGACY_SOURCE, legacyIdentifier } from "./legacy-report.ts";
+
+export interface LegacyStored {
+  hostId: number;
+  reportId: string;
+  /** The report_id was stored before: nothing new was written. */
+  duplicate: boolean;
+}
+
+/**
+ * Stores the seeds' reports through the one write path (store.ingest) and reads them back.
+ * A legacy host is keyed by its primary IP (`legacy:ip:<ip>`, source `legacy`) and never
+ * merges into a host that enrolled with a key.
+ */
+export class LegacyIngest {
+  private readonly queues = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly ctx: RouteContext,
+    readonly repository: LegacyRepository,
+  ) {}
+
+  get now(): number {
+    return this.ctx.now();
+  }
+
+  /** Validates a mapped report against the contract, creates its host if new, stores it. */
+  async store(report: Report): Promise<LegacyStored> {
+    const checked = validateReport(report);
+    if (!checked.ok) {
+      // The mapper checks the seed's own fields first; what reaches here is named in the report.
+      const details = checked.problems.map((p) => ({
+        path: `report${p.path}`,
+        message: p.message,
+      }));
+      throw badRequest(
+        "invalid_request",
+        `the report made from this body is not valid: ${details[0]!.path} ${details[0]!.message}`,
+        details,
+      );
+    }
+    const hostId = await this.hostFor(report.host.identifier, report.host.hostname);
+    const outcome = await this.ctx.store.ingest(hostId, report, this.ctx.now());
+    return { hostId, reportId: outcome.execution.reportId, duplicate: outcome.duplicate };
+  }
+
+  /** The legacy host with this identifier, created (without a key) when new. */
+  async hostFor(identifier: string, hostname: string): Promise<number> {
+    const existing = await this.ctx.store.hosts.byIdentifier(identifier);
+    if (existing) {
+      if (existing.hasKey || existing.source !== LEGACY_SOURCE) {
+        throw conflict(
+          "host_identifier_taken",
+          `${identifier} belongs to a host that enrolled with a key; legacy reports never merge into it`,
+        );
+      }
+      return existing.id;
+    }
+    return this.ctx.store.hosts.ensureKeyless(identifier, hostname, LEGACY_SOURCE);
+  }
+
+  /** The legacy host of an address, if it exists. */
+  async hostOf(ip: string): Promise<number | null> {
+    const host = await this.ctx.store.hosts.byIdentifier(legacyIdentifier(ip));
+    return host && host.source === LEGACY_SOURCE ? host.id : null;
+  }
+
+  /** The latest report of a legacy host, rebuilt from history. */
+  async latest(hostId: number): Promise<Report | null> {
+    const row = await this.ctx.store.findExecution(hostId, { latest: true });
+    return row ? await this.report(row.report_id) : null;
+  }
+
+  /** The latest report of the legacy host of `ip` collected within the second starting at ms. */
+  async inSecond(ip: string, ms: number): Promise<Report | null> {
+    const hostId = await this.hostOf(ip);
+    if (hostId === null) return null;
+    const reportId = await this.repository.reportIdInSecond(hostId, ms);
+    return reportId ? await this.report(reportId) : null;
+  }
+
+  /** The legacy hosts, in the order they first reported. */
+  hosts(page: { limit: number; offset: number }): Promise<PageOf<Host>> {
+    return this.ctx.store.listHosts({ source: LEGACY_SOURCE }, { ...page, sort: "id" });
+  }
+
+  async report(reportId: string): Promise<Report | null> {
+    return (await this.ctx.store.report(reportId))?.report ?? null;
+  }
+
+  /**
+   * Runs fn alone for this key in this process: a read-modify-write of one host (seed 003's
+   * parts) must not interleave with another of the same host.
+   */
+  async exclusive<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.queues.get(key) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const tail = before.then(() => mine);
+    this.queues.set(key, tail);
+    await before;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.queues.get(key) === tail) this.queues.delete(key);
+    }
+  }
+}
