@@ -23,7 +23,11 @@ describe("the real agent against the real API over HTTP", () => {
   before(async () => {
     if (!existsSync(AGENT)) throw new Error(`${AGENT} is missing: run npm run build first`);
     dir = mkdtempSync(join(tmpdir(), "compliance-e2e-"));
-    const config = loadConfig({ PORT: "0", COMPLIANCE_DATA_DIR: join(dir, "data"), LOG_LEVEL: "warn" });
+    const config = loadConfig({
+      PORT: "0",
+      COMPLIANCE_DATA_DIR: join(dir, "data"),
+      LOG_LEVEL: "warn",
+    });
     server = await startServer(config, { print: () => {} });
     token = readFileSync(join(dir, "data", "admin-token"), "utf8").trim();
     secret = readFileSync(join(dir, "data", "enroll-secret"), "utf8").trim();
@@ -34,19 +38,30 @@ describe("the real agent against the real API over HTTP", () => {
   });
 
   const api = async (path: string) => {
-    const r = await fetch(`${server.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const r = await fetch(`${server.url}${path}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     assert.equal(r.status, 200, `${path}: ${r.status}`);
     return r.json() as Promise<any>;
   };
   const agent = (...args: string[]) =>
-    run(process.execPath, [AGENT, "run", "--once", "--server", server.url, "--state-dir", join(dir, "agent"), ...args], {
-      env: { ...process.env, COMPLIANCE_ENROLL_SECRET: secret },
-    });
+    run(
+      process.execPath,
+      [AGENT, "run", "--once", "--server", server.url, "--state-dir", join(dir, "agent"), ...args],
+      {
+        env: { ...process.env, COMPLIANCE_ENROLL_SECRET: secret },
+      },
+    );
 
   test("run --once enrolls, reports this machine, and its processes match ps", async () => {
     await agent();
     const ps = await run("ps", ["-e", "-o", "pid="]);
-    const psPids = new Set(ps.stdout.split("\n").map((l) => Number(l.trim())).filter((n) => n > 0));
+    const psPids = new Set(
+      ps.stdout
+        .split("\n")
+        .map((l) => Number(l.trim()))
+        .filter((n) => n > 0),
+    );
     const hosts = await api("/api/v1/hosts");
     assert.equal(hosts.total, 1);
     const host = hosts.items[0];
@@ -77,7 +92,17 @@ describe("the real agent against the real API over HTTP", () => {
   test("a wrong enroll secret exits non-zero with the API's reason", async () => {
     const failed = await run(
       process.execPath,
-      [AGENT, "run", "--once", "--server", server.url, "--state-dir", join(dir, "other"), "--enroll-secret", "wrong-secret-123456"],
+      [
+        AGENT,
+        "run",
+        "--once",
+        "--server",
+        server.url,
+        "--state-dir",
+        join(dir, "other"),
+        "--enroll-secret",
+        "wrong-secret-123456",
+      ],
       { env: process.env },
     ).then(
       () => null,

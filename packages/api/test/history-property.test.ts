@@ -17,7 +17,17 @@ import { makeReport } from "./helpers/reports.ts";
  * stored execution rebuilds to exactly the report its agent sent.
  */
 
-const NAMES = ["sshd", "nginx", "postgres", "bash", "cron", "node", "python3", "(sd-pam)"];
+const NAMES = [
+  "sshd",
+  "nginx",
+  "postgres",
+  "bash",
+  "-bash",
+  "(sd-pam)",
+  "NULL",
+  "",
+  'we"ird\\\\,{name} ü 🙂',
+];
 const USERS = ["root", "www-data", "postgres", "ana", "1001"];
 
 interface World {

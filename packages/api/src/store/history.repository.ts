@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import type { Report, ReportProcess, ReportSession } from "@compliance/contract";
-import type { Kysely, Selectable, Transaction } from "kysely";
+import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { conflict } from "../errors.ts";
 import type { Engine } from "./database.ts";
 import { compareProcesses, compareSessionKeys, processKey, sessionKey } from "./identity.ts";
@@ -58,6 +58,33 @@ interface SessionSpan extends LoadedSpan {
 }
 
 const CHUNK = 500;
+
+/** Span columns and their PostgreSQL types, for unnest inserts. */
+const SPAN_COLUMNS: Record<"process_spans" | "session_spans", [string, string][]> = {
+  process_spans: [
+    ["host_id", "bigint"],
+    ["first_pos", "bigint"],
+    ["last_pos", "bigint"],
+    ["pid", "integer"],
+    ["ppid", "integer"],
+    ["name", "text"],
+    ["user_name", "text"],
+    ["started_at", "text"],
+    ["cmdline", "text"],
+    ["base_cpu", "float8"],
+    ["base_rss", "bigint"],
+  ],
+  session_spans: [
+    ["host_id", "bigint"],
+    ["first_pos", "bigint"],
+    ["last_pos", "bigint"],
+    ["user_name", "text"],
+    ["terminal", "text"],
+    ["remote_host", "text"],
+    ["started_at", "text"],
+    ["pid", "integer"],
+  ],
+};
 
 /** What ingest needs from a plan: the change counts. */
 type PlanSummary = Pick<SpanPlan<LoadedSpan>, "changes" | "nextChanges">;
@@ -573,12 +600,28 @@ export class HistoryRepository {
     await this.insertMany(trx, table, rows);
   }
 
-  /** Multi-row inserts in chunks that stay under every engine's parameter limit. */
+  /**
+   * Bulk inserts the way each engine likes them: on PostgreSQL one statement whatever the
+   * count (one array parameter per column, unnest), elsewhere multi-row inserts in chunks
+   * that stay under the parameter limit (SQLite 32,766, MySQL 65,535).
+   */
   async insertMany(
     trx: Db,
     table: "process_spans" | "session_spans",
     rows: object[],
   ): Promise<void> {
+    if (rows.length === 0) return;
+    if (this.engine === "postgres") {
+      const columns = SPAN_COLUMNS[table];
+      const arrays = columns.map(([name]) =>
+        rows.map((r) => (r as Record<string, unknown>)[name] ?? null),
+      );
+      await sql`insert into ${sql.table(table)} (${sql.join(columns.map(([name]) => sql.ref(name)))})
+        select * from unnest(${sql.join(arrays.map((values, i) => sql`${values}::${sql.raw(columns[i]![1])}[]`))})`.execute(
+        trx,
+      );
+      return;
+    }
     for (let i = 0; i < rows.length; i += CHUNK) {
       await trx
         .insertInto(table)

@@ -1,0 +1,222 @@
+// A generated fleet (default 1,000 hosts × 500 executions × 300 processes, realistic churn)
+// on SQLite: ingest rate of unchanged and changed check-ins, then p50/p99 of the reads
+// people make, through the API (inject: no network in the measurement).
+// The generated database is kept in bench/out/ and reused by later runs of the same size.
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { buildApp } from "../packages/api/src/app.ts";
+import { hashSecret } from "../packages/api/src/auth.ts";
+import { Store } from "../packages/api/src/store/store.ts";
+import { ChurningHost } from "./support/churn.ts";
+import { fmt, percentile, table } from "./support/harness.ts";
+
+const HOSTS = Number(process.env.BENCH_HOSTS ?? 1000);
+const EXECUTIONS = Number(process.env.BENCH_EXECUTIONS ?? 500);
+const PROCESSES = Number(process.env.BENCH_PROCESSES ?? 300);
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
+const START = Date.parse("2026-01-01T00:00:00Z");
+const INTERVAL = 300_000;
+
+const out = new URL("./out/", import.meta.url).pathname;
+mkdirSync(out, { recursive: true });
+const file = join(out, `fleet-${HOSTS}x${EXECUTIONS}x${PROCESSES}.db`);
+
+let rng = 12345;
+const random = () => {
+  rng ^= rng << 13;
+  rng ^= rng >>> 17;
+  rng ^= rng << 5;
+  return (rng >>> 0) / 2 ** 32;
+};
+
+if (!existsSync(file)) {
+  const building = `${file}.building`;
+  rmSync(building, { force: true });
+  const store = new Store({ url: `sqlite:${building}` });
+  await store.migrate();
+  const hosts = Array.from(
+    { length: HOSTS },
+    (_, i) =>
+      new ChurningHost(`host-${String(i).padStart(5, "0")}`, PROCESSES, START + i * 137, i + 1),
+  );
+  const ids: number[] = [];
+  for (const h of hosts) {
+    ids.push(
+      (
+        await store.hosts.enroll({
+          identifier: h.identifier,
+          hostname: h.identifier,
+          nodeKeyHash: h.identifier,
+          source: "agent",
+        })
+      ).hostId,
+    );
+  }
+  const began = performance.now();
+  for (let e = 0; e < EXECUTIONS; e++) {
+    for (let i = 0; i < HOSTS; i++) {
+      // 40 % of check-ins see 1–4 processes end and others start; the rest see none.
+      const changed = random() < 0.4 ? 1 + Math.floor(random() * 4) : 0;
+      await store.ingest(
+        ids[i]!,
+        hosts[i]!.next(e === 0 ? 0 : changed, INTERVAL),
+        START + e * INTERVAL,
+      );
+    }
+    if (e % 50 === 49) {
+      const done = (e + 1) * HOSTS;
+      process.stderr.write(
+        `generated ${done} of ${HOSTS * EXECUTIONS} executions (${fmt(done / ((performance.now() - began) / 1000), 0)}/s)\n`,
+      );
+    }
+  }
+  await store.close();
+  renameSync(building, file);
+  for (const f of ["-wal", "-shm"]) rmSync(`${building}${f}`, { force: true });
+}
+
+const store = new Store({ url: `sqlite:${file}`, now: () => START + EXECUTIONS * INTERVAL });
+const token = "bench-admin-token-0123456789";
+const app = await buildApp({
+  store,
+  config: {
+    bodyLimitBytes: 1 << 25,
+    consoleDir: null,
+    legacyIngest: false,
+    legacyKey: null,
+    agentIntervalSeconds: 300,
+  },
+  secrets: {
+    adminTokenHash: hashSecret(token),
+    enrollSecretHash: hashSecret("unused-unused-unused"),
+  },
+  now: () => START + EXECUTIONS * INTERVAL,
+});
+const headers = { authorization: `Bearer ${token}` };
+
+async function measure(
+  label: string,
+  url: () => Promise<string> | string,
+  target?: number,
+): Promise<(string | number)[]> {
+  const times: number[] = [];
+  for (let i = 0; i < SAMPLES + 5; i++) {
+    const u = await url();
+    const t0 = performance.now();
+    const r = await app.inject({ method: "GET", url: u, headers });
+    const dt = performance.now() - t0;
+    if (r.statusCode !== 200) throw new Error(`${u}: ${r.statusCode} ${r.body.slice(0, 200)}`);
+    if (i >= 5) times.push(dt);
+  }
+  const p99 = percentile(times, 99);
+  return [
+    label,
+    fmt(percentile(times, 50)),
+    fmt(p99),
+    target === undefined ? "" : p99 <= target ? `✓ < ${target}` : `✗ > ${target}`,
+  ];
+}
+
+const hostId = () => 1 + Math.floor(random() * HOSTS);
+const someTime = () =>
+  new Date(START + Math.floor(random() * EXECUTIONS * INTERVAL) + INTERVAL).toISOString();
+const reportsOf = async (id: number) =>
+  (await store.listExecutions(id, {}, { limit: EXECUTIONS, offset: 0 })).items.map(
+    (e) => e.report_id,
+  );
+const reportCache = new Map<number, string[]>();
+const twoReports = async (id: number) => {
+  if (!reportCache.has(id)) reportCache.set(id, await reportsOf(id));
+  const list = reportCache.get(id)!;
+  return [list[Math.floor(random() * list.length)]!, list[Math.floor(random() * list.length)]!];
+};
+
+const rows = [
+  await measure(
+    "host list page (50, by hostname)",
+    () => `/api/v1/hosts?limit=50&offset=${Math.floor(random() * (HOSTS - 50))}`,
+    20,
+  ),
+  await measure(
+    "host list page sorted by last seen",
+    () => "/api/v1/hosts?limit=50&sort=-last_seen_at",
+    20,
+  ),
+  await measure("host search (q=host-004)", () => "/api/v1/hosts?q=host-004&limit=50"),
+  await measure(
+    "processes at a time",
+    () => `/api/v1/hosts/${hostId()}/processes?at=${someTime()}`,
+    50,
+  ),
+  await measure("processes now", () => `/api/v1/hosts/${hostId()}/processes`),
+  await measure(
+    "diff of two executions",
+    async () => {
+      const id = hostId();
+      const [a, b] = await twoReports(id);
+      return `/api/v1/hosts/${id}/diff?from=${a}&to=${b}`;
+    },
+    50,
+  ),
+  await measure(
+    "timeline of one host (all executions)",
+    () => `/api/v1/hosts/${hostId()}/reports?limit=${EXECUTIONS}`,
+  ),
+  await measure(
+    "fleet search: hosts running nginx now (page of 100)",
+    () => "/api/v1/search/processes?name=nginx",
+  ),
+  await measure(
+    "fleet search: nginx at a time (page of 100)",
+    () => `/api/v1/search/processes?name=nginx&at=${someTime()}`,
+  ),
+  await measure("fleet summary", () => "/api/v1/summary"),
+];
+
+// Ingest into the full database: new hosts join the fleet, then check in again and again.
+const ingestRows: (string | number)[][] = [];
+{
+  const joiners = Array.from(
+    { length: 50 },
+    (_, i) => new ChurningHost(`joiner-${Date.now()}-${i}`, PROCESSES, START, 9000 + i),
+  );
+  const ids: number[] = [];
+  for (const h of joiners) {
+    const { hostId } = await store.hosts.enroll({
+      identifier: h.identifier,
+      hostname: h.identifier,
+      nodeKeyHash: h.identifier,
+      source: "agent",
+    });
+    ids.push(hostId);
+    await store.ingest(hostId, h.next(0), Date.now());
+  }
+  for (const [label, changed] of [
+    ["unchanged check-ins", 0],
+    ["changed check-ins (3 processes replaced)", 3],
+  ] as const) {
+    let n = 0;
+    const t0 = performance.now();
+    for (let round = 0; round < 20; round++) {
+      for (let i = 0; i < joiners.length; i++) {
+        await store.ingest(ids[i]!, joiners[i]!.next(changed), Date.now());
+        n++;
+      }
+    }
+    ingestRows.push([label, n, fmt((n / (performance.now() - t0)) * 1000, 0)]);
+  }
+}
+await app.close();
+await store.close();
+
+console.log(
+  `\n### Fleet of ${HOSTS} hosts × ${EXECUTIONS} executions × ${PROCESSES} processes (SQLite)\n`,
+);
+console.log(
+  table(
+    ["ingest into the full database (store, one process)", "check-ins", "per second"],
+    ingestRows,
+  ),
+);
+console.log("");
+console.log(table(["read (through the API, no network)", "p50 ms", "p99 ms", "target"], rows));

@@ -1,0 +1,153 @@
+// Storage: bytes of database growth per check-in of a 300-process host with 0, 5 and 50
+// processes changed, against a plain full-copy table of the same rows written in the same
+// run and the same database.
+import { sql } from "kysely";
+import { Store } from "../packages/api/src/store/store.ts";
+import { createTestDatabase, type TestEngine } from "../packages/api/test/helpers/databases.ts";
+import { ChurningHost } from "./support/churn.ts";
+import { fmt, table } from "./support/harness.ts";
+
+const CHECK_INS = Number(process.env.BENCH_CHECK_INS ?? 300);
+const engines = (process.env.BENCH_ENGINES ?? "sqlite,postgres,mysql").split(",") as TestEngine[];
+
+async function bytesUsed(store: Store, tables: string[]): Promise<number> {
+  if (store.engine === "sqlite") {
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(store.db);
+    // Pages of the tables and of their indexes, including SQLite's automatic ones.
+    const r = await sql<{
+      n: number;
+    }>`select sum(pgsize) as n from dbstat where name in (select name from sqlite_master where tbl_name in (${sql.join(tables)}))`.execute(
+      store.db,
+    );
+    return Number(r.rows[0]!.n);
+  }
+  if (store.engine === "postgres") {
+    await sql`checkpoint`.execute(store.db).catch(() => {});
+    let total = 0;
+    for (const t of tables) {
+      const r = await sql<{
+        n: string;
+      }>`select pg_total_relation_size(${t}::regclass) as n`.execute(store.db);
+      total += Number(r.rows[0]!.n);
+    }
+    return total;
+  }
+  await sql`analyze table ${sql.join(tables.map((t) => sql.id(t)))}`.execute(store.db);
+  const r = await sql<{
+    n: number;
+  }>`select sum(data_length + index_length) as n from information_schema.tables where table_schema = database() and table_name in (${sql.join(tables)})`.execute(
+    store.db,
+  );
+  return Number(r.rows[0]!.n);
+}
+
+const OURS = [
+  "executions",
+  "process_spans",
+  "session_spans",
+  "host_facts",
+  "host_state",
+  "hosts",
+  "host_addresses",
+];
+
+async function run(engine: TestEngine) {
+  const database = await createTestDatabase(engine);
+  const store = new Store({ url: database.url });
+  try {
+    await store.migrate();
+    await store.db.schema
+      .createTable("full_copy")
+      .addColumn("execution", "bigint", (c) => c.notNull())
+      .addColumn("pid", "integer", (c) => c.notNull())
+      .addColumn("ppid", "integer", (c) => c.notNull())
+      .addColumn("name", "varchar(255)", (c) => c.notNull())
+      .addColumn("user_name", "varchar(255)", (c) => c.notNull())
+      .addColumn("cpu_percent", engine === "sqlite" ? "real" : "double precision", (c) =>
+        c.notNull(),
+      )
+      .addColumn("rss_bytes", "bigint", (c) => c.notNull())
+      .addColumn("started_at", "varchar(40)")
+      .addColumn("cmdline", "text")
+      .execute();
+    await store.db.schema
+      .createIndex("full_copy_execution")
+      .on("full_copy")
+      .column("execution")
+      .execute();
+    const rows: (string | number)[][] = [];
+    let execution = 0;
+    for (const changed of [0, 5, 50]) {
+      const host = new ChurningHost(
+        `storage-${changed}`,
+        300,
+        Date.parse("2026-01-01T00:00:00Z"),
+        changed + 7,
+      );
+      const { hostId } = await store.hosts.enroll({
+        identifier: host.identifier,
+        hostname: host.identifier,
+        nodeKeyHash: host.identifier,
+        source: "agent",
+      });
+      const copy = async (r: ReturnType<ChurningHost["next"]>) => {
+        execution++;
+        const values = r.processes.map((p) => ({
+          execution,
+          pid: p.pid,
+          ppid: p.ppid,
+          name: p.name,
+          user_name: p.user,
+          cpu_percent: p.cpu_percent,
+          rss_bytes: p.rss_bytes,
+          started_at: p.started_at ?? null,
+          cmdline: p.cmdline ?? null,
+        }));
+        await (
+          store.db as never as {
+            insertInto(t: string): { values(v: unknown): { execute(): Promise<unknown> } };
+          }
+        )
+          .insertInto("full_copy")
+          .values(values)
+          .execute();
+      };
+      // Warm up: the first check-in of a host stores everything in both layouts.
+      const first = host.next(0);
+      await store.ingest(hostId, first, Date.now());
+      await copy(first);
+      const ours0 = await bytesUsed(store, OURS);
+      const copy0 = await bytesUsed(store, ["full_copy"]);
+      for (let i = 0; i < CHECK_INS; i++) {
+        const r = host.next(changed);
+        await store.ingest(hostId, r, Date.now());
+        await copy(r);
+      }
+      const ours = ((await bytesUsed(store, OURS)) - ours0) / CHECK_INS;
+      const full = ((await bytesUsed(store, ["full_copy"])) - copy0) / CHECK_INS;
+      rows.push([engine, changed, fmt(ours, 0), fmt(full, 0), `${fmt(full / ours, 0)}×`]);
+    }
+    return rows;
+  } finally {
+    await store.close();
+    await database.drop();
+  }
+}
+
+const rows: (string | number)[][] = [];
+for (const engine of engines) rows.push(...(await run(engine)));
+console.log(
+  `\n### Storage per check-in: 300 processes, 10 % of them busy (CPU and RSS moving), ${CHECK_INS} check-ins per row\n`,
+);
+console.log(
+  table(
+    [
+      "engine",
+      "processes changed",
+      "ours bytes/check-in",
+      "full copy bytes/check-in",
+      "full copy / ours",
+    ],
+    rows,
+  ),
+);

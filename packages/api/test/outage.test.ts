@@ -1,0 +1,97 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { loadConfig } from "../src/config.ts";
+import { type RunningServer, startServer } from "../src/server.ts";
+import { makeReport } from "./helpers/reports.ts";
+import { createThrowawayPostgres, type ThrowawayPostgres } from "./helpers/throwaway-postgres.ts";
+
+const ADMIN = "outage-admin-token-0123456789";
+const SECRET = "outage-enroll-secret-0123456789";
+
+/**
+ * The database goes away under a running API and comes back: meanwhile every request is a
+ * 503 with Retry-After (never a 401 that would make agents enroll again), /health says the
+ * database is down, and afterwards everything works again without restarting the API.
+ */
+describe("database outage on PostgreSQL", () => {
+  let pg: ThrowawayPostgres;
+  let server: RunningServer;
+  let dir: string;
+  before(async () => {
+    pg = await createThrowawayPostgres();
+    dir = mkdtempSync(join(tmpdir(), "compliance-outage-"));
+    server = await startServer(
+      loadConfig({
+        PORT: "0",
+        DATABASE_URL: pg.url,
+        COMPLIANCE_DATA_DIR: dir,
+        COMPLIANCE_ADMIN_TOKEN: ADMIN,
+        COMPLIANCE_ENROLL_SECRET: SECRET,
+        LOG_LEVEL: "silent",
+      }),
+      { print: () => {} },
+    );
+  });
+  after(async () => {
+    await server?.close();
+    pg?.destroy();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const call = (method: string, path: string, body?: unknown, token = ADMIN) =>
+    fetch(`${server.url}${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body ? { "content-type": "application/json" } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+
+  test("503 with Retry-After while down, and recovery without a restart", async () => {
+    const enrolled = await (
+      await call("POST", "/api/v1/enroll", {
+        enroll_secret: SECRET,
+        host_identifier: "outage-host",
+      })
+    ).json();
+    const before = makeReport({ identifier: "outage-host" });
+    assert.equal((await call("POST", "/api/v1/reports", before, enrolled.node_key)).status, 201);
+
+    pg.stop();
+    const during = makeReport({ identifier: "outage-host" });
+    const report = await call("POST", "/api/v1/reports", during, enrolled.node_key);
+    assert.equal(report.status, 503);
+    assert.ok(Number(report.headers.get("retry-after")) > 0, "Retry-After is set");
+    assert.equal((await report.json()).error.code, "unavailable");
+    const enroll = await call("POST", "/api/v1/enroll", {
+      enroll_secret: SECRET,
+      host_identifier: "another",
+    });
+    assert.equal(enroll.status, 503);
+    const read = await call("GET", "/api/v1/hosts");
+    assert.equal(read.status, 503);
+    const health = await fetch(`${server.url}/health`);
+    assert.equal(health.status, 503);
+    const body = await health.json();
+    assert.equal(body.status, "degraded");
+    assert.equal(body.database.ok, false);
+    assert.equal(body.database.engine, "postgres");
+
+    pg.start();
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 201; i++) {
+      status = (await call("POST", "/api/v1/reports", during, enrolled.node_key)).status;
+      if (status !== 201) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(status, 201, "the spooled report is accepted once the database is back");
+    assert.equal((await fetch(`${server.url}/health`)).status, 200);
+    const hosts = await (await call("GET", "/api/v1/hosts")).json();
+    assert.equal(hosts.items[0].executions, 2);
+    const stored = await (await call("GET", `/api/v1/reports/${before.report_id}`)).json();
+    assert.deepEqual(stored, before);
+  });
+});

@@ -1,0 +1,177 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { after, before, describe, test } from "node:test";
+import type { Report } from "@compliance/contract";
+import { createTestDatabase, type TestDatabase, type TestEngine } from "./helpers/databases.ts";
+import { makeProcess, makeReport } from "./helpers/reports.ts";
+
+const API = new URL("../dist/compliance-api.js", import.meta.url).pathname;
+const ADMIN = "replica-admin-token-0123456789";
+const SECRET = "replica-enroll-secret-0123456789";
+
+/** Starts one API process (the built bundle, as in production) and resolves its URL. */
+async function replica(
+  databaseUrl: string,
+  dataDir: string,
+): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [API, "start"], {
+    env: {
+      ...process.env,
+      PORT: "0",
+      DATABASE_URL: databaseUrl,
+      COMPLIANCE_DATA_DIR: dataDir,
+      COMPLIANCE_ADMIN_TOKEN: ADMIN,
+      COMPLIANCE_ENROLL_SECRET: SECRET,
+      COMPLIANCE_LOCAL_AGENT: "0",
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    child.once("exit", (code) => reject(new Error(`replica exited with ${code}`)));
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const m = /Compliance API on (http:\/\/\S+)/.exec(line);
+      if (m) resolve(m[1]!);
+    });
+  });
+  return { url, child };
+}
+
+const post = async (url: string, path: string, body: unknown, token?: string) => {
+  const r = await fetch(`${url}${path}`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+  return { status: r.status, body: (await r.json()) as any };
+};
+const get = async (url: string, path: string) =>
+  (await (
+    await fetch(`${url}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })
+  ).json()) as any;
+
+function shuffle<T>(list: T[], seed: number): T[] {
+  const out = [...list];
+  let s = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+for (const engine of ["postgres", "mysql"] as TestEngine[]) {
+  describe(`two API processes on one ${engine} database`, () => {
+    let database: TestDatabase;
+    let dir: string;
+    const replicas: { url: string; child: ChildProcess }[] = [];
+    before(async () => {
+      if (!existsSync(API)) throw new Error(`${API} is missing: run npm run build first`);
+      database = await createTestDatabase(engine);
+      dir = mkdtempSync(join(tmpdir(), "compliance-replicas-"));
+      // Both start at once on an empty database: the migrations run once, under a lock.
+      replicas.push(
+        ...(await Promise.all([
+          replica(database.url, join(dir, "a")),
+          replica(database.url, join(dir, "b")),
+        ])),
+      );
+    });
+    after(async () => {
+      for (const r of replicas) {
+        const exited = new Promise((resolve) => r.child.once("exit", resolve));
+        r.child.kill("SIGTERM");
+        await exited;
+      }
+      await database?.drop();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("concurrent enrollment of one host on both replicas yields one host", async () => {
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          post(replicas[i % 2]!.url, "/api/v1/enroll", {
+            enroll_secret: SECRET,
+            host_identifier: "same-host",
+          }),
+        ),
+      );
+      assert.deepEqual(
+        answers.map((a) => a.status),
+        new Array(20).fill(200),
+      );
+      assert.equal(new Set(answers.map((a) => a.body.host_id)).size, 1);
+      const hosts = await get(replicas[0]!.url, "/api/v1/hosts?q=same-host");
+      assert.equal(hosts.total, 1);
+    });
+
+    test("many agents, concurrent, out of order and resent: every report stored once, in collected_at order", async () => {
+      const HOSTS = 12;
+      const REPORTS = 8;
+      const keys: string[] = [];
+      const all: Report[][] = [];
+      for (let h = 0; h < HOSTS; h++) {
+        const r = await post(replicas[h % 2]!.url, "/api/v1/enroll", {
+          enroll_secret: SECRET,
+          host_identifier: `fleet-${h}`,
+        });
+        keys.push(r.body.node_key);
+        const reports: Report[] = [];
+        for (let i = 0; i < REPORTS; i++) {
+          const processes = [
+            makeProcess({ pid: 1, name: "init" }),
+            makeProcess({ pid: 100 + i, name: `job-${i}` }),
+          ];
+          if (i % 3 === 0) processes.push(makeProcess({ pid: 50, name: "steady" }));
+          reports.push(
+            makeReport({
+              identifier: `fleet-${h}`,
+              collected_at: new Date(Date.UTC(2026, 10, 20, 10, i)).toISOString(),
+              processes,
+            }),
+          );
+        }
+        all.push(reports);
+      }
+      // Every report sent twice, to alternating replicas, all at once, in a shuffled order.
+      const sends = shuffle(
+        all.flatMap((reports, h) =>
+          reports.flatMap((r, i) => [0, 1].map((copy) => ({ h, r, replica: (h + i + copy) % 2 }))),
+        ),
+        42,
+      );
+      const answers = await Promise.all(
+        sends.map((s) => post(replicas[s.replica]!.url, "/api/v1/reports", s.r, keys[s.h])),
+      );
+      const failed = answers.filter((a) => a.status !== 201);
+      assert.deepEqual(failed, [], "every send is acknowledged");
+
+      for (let h = 0; h < HOSTS; h++) {
+        const host = (await get(replicas[0]!.url, `/api/v1/hosts?q=fleet-${h}`)).items.find(
+          (x: { identifier: string }) => x.identifier === `fleet-${h}`,
+        );
+        assert.equal(host.executions, REPORTS, `fleet-${h} has each report once`);
+        const timeline = await get(
+          replicas[1]!.url,
+          `/api/v1/hosts/${host.id}/reports?sort=collected_at`,
+        );
+        assert.deepEqual(
+          timeline.items.map((e: { report_id: string }) => e.report_id),
+          all[h]!.map((r) => r.report_id),
+          "history is in collected_at order",
+        );
+        for (const r of all[h]!) {
+          assert.deepEqual(await get(replicas[h % 2]!.url, `/api/v1/reports/${r.report_id}`), r);
+        }
+      }
+    });
+  });
+}
