@@ -52,12 +52,11 @@ describe("database outage on PostgreSQL", () => {
     });
 
   test("503 with Retry-After while down, and recovery without a restart", async () => {
-    const enrolled = await (
-      await call("POST", "/api/v1/enroll", {
-        enroll_secret: SECRET,
-        host_identifier: "outage-host",
-      })
-    ).json();
+    const answer = await call("POST", "/api/v1/enroll", {
+      enroll_secret: SECRET,
+      host_identifier: "outage-host",
+    });
+    const enrolled = (await answer.json()) as { node_key: string };
     const before = makeReport({ identifier: "outage-host" });
     assert.equal((await call("POST", "/api/v1/reports", before, enrolled.node_key)).status, 201);
 
@@ -66,7 +65,7 @@ describe("database outage on PostgreSQL", () => {
     const report = await call("POST", "/api/v1/reports", during, enrolled.node_key);
     assert.equal(report.status, 503);
     assert.ok(Number(report.headers.get("retry-after")) > 0, "Retry-After is set");
-    assert.equal((await report.json()).error.code, "unavailable");
+    assert.equal(((await report.json()) as any).error.code, "unavailable");
     const enroll = await call("POST", "/api/v1/enroll", {
       enroll_secret: SECRET,
       host_identifier: "another",
@@ -76,7 +75,7 @@ describe("database outage on PostgreSQL", () => {
     assert.equal(read.status, 503);
     const health = await fetch(`${server.url}/health`);
     assert.equal(health.status, 503);
-    const body = await health.json();
+    const body = (await health.json()) as any;
     assert.equal(body.status, "degraded");
     assert.equal(body.database.ok, false);
     assert.equal(body.database.engine, "postgres");
@@ -89,7 +88,7 @@ describe("database outage on PostgreSQL", () => {
     }
     assert.equal(status, 201, "the spooled report is accepted once the database is back");
     assert.equal((await fetch(`${server.url}/health`)).status, 200);
-    const hosts = await (await call("GET", "/api/v1/hosts")).json();
+    const hosts = (await (await call("GET", "/api/v1/hosts")).json()) as any;
     assert.equal(hosts.items[0].executions, 2);
     const stored = await (await call("GET", `/api/v1/reports/${before.report_id}`)).json();
     assert.deepEqual(stored, before);

@@ -2,16 +2,8 @@ import type { FleetSummary, PageOf } from "@compliance/contract";
 import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from "kysely";
 import { POS_PER_MS, posOfTime, spanRowToSession } from "./history.repository.ts";
 import type { HostsRepository, ListOptions } from "./hosts.repository.ts";
+import { isGlob, matchesGlob } from "./like.ts";
 import { type Database, type HostsTable, OPEN } from "./schema.ts";
-
-/** Turns a user's glob (`ngin*`, `post?res`) into a LIKE pattern, other characters literal. */
-export function globToLike(glob: string): string {
-  return glob
-    .toLowerCase()
-    .replace(/[\\%_]/g, (c) => `\\${c}`)
-    .replace(/\*/g, "%")
-    .replace(/\?/g, "_");
-}
 
 export interface ProcessMatch {
   host_id: number;
@@ -120,16 +112,17 @@ export class FleetRepository {
    * Paged by host; each host lists its matching processes.
    */
   async hostsRunning(
-    pattern: string,
+    term: string,
     at: number | null,
     page: ListOptions,
   ): Promise<PageOf<ProcessMatch>> {
-    const like = globToLike(pattern);
-    const effective = this.effectiveExecutions(at);
+    // An exact name uses the index on names; a glob scans, ignoring case.
+    const byName = (column: string) =>
+      isGlob(term) ? matchesGlob(column, term) : sql<boolean>`${sql.ref(column)} = ${term}`;
     const matching = this.db
       .selectFrom("process_spans as s")
-      .innerJoin(effective.as("eff"), "eff.host_id", "s.host_id")
-      .where(sql<string>`lower(s.name)`, "like", like)
+      .innerJoin(this.effectiveExecutions(at).as("eff"), "eff.host_id", "s.host_id")
+      .where(byName("s.name"))
       .whereRef("s.first_pos", "<=", "eff.pos")
       .whereRef("s.last_pos", ">=", "eff.pos");
     const total = await matching
@@ -144,40 +137,47 @@ export class FleetRepository {
       .limit(page.limit)
       .offset(page.offset)
       .execute();
-    const items: ProcessMatch[] = [];
-    for (const h of hosts) {
-      const [execution, spans] = await Promise.all([
-        this.db
-          .selectFrom("executions")
-          .select(["report_id", "collected_at"])
-          .where("host_id", "=", h.host_id)
-          .where("pos", "=", h.pos)
-          .executeTakeFirstOrThrow(),
-        this.db
-          .selectFrom("process_spans")
-          .selectAll()
-          .where("host_id", "=", h.host_id)
-          .where("first_pos", "<=", h.pos)
-          .where("last_pos", ">=", h.pos)
-          .where(sql<string>`lower(name)`, "like", like)
-          .orderBy("pid")
-          .execute(),
-      ]);
-      items.push({
+    if (hosts.length === 0)
+      return { items: [], total: Number(total.n), limit: page.limit, offset: page.offset };
+    // The page's executions and matching processes, in two queries for the whole page.
+    const ids = hosts.map((h) => h.host_id);
+    const positions = hosts.map((h) => h.pos);
+    const [executions, spans] = await Promise.all([
+      this.db
+        .selectFrom("executions")
+        .select(["host_id", "pos", "report_id", "collected_at"])
+        .where("host_id", "in", ids)
+        .where("pos", "in", positions)
+        .execute(),
+      this.db
+        .selectFrom("process_spans")
+        .selectAll()
+        .where("host_id", "in", ids)
+        .where("last_pos", ">=", Math.min(...positions))
+        .where("first_pos", "<=", Math.max(...positions))
+        .where(byName("name"))
+        .orderBy("pid")
+        .execute(),
+    ]);
+    const items = hosts.map((h): ProcessMatch => {
+      const execution = executions.find((e) => e.host_id === h.host_id && e.pos === h.pos)!;
+      return {
         host_id: h.host_id,
         hostname: h.hostname,
         report_id: execution.report_id,
         collected_at: execution.collected_at,
-        processes: spans.map((s) => ({
-          pid: s.pid,
-          ppid: s.ppid,
-          name: s.name,
-          user: s.user_name,
-          ...(s.started_at !== null ? { started_at: s.started_at } : {}),
-          ...(s.cmdline !== null ? { cmdline: s.cmdline } : {}),
-        })),
-      });
-    }
+        processes: spans
+          .filter((s) => s.host_id === h.host_id && s.first_pos <= h.pos && s.last_pos >= h.pos)
+          .map((s) => ({
+            pid: s.pid,
+            ppid: s.ppid,
+            name: s.name,
+            user: s.user_name,
+            ...(s.started_at !== null ? { started_at: s.started_at } : {}),
+            ...(s.cmdline !== null ? { cmdline: s.cmdline } : {}),
+          })),
+      };
+    });
     return { items, total: Number(total.n), limit: page.limit, offset: page.offset };
   }
 
@@ -214,7 +214,11 @@ export class FleetRepository {
     let q = this.db
       .selectFrom("session_spans as s")
       .innerJoin("hosts as h", "h.id", "s.host_id")
-      .where(sql<string>`lower(s.user_name)`, "like", globToLike(pattern));
+      .where(
+        isGlob(pattern)
+          ? matchesGlob("s.user_name", pattern)
+          : sql<boolean>`s.user_name = ${pattern}`,
+      );
     if (range.openOnly) q = q.where("s.last_pos", "=", OPEN);
     if (range.from !== undefined) q = q.where("s.last_pos", ">=", posOfTime(range.from));
     if (range.to !== undefined) q = q.where("s.first_pos", "<", posOfTime(range.to + 1));

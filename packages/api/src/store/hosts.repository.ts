@@ -2,12 +2,14 @@ import type { Host, PageOf } from "@compliance/contract";
 import {
   type ExpressionBuilder,
   type Kysely,
+  type RawBuilder,
   type Selectable,
   type SelectQueryBuilder,
   sql,
 } from "kysely";
 import type { Engine } from "./database.ts";
 import { POS_PER_MS } from "./history.repository.ts";
+import { contains, isGlob, matchesGlob } from "./like.ts";
 import type { Database, HostsTable } from "./schema.ts";
 import { OPEN } from "./schema.ts";
 
@@ -52,11 +54,6 @@ export const hostSortKeys = Object.keys(HOST_SORTS);
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const posIso = (pos: number | null) => (pos === null ? null : iso(Math.floor(pos / POS_PER_MS)));
-
-/** Escapes LIKE wildcards so a user's text matches literally. */
-export function likeContains(text: string): string {
-  return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
 
 export class HostsRepository {
   constructor(
@@ -221,73 +218,55 @@ export class HostsRepository {
 
   private filtered(filter: HostFilter): SelectQueryBuilder<Database, "hosts", object> {
     let q = this.db.selectFrom("hosts");
-    const lower = (column: string) => sql<string>`lower(${sql.ref(column)})`;
-    const runs = (eb: ExpressionBuilder<Database, "hosts">, pattern: string) =>
-      eb.exists(
-        eb
-          .selectFrom("process_spans")
-          .select(sql`1`.as("one"))
-          .whereRef("process_spans.host_id", "=", "hosts.id")
-          .where("process_spans.last_pos", "=", OPEN)
-          .where(sql<string>`lower(process_spans.name)`, "like", pattern),
-      );
-    const hasSession = (eb: ExpressionBuilder<Database, "hosts">, pattern: string) =>
-      eb.exists(
-        eb
-          .selectFrom("session_spans")
-          .select(sql`1`.as("one"))
-          .whereRef("session_spans.host_id", "=", "hosts.id")
-          .where("session_spans.last_pos", "=", OPEN)
-          .where(sql<string>`lower(session_spans.user_name)`, "like", pattern),
-      );
-    const hasIp = (eb: ExpressionBuilder<Database, "hosts">, pattern: string) =>
-      eb.exists(
-        eb
-          .selectFrom("host_addresses")
-          .select(sql`1`.as("one"))
-          .whereRef("host_addresses.host_id", "=", "hosts.id")
-          .where(sql<string>`lower(host_addresses.ip)`, "like", pattern),
-      );
+    const exists = (
+      eb: ExpressionBuilder<Database, "hosts">,
+      table: "process_spans" | "session_spans" | "host_addresses",
+      condition: RawBuilder<boolean>,
+    ) => {
+      let sub = eb
+        .selectFrom(table)
+        .select(sql`1`.as("one"))
+        .whereRef(`${table}.host_id`, "=", "hosts.id");
+      if (table !== "host_addresses") sub = sub.where(`${table}.last_pos`, "=", OPEN);
+      return eb.exists(sub.where(condition));
+    };
+    // An exact name or user compares with =, a glob (`ngin*`) with LIKE ignoring case.
+    const nameIs = (column: string, term: string) =>
+      isGlob(term) ? matchesGlob(column, term) : sql<boolean>`${sql.ref(column)} = ${term}`;
     if (filter.q) {
-      const p = likeContains(filter.q);
+      const text = filter.q;
       q = q.where((eb) =>
         eb.or([
-          eb(lower("hostname"), "like", p),
-          eb(lower("identifier"), "like", p),
-          eb(lower("os_name"), "like", p),
-          eb(lower("os_version"), "like", p),
-          eb(lower("cpu_model"), "like", p),
-          hasIp(eb, p),
-          runs(eb, p),
-          hasSession(eb, p),
+          contains("hostname", text),
+          contains("identifier", text),
+          contains("os_name", text),
+          contains("os_version", text),
+          contains("cpu_model", text),
+          exists(eb, "host_addresses", contains("host_addresses.ip", text)),
+          exists(eb, "process_spans", contains("process_spans.name", text)),
+          exists(eb, "session_spans", contains("session_spans.user_name", text)),
         ]),
       );
     }
     if (filter.os) {
-      const p = likeContains(filter.os);
+      const text = filter.os;
       q = q.where((eb) =>
-        eb.or([
-          eb(lower("os_name"), "like", p),
-          eb(lower("os_version"), "like", p),
-          eb(lower("kernel"), "like", p),
-        ]),
+        eb.or([contains("os_name", text), contains("os_version", text), contains("kernel", text)]),
       );
     }
-    if (filter.cpu) q = q.where(lower("cpu_model"), "like", likeContains(filter.cpu));
+    if (filter.cpu) q = q.where(contains("cpu_model", filter.cpu));
     if (filter.ip) {
-      const ip = filter.ip.toLowerCase();
-      q = q.where((eb) =>
-        eb.exists(
-          eb
-            .selectFrom("host_addresses")
-            .select(sql`1`.as("one"))
-            .whereRef("host_addresses.host_id", "=", "hosts.id")
-            .where(sql<string>`lower(host_addresses.ip)`, "=", ip),
-        ),
-      );
+      const ip = filter.ip;
+      q = q.where((eb) => exists(eb, "host_addresses", sql<boolean>`host_addresses.ip = ${ip}`));
     }
-    if (filter.process) q = q.where((eb) => runs(eb, filter.process!.toLowerCase()));
-    if (filter.user) q = q.where((eb) => hasSession(eb, filter.user!.toLowerCase()));
+    if (filter.process) {
+      const name = filter.process;
+      q = q.where((eb) => exists(eb, "process_spans", nameIs("process_spans.name", name)));
+    }
+    if (filter.user) {
+      const user = filter.user;
+      q = q.where((eb) => exists(eb, "session_spans", nameIs("session_spans.user_name", user)));
+    }
     if (filter.source) q = q.where("source", "=", filter.source);
     if (filter.status) {
       const since = this.now() - this.onlineWindowMs;
