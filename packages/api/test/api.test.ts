@@ -178,6 +178,20 @@ for (const engine of ENGINES) {
       assert.equal((await t.get("/api/v1/hosts", reader)).statusCode, 401);
     });
 
+    test("search text is literal: _ and % are not wildcards, case is ignored", async () => {
+      for (const name of ["under_score", "underXscore", "per%cent"]) {
+        const { nodeKey } = await t.enroll(name);
+        const r = makeReport({ identifier: name });
+        r.host.hostname = name;
+        await t.store201(nodeKey, r);
+      }
+      const names = async (q: string) =>
+        (await t.read(`/api/v1/hosts?q=${encodeURIComponent(q)}`)).items.map((h: { hostname: string }) => h.hostname);
+      assert.deepEqual(await names("under_score"), ["under_score"]);
+      assert.deepEqual(await names("UNDER_"), ["under_score"]);
+      assert.deepEqual(await names("per%"), ["per%cent"]);
+    });
+
     test("a revoked node key is 401 until the agent enrolls again; the history stays", async () => {
       const { nodeKey, hostId } = await t.enroll("revoke-me");
       await t.store201(nodeKey, makeReport({ identifier: "revoke-me" }));
