@@ -4,6 +4,7 @@ import type { TokenRole } from "@compliance/contract";
 import { API_VERSION } from "./app.ts";
 import { hashSecret, newSecret } from "./auth.ts";
 import { ConfigError, loadConfig } from "./config.ts";
+import { exportCommand } from "./export.ts";
 import { startServer } from "./server.ts";
 import { Store } from "./store/store.ts";
 
@@ -22,6 +23,7 @@ Usage:
   compliance-api token list
   compliance-api token revoke <id>
   compliance-api prune (--older-than-days N | --before <time>)
+  compliance-api export --dir <directory> [--from <time>] [--to <time>] [--host <id>]
   compliance-api --help | --version
 
 Configuration is read from the environment: PORT, HOST, DATABASE_URL,
@@ -112,6 +114,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
         );
         return 0;
       }
+      case "export":
+        return await exportCommand(store, values, io);
       default:
         io.stderr.write(`compliance-api: unknown command "${command}"\n\n${USAGE}`);
         return 2;
@@ -133,6 +137,10 @@ function parse(argv: string[]) {
       role: { type: "string" },
       "older-than-days": { type: "string" },
       before: { type: "string" },
+      dir: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      host: { type: "string" },
     },
   });
 }

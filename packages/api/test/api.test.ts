@@ -119,6 +119,15 @@ for (const engine of ENGINES) {
           }),
           /collected_at/,
         ],
+        [
+          makeReport({
+            identifier: "bad-body-host",
+            processes: [
+              { pid: 7, ppid: 1, name: "a\u0000b", user: "root", cpu_percent: 0, rss_bytes: 0 },
+            ],
+          }),
+          /processes\/0\/name/,
+        ],
       ];
       for (const [body, field] of cases) {
         const r = await t.send(nodeKey, body);
@@ -186,7 +195,9 @@ for (const engine of ENGINES) {
         await t.store201(nodeKey, r);
       }
       const names = async (q: string) =>
-        (await t.read(`/api/v1/hosts?q=${encodeURIComponent(q)}`)).items.map((h: { hostname: string }) => h.hostname);
+        (await t.read(`/api/v1/hosts?q=${encodeURIComponent(q)}`)).items.map(
+          (h: { hostname: string }) => h.hostname,
+        );
       assert.deepEqual(await names("under_score"), ["under_score"]);
       assert.deepEqual(await names("UNDER_"), ["under_score"]);
       assert.deepEqual(await names("per%"), ["per%cent"]);

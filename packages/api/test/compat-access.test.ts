@@ -58,6 +58,12 @@ describe("legacy ingest switched off (the default)", () => {
     assert.deepEqual((await t.read("/api/v1/hosts")).items, []);
   });
 
+  test("the OpenAPI document lists no legacy route", async () => {
+    const doc = (await t.app.inject({ method: "GET", url: "/openapi.json" })).json();
+    assert.equal(doc.paths["/servers"], undefined);
+    assert.equal(doc.paths["/api/v1/compliance/system_info"], undefined);
+  });
+
   test("health answers in both shapes", async () => {
     const r = await t.app.inject({ method: "GET", url: "/health" });
     assert.equal(r.statusCode, 200);
@@ -91,6 +97,19 @@ describe("legacy ingest behind COMPLIANCE_LEGACY_KEY", () => {
       assert.ok(r.statusCode < 300, `${route.method} ${route.url}: ${r.statusCode} ${r.body}`);
     }
     assert.equal((await t.read("/api/v1/hosts")).total, 5);
+  });
+
+  test("the OpenAPI document lists the legacy routes when they are on", async () => {
+    const doc = (await t.app.inject({ method: "GET", url: "/openapi.json" })).json();
+    for (const path of [
+      "/servers",
+      "/report",
+      "/cpus",
+      "/",
+      "/api/v1/compliance/system_info/{id}",
+    ]) {
+      assert.ok(doc.paths[path], path);
+    }
   });
 
   test("the legacy key opens nothing else; health needs no key", async () => {

@@ -98,7 +98,7 @@ for (const engine of ENGINES) {
     });
 
     test("002: the memory share comes back when it was sent", async () => {
-      // A report of another seed for the same address is its latest now; an older one with mem:
+      // Sent with `mem`, the share comes back in the seed's field.
       const body = { ...seedFixture("002-report.json"), server_ip: "10.10.10.2" };
       await t.post("/report", body);
       const r = await get("/report?ip=10.10.10.2");

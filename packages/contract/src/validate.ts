@@ -31,6 +31,8 @@ export function validateReport(value: unknown): Validation<Report> {
  */
 export function reportRules(report: Report): Problem[] {
   const problems: Problem[] = [];
+  // NUL cannot be stored in a PostgreSQL text and no real name or command line holds one.
+  findNul(report, "", problems);
   const pids = new Map<number, number>();
   report.processes.forEach((p, i) => {
     const first = pids.get(p.pid);
@@ -57,6 +59,18 @@ export function reportRules(report: Report): Problem[] {
     }
   });
   return problems.slice(0, 20);
+}
+
+function findNul(value: unknown, path: string, problems: Problem[]): void {
+  if (problems.length >= 20) return;
+  if (typeof value === "string") {
+    if (value.includes("\u0000"))
+      problems.push({ path: path || "/", message: "must not contain the NUL character" });
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) findNul(value[i], `${path}/${i}`, problems);
+  } else if (value !== null && typeof value === "object") {
+    for (const [k, v] of Object.entries(value)) findNul(v, `${path}/${k}`, problems);
+  }
 }
 
 interface SchemaError {

@@ -110,6 +110,8 @@ describe("report contract v1", () => {
     ["memory as a string", (r) => (r.memory.total_bytes = "8G"), "/memory/total_bytes"],
     ["duplicate pid", (r) => (r.processes[1].pid = 1), "/processes/1/pid"],
     ["duplicate session", (r) => r.sessions.push({ ...r.sessions[0] }), "/sessions/1"],
+    ["a NUL character in a name", (r) => (r.processes[1].name = "a\u0000b"), "/processes/1/name"],
+    ["a NUL character in a session", (r) => (r.sessions[0].user = "\u0000"), "/sessions/0/user"],
     [
       "process started_at not a time",
       (r) => (r.processes[0].started_at = "2026-13-45T99:00:00Z"),

@@ -46,7 +46,10 @@ function parseAnyAsJson(
   done: (error: Error | null, value?: unknown) => void,
 ): void {
   const text = typeof body === "string" ? body : body.toString("utf8");
-  if (text.trim() === "") return done(null, undefined);
+  if (text.trim() === "") {
+    done(null, undefined);
+    return;
+  }
   try {
     done(null, JSON.parse(text));
   } catch (e) {

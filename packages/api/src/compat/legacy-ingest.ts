@@ -1,6 +1,7 @@
 import { type Host, type PageOf, type Report, validateReport } from "@compliance/contract";
 import type { RouteContext } from "../app.ts";
 import { badRequest, conflict } from "../errors.ts";
+import type { IngestOptions } from "../store/history.repository.ts";
 import type { LegacyRepository } from "./legacy.repository.ts";
 import { LEGACY_SOURCE, legacyIdentifier } from "./legacy-report.ts";
 
@@ -28,8 +29,12 @@ export class LegacyIngest {
     return this.ctx.now();
   }
 
-  /** Validates a mapped report against the contract, creates its host if new, stores it. */
-  async store(report: Report): Promise<LegacyStored> {
+  /**
+   * Validates a mapped report against the contract, creates its host if new, stores it.
+   * With `expectLatestReportId`, stores only if the host's latest execution is still that
+   * one (see Store.ingest); otherwise LatestChangedError.
+   */
+  async store(report: Report, options: IngestOptions = {}): Promise<LegacyStored> {
     const checked = validateReport(report);
     if (!checked.ok) {
       // The mapper checks the seed's own fields first; what reaches here is named in the report.
@@ -44,7 +49,7 @@ export class LegacyIngest {
       );
     }
     const hostId = await this.hostFor(report.host.identifier, report.host.hostname);
-    const outcome = await this.ctx.store.ingest(hostId, report, this.ctx.now());
+    const outcome = await this.ctx.store.ingest(hostId, report, this.ctx.now(), options);
     return { hostId, reportId: outcome.execution.reportId, duplicate: outcome.duplicate };
   }
 

@@ -132,7 +132,7 @@ export function legacyTime(value: string, path: string, nowMs: number): LegacyTi
   }
   const second = base - offsetMs;
   const fraction = m[7] ?? "";
-  const ms = second + (fraction ? Math.floor(Number(`0.${fraction}`) * 1000) : 0);
+  const ms = second + Number(`${fraction}000`.slice(0, 3));
   checkBounds(ms, path, nowMs);
   return { iso: `${isoSecond(second)}${fraction ? `.${fraction}` : ""}Z`, ms };
 }

@@ -8,8 +8,9 @@ import {
 } from "@compliance/contract";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyError } from "fastify";
-import Type, { type Static } from "typebox";
+import Type from "typebox";
 import { ApiError } from "../errors.ts";
+import { LatestChangedError } from "../store/history.repository.ts";
 import type { LegacyIngest } from "./legacy-ingest.ts";
 import {
   type Collector,
@@ -29,7 +30,7 @@ import {
   unameOf,
   uniqueProcesses,
 } from "./legacy-report.ts";
-import { IpField, legacyErrors, NumberLike, PidLike, Text } from "./seed-schemas.ts";
+import { IpField, legacyErrors, NumberLike, PidLike, ShortText, Text } from "./seed-schemas.ts";
 
 /**
  * Seed 003, Compliance Continuous Monitoring (FastAPI + MySQL). Its agent sends one part
@@ -59,11 +60,7 @@ const HostBody = Type.Object({
 const UsersBody = Type.Object({
   host: IpField("The host's address"),
   users: Type.Array(
-    Type.Union([
-      Type.String({ maxLength: LIMITS.name }),
-      Type.Null(),
-      Type.Object({ name: Type.Optional(Text("User")) }),
-    ]),
+    Type.Union([ShortText(), Type.Null(), Type.Object({ name: Type.Optional(Text("User")) })]),
     { maxItems: LIMITS.sessions, description: "Users with an open session" },
   ),
 });
@@ -117,7 +114,7 @@ function stateOf(base: Report | null, ip: string): State {
 }
 
 function reportOf(state: State, reportId: string, collectedAt: string): Report {
-  const report = legacyReport({
+  return legacyReport({
     seed: "003",
     reportId,
     collectedAt,
@@ -134,7 +131,6 @@ function reportOf(state: State, reportId: string, collectedAt: string): Report {
       os: "not sent by seed 003 yet (its so-name and so-version calls)",
     },
   });
-  return report;
 }
 
 /** A 003 row id: the same item of the same host keeps it from one execution to the next. */
@@ -252,20 +248,32 @@ export function seed003Routes(ingest: LegacyIngest): FastifyPluginAsyncTypebox {
     apply: (state: State) => void,
   ): Promise<{ report: Report; created: boolean }> {
     return ingest.exclusive(legacyIdentifier(ip), async () => {
-      const hostId = await ingest.hostOf(ip);
-      const base = hostId === null ? null : await ingest.latest(hostId);
-      const state = stateOf(base, ip);
-      apply(state);
-      const at = receiveSecond(ingest.now);
-      const report = reportOf(
-        state,
-        legacyUuid("003", ip, part, at.iso, JSON.stringify(body)),
-        at.iso,
-      );
-      const stored = await ingest.store(report);
-      // A resend within the same second is the execution already stored.
-      const kept = stored.duplicate ? ((await ingest.report(stored.reportId)) ?? report) : report;
-      return { report: kept, created: hostId === null };
+      // Another API process may store a part of the same host between our read and our
+      // write: the store refuses then (the latest changed), and the part is applied again.
+      for (let attempt = 1; ; attempt++) {
+        const hostId = await ingest.hostOf(ip);
+        const base = hostId === null ? null : await ingest.latest(hostId);
+        const state = stateOf(base, ip);
+        apply(state);
+        const at = receiveSecond(ingest.now);
+        const report = reportOf(
+          state,
+          legacyUuid("003", ip, part, at.iso, JSON.stringify(body)),
+          at.iso,
+        );
+        try {
+          const stored = await ingest.store(report, {
+            expectLatestReportId: base?.report_id ?? null,
+          });
+          // A resend within the same second is the execution already stored.
+          const kept = stored.duplicate
+            ? ((await ingest.report(stored.reportId)) ?? report)
+            : report;
+          return { report: kept, created: hostId === null };
+        } catch (e) {
+          if (!(e instanceof LatestChangedError) || attempt >= 5) throw e;
+        }
+      }
     });
   }
 

@@ -14,7 +14,7 @@ import {
   toPid,
   uniqueProcesses,
 } from "./legacy-report.ts";
-import { IpField, legacyErrors, SeedTime, Text } from "./seed-schemas.ts";
+import { IpField, legacyErrors, SeedTime, ShortText, Text } from "./seed-schemas.ts";
 
 /**
  * Seed 004, challengeMeli (Flask + MySQL): `POST /` with the OS, the processor, the server
@@ -44,7 +44,7 @@ export const Seed004Body = Type.Object(
       Date: Type.Optional(SeedTime("Local time of the execution")),
     }),
     Users: Type.Optional(
-      Type.Array(Type.Union([Type.String({ maxLength: LIMITS.name }), Type.Null()]), {
+      Type.Array(Type.Union([ShortText(), Type.Null()]), {
         maxItems: LIMITS.sessions,
       }),
     ),

@@ -5,9 +5,12 @@ import Type from "typebox";
 // value may be null (psutil's None), a pid or a percentage may arrive as a string. Unknown
 // fields are ignored, never rejected: old agents must keep working unchanged.
 
+/** A short text. NUL is refused: PostgreSQL cannot store it in text. */
+export const ShortText = () => Type.String({ maxLength: LIMITS.name, pattern: "^[^\\u0000]*$" });
+
 /** A short text the seed may send as null. */
 export const Text = (description: string) =>
-  Type.Union([Type.String({ maxLength: LIMITS.name }), Type.Null()], { description });
+  Type.Union([ShortText(), Type.Null()], { description });
 
 /** A pid: a number, or digits in a string. */
 export const PidLike = Type.Union(

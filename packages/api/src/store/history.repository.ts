@@ -36,6 +36,23 @@ export type ExecutionRow = Selectable<ExecutionsTable>;
 type ProcessSpanRow = Selectable<ProcessSpansTable>;
 type SessionSpanRow = Selectable<SessionSpansTable>;
 
+export interface IngestOptions {
+  /**
+   * Store only if the host's latest execution is still this one (null: the host has none
+   * yet); otherwise throw LatestChangedError and write nothing. For writers that build a
+   * report from the latest one (read, change, write) on several API processes at once.
+   */
+  expectLatestReportId?: string | null;
+}
+
+/** The host's latest execution changed since the caller read it: read again and retry. */
+export class LatestChangedError extends Error {
+  constructor() {
+    super("the host's latest execution changed meanwhile");
+    this.name = "LatestChangedError";
+  }
+}
+
 export interface IngestOutcome {
   execution: StoredExecution;
   /** True when this report_id was already stored: nothing was written. */
@@ -194,7 +211,12 @@ export class HistoryRepository {
    * stored for this host returns that execution and writes nothing; stored for another
    * host it is a conflict.
    */
-  async ingest(hostId: number, report: Report, receivedAt: number): Promise<IngestOutcome> {
+  async ingest(
+    hostId: number,
+    report: Report,
+    receivedAt: number,
+    options: IngestOptions = {},
+  ): Promise<IngestOutcome> {
     let tx = this.db.transaction();
     if (this.engine !== "sqlite") tx = tx.setIsolationLevel("read committed");
     return tx.execute(async (trx) => {
@@ -209,6 +231,21 @@ export class HistoryRepository {
           throw conflict("report_id_taken", "report_id is already stored for another host");
         }
         return { execution: existing, duplicate: true };
+      }
+      if (options.expectLatestReportId !== undefined) {
+        const latest =
+          host.latest_execution_id === null
+            ? null
+            : ((
+                await trx
+                  .selectFrom("executions")
+                  .select("report_id")
+                  .where("id", "=", host.latest_execution_id)
+                  .executeTakeFirst()
+              )?.report_id ?? null);
+        if (latest !== options.expectLatestReportId) {
+          throw new LatestChangedError();
+        }
       }
 
       const ms = Date.parse(report.collected_at);

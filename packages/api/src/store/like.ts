@@ -4,16 +4,16 @@ import { type RawBuilder, sql } from "kysely";
 // character everywhere (backslash is not an escape on SQLite and doubles in MySQL strings),
 // and both sides are lower-cased so matching ignores case on every engine.
 
-const escape = (text: string) => text.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`);
+const escapeLike = (text: string) => text.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`);
 
 /** Matches rows whose column contains `text` anywhere, ignoring case. */
 export function contains(column: string, text: string): RawBuilder<boolean> {
-  return sql<boolean>`lower(${sql.ref(column)}) like ${`%${escape(text)}%`} escape '!'`;
+  return sql<boolean>`lower(${sql.ref(column)}) like ${`%${escapeLike(text)}%`} escape '!'`;
 }
 
 /** Matches a glob (`ngin*`, `?sh`), ignoring case. */
 export function matchesGlob(column: string, glob: string): RawBuilder<boolean> {
-  const pattern = escape(glob).replace(/\*/g, "%").replace(/\?/g, "_");
+  const pattern = escapeLike(glob).replace(/\*/g, "%").replace(/\?/g, "_");
   return sql<boolean>`lower(${sql.ref(column)}) like ${pattern} escape '!'`;
 }
 

@@ -17,6 +17,7 @@ import {
   type ExecutionRow,
   type Facts,
   HistoryRepository,
+  type IngestOptions,
   type IngestOutcome,
   POS_PER_MS,
   posOfTime,
@@ -126,8 +127,13 @@ export class Store {
 
   // ---- ingest -----------------------------------------------------------------------
 
-  ingest(hostId: number, report: Report, receivedAt: number): Promise<IngestOutcome> {
-    return this.history.ingest(hostId, report, receivedAt);
+  ingest(
+    hostId: number,
+    report: Report,
+    receivedAt: number,
+    options?: IngestOptions,
+  ): Promise<IngestOutcome> {
+    return this.history.ingest(hostId, report, receivedAt, options);
   }
 
   // ---- reading ----------------------------------------------------------------------

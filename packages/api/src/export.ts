@@ -1,0 +1,172 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import type { Report } from "@compliance/contract";
+import { type ExecutionCursor, LegacyRepository } from "./compat/legacy.repository.ts";
+import { seed000Name } from "./compat/seed-000.ts";
+import type { Store } from "./store/store.ts";
+
+/**
+ * `compliance-api export`: every stored report (our v1 JSON, rebuilt from the history) as
+ * one file `<ip>_<YYYY_MM_DD_H_M_S>.json`, the way seed 000 kept its reports. Walks the
+ * store a page at a time, so an export of any size holds one page in memory.
+ */
+
+export interface ExportOptions {
+  dir: string;
+  /** collected_at bounds in ms, inclusive. */
+  from?: number;
+  to?: number;
+  hostId?: number;
+  /** A progress line on stderr every this many reports. */
+  progressEvery?: number;
+  pageSize?: number;
+}
+
+export interface ExportIo {
+  stdout: { write(s: string): unknown };
+  stderr: { write(s: string): unknown };
+}
+
+export interface ExportResult {
+  dir: string;
+  written: number;
+  total: number;
+}
+
+/** An export that cannot go on; `exitCode` is what the command exits with. */
+export class ExportError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "ExportError";
+  }
+}
+
+const PROGRESS_EVERY = 1000;
+const PAGE_SIZE = 500;
+/** Reports of one name (one host address, one second) before giving up on suffixes. */
+const MAX_SUFFIX = 100_000;
+
+/** "not a directory (ENOTDIR)" from "ENOTDIR: not a directory, mkdir '/x/y'". */
+const reasonOf = (e: unknown) => {
+  const err = e as NodeJS.ErrnoException;
+  const m = /^[A-Z]+: ([^,]+)/.exec(err.message ?? "");
+  return m && err.code ? `${m[1]} (${err.code})` : String(err.message ?? e);
+};
+
+/** Makes the directory if needed and proves it takes a new file (access() says yes to root). */
+async function prepareDirectory(dir: string): Promise<void> {
+  try {
+    await mkdir(dir, { recursive: true });
+    const probe = join(dir, `.compliance-export-${randomBytes(6).toString("hex")}`);
+    await writeFile(probe, "", { flag: "wx" });
+    await rm(probe);
+  } catch (e) {
+    throw new ExportError(`cannot write to ${dir}: ${reasonOf(e)}`, 2, { cause: e });
+  }
+}
+
+/** The file name of a report, without the extension: its primary IP (else its host's identifier) and second. */
+export function exportBaseName(report: Report): string {
+  const who = (report.host.primary_ip ?? report.host.identifier).replace(/[^0-9A-Za-z._-]/g, "-");
+  return seed000Name(who, report.collected_at);
+}
+
+/**
+ * Writes a new file; a name already taken (two reports in one second, or a file from
+ * before) gets a suffix, `-2`, `-3`...: an export never overwrites anything.
+ */
+async function writeNew(dir: string, base: string, data: string): Promise<string> {
+  for (let n = 1; n <= MAX_SUFFIX; n++) {
+    const name = n === 1 ? `${base}.json` : `${base}-${n}.json`;
+    try {
+      await writeFile(join(dir, name), data, { flag: "wx" });
+      return name;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") {
+        throw new ExportError(`cannot write ${join(dir, name)}: ${reasonOf(e)}`, 1, { cause: e });
+      }
+    }
+  }
+  throw new ExportError(`more than ${MAX_SUFFIX} files named ${base} in ${dir}`, 1);
+}
+
+export async function exportReports(
+  store: Store,
+  options: ExportOptions,
+  io: Pick<ExportIo, "stderr">,
+): Promise<ExportResult> {
+  const dir = resolve(options.dir);
+  if (options.hostId !== undefined && !(await store.getHost(options.hostId))) {
+    throw new ExportError(`no host ${options.hostId}`, 2);
+  }
+  await prepareDirectory(dir);
+  const repository = new LegacyRepository(store.db);
+  const filter = { hostId: options.hostId, from: options.from, to: options.to };
+  const every = options.progressEvery ?? PROGRESS_EVERY;
+  const pageSize = options.pageSize ?? PAGE_SIZE;
+  const total = await repository.countExecutions(filter);
+  let written = 0;
+  let after: ExecutionCursor | null = null;
+  for (;;) {
+    const page = await repository.executionsAfter(filter, after, pageSize);
+    for (const ref of page) {
+      // Pruned since the page was read: nothing to write.
+      const stored = await store.report(ref.reportId);
+      if (!stored) continue;
+      await writeNew(
+        dir,
+        exportBaseName(stored.report),
+        `${JSON.stringify(stored.report, null, 2)}\n`,
+      );
+      written++;
+      if (written % every === 0) io.stderr.write(`export: ${written}/${total} reports\n`);
+    }
+    if (page.length < pageSize) break;
+    after = page[page.length - 1]!;
+  }
+  return { dir, written, total };
+}
+
+/** The command: checks its arguments, exports, maps failures to one line and an exit code. */
+export async function exportCommand(
+  store: Store,
+  args: { dir?: string; from?: string; to?: string; host?: string },
+  io: ExportIo,
+): Promise<number> {
+  const fail = (message: string, code = 2) => {
+    io.stderr.write(`compliance-api export: ${message}\n`);
+    return code;
+  };
+  if (!args.dir) return fail("give --dir <directory>");
+  const time = (value: string | undefined, flag: string) => {
+    if (value === undefined) return undefined;
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) throw new ExportError(`${flag} must be an RFC 3339 time`, 2);
+    return ms;
+  };
+  try {
+    if (args.host !== undefined && !/^\d{1,15}$/.test(args.host)) {
+      return fail("--host must be a host id (a whole number)");
+    }
+    const result = await exportReports(
+      store,
+      {
+        dir: args.dir,
+        from: time(args.from, "--from"),
+        to: time(args.to, "--to"),
+        hostId: args.host === undefined ? undefined : Number(args.host),
+      },
+      io,
+    );
+    io.stdout.write(`exported ${result.written} reports to ${result.dir}\n`);
+    return 0;
+  } catch (e) {
+    if (e instanceof ExportError) return fail(e.message, e.exitCode);
+    throw e;
+  }
+}

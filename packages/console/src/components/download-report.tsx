@@ -1,0 +1,55 @@
+import { useState } from "preact/hooks";
+import { useClient } from "../hooks.ts";
+
+/**
+ * Saves the report as the agent sent it. A plain link cannot carry the token header, so
+ * the report is fetched with it and handed to the browser as a file.
+ */
+export function DownloadReport({
+  reportId,
+  hostname,
+  collectedAt,
+}: {
+  reportId: string;
+  hostname: string;
+  collectedAt: string;
+}) {
+  const client = useClient();
+  const [state, setState] = useState<"idle" | "busy" | "failed">("idle");
+  const [message, setMessage] = useState("");
+
+  const download = async () => {
+    setState("busy");
+    try {
+      const blob = await client.rawReport(reportId);
+      const url = URL.createObjectURL(blob);
+      const a = document.createElement("a");
+      a.href = url;
+      const stamp = collectedAt.replace(/[:.]/g, "-");
+      a.download = `${hostname || "host"}-${stamp || reportId}.json`;
+      document.body.append(a);
+      a.click();
+      a.remove();
+      // The browser has read the URL once the click's download started.
+      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      setState("idle");
+      setMessage("");
+    } catch (e) {
+      setState("failed");
+      setMessage(`Could not download the report: ${(e as Error).message}`);
+    }
+  };
+
+  return (
+    <span class="download">
+      <button type="button" class="button" onClick={download} disabled={state === "busy"}>
+        {state === "busy" ? "Downloading…" : "Download raw report"}
+      </button>
+      {state === "failed" ? (
+        <span class="field-error" role="alert">
+          {message}
+        </span>
+      ) : null}
+    </span>
+  );
+}

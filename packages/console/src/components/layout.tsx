@@ -1,0 +1,49 @@
+import type { ComponentChildren } from "preact";
+import type { Route } from "../router.ts";
+
+export function Layout({
+  route,
+  onSignOut,
+  children,
+}: {
+  route: Route;
+  onSignOut: () => void;
+  children: ComponentChildren;
+}) {
+  const current = (page: Route["page"]) =>
+    route.page === page || (page === "hosts" && route.page === "host") ? "page" : undefined;
+  return (
+    <>
+      <button type="button" class="skip-link" onClick={focusMain}>
+        Skip to content
+      </button>
+      <header class="topbar">
+        <a class="brand" href="#/">
+          <span class="brand-mark" aria-hidden="true">
+            ✓
+          </span>
+          Compliance
+        </a>
+        <nav aria-label="Main">
+          <a href="#/" aria-current={current("overview")}>
+            Overview
+          </a>
+          <a href="#/hosts" aria-current={current("hosts")}>
+            Hosts
+          </a>
+        </nav>
+        <button type="button" class="button button-quiet signout" onClick={onSignOut}>
+          Sign out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {children}
+      </main>
+    </>
+  );
+}
+
+/** A button, not a link to #main: the hash is the route. */
+function focusMain() {
+  document.getElementById("main")?.focus();
+}

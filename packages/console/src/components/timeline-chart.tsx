@@ -1,0 +1,385 @@
+import type { Execution } from "@compliance/contract";
+import { useMemo, useRef, useState } from "preact/hooks";
+import { formatAxisTime, formatCount, formatPercent, formatTime, plural } from "../format.ts";
+import { useWidth } from "../hooks.ts";
+
+/**
+ * The host's executions over time: process count, session count and CPU use as three
+ * stacked step lines on one time axis (each value holds until the next check-in, which
+ * is what "at a time" answers too), and a lane marking the check-ins that changed
+ * something. Every execution is a column that can be picked with the pointer, or with
+ * the keyboard: arrows move, Enter or Space picks, Home and End jump to the ends.
+ */
+
+interface Props {
+  /** Oldest first. */
+  executions: Execution[];
+  /** Picked report ids (one: shown; two: compared). */
+  selected: string[];
+  /** The execution whose processes are shown below, when not picked here. */
+  shown: string | null;
+  /** The time asked for in "at a time", in ms. */
+  marker: number | null;
+  onPick: (reportId: string) => void;
+}
+
+type Metric = "process_count" | "session_count" | "cpu_usage_percent";
+const PANELS: { key: Metric; label: string; cls: string; fmt: (n: number) => string }[] = [
+  { key: "process_count", label: "Processes", cls: "series-proc", fmt: formatCount },
+  { key: "session_count", label: "Sessions", cls: "series-sess", fmt: formatCount },
+  { key: "cpu_usage_percent", label: "CPU use %", cls: "series-cpu", fmt: (n) => `${n}` },
+];
+
+const PAD_L = 46;
+const PAD_R = 14;
+const PAD_T = 26;
+const PANEL_H = 58;
+const GAP = 22;
+const LANE_H = 12;
+const AXIS_H = 24;
+/** Above this many executions, dots would merge into a smear: only picked ones get dots. */
+const DOTS_UP_TO = 150;
+
+function niceMax(v: number): number {
+  if (!(v > 0)) return 1;
+  const mag = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 2.5, 5, 10]) if (v <= m * mag) return m * mag;
+  return 10 * mag;
+}
+
+const changeTotal = (e: Execution) =>
+  e.changes
+    ? e.changes.processes_started +
+      e.changes.processes_ended +
+      e.changes.sessions_opened +
+      e.changes.sessions_closed +
+      e.changes.facts_changed
+    : 0;
+
+export function describeExecution(e: Execution): string {
+  const parts = [
+    formatTime(e.collected_at),
+    plural(e.process_count, "process", "processes"),
+    e.sessions_known ? plural(e.session_count, "session") : "sessions unknown",
+    `CPU ${formatPercent(e.cpu_usage_percent)}`,
+  ];
+  if (!e.changes) parts.push("first execution");
+  else if (changeTotal(e) === 0) parts.push("no changes");
+  else {
+    const c = e.changes;
+    const bits: string[] = [];
+    if (c.processes_started)
+      bits.push(`${plural(c.processes_started, "process", "processes")} started`);
+    if (c.processes_ended) bits.push(`${plural(c.processes_ended, "process", "processes")} ended`);
+    if (c.sessions_opened) bits.push(`${plural(c.sessions_opened, "session")} opened`);
+    if (c.sessions_closed) bits.push(`${plural(c.sessions_closed, "session")} closed`);
+    if (c.facts_changed) bits.push(`${plural(c.facts_changed, "fact")} changed`);
+    parts.push(bits.join(", "));
+  }
+  return parts.join(" · ");
+}
+
+export function TimelineChart({ executions, selected, shown, marker, onPick }: Props) {
+  const [wrapRef, width] = useWidth<HTMLElement>(720);
+  const svgRef = useRef<SVGSVGElement>(null);
+  const n = executions.length;
+  const indexOf = useMemo(() => new Map(executions.map((e, i) => [e.report_id, i])), [executions]);
+  const shownIndex = shown !== null ? indexOf.get(shown) : undefined;
+  const [active, setActive] = useState<number>(() => shownIndex ?? n - 1);
+  const [hover, setHover] = useState<number | null>(null);
+  const [focused, setFocused] = useState(false);
+  const activeIndex = Math.min(Math.max(0, active), n - 1);
+
+  const geometry = useMemo(() => {
+    const times = executions.map((e) => Date.parse(e.collected_at));
+    let t0 = times[0] ?? 0;
+    let t1 = times[n - 1] ?? 1;
+    if (t1 - t0 < 60_000) {
+      // One execution, or several within a minute: give them room in the middle.
+      t0 -= 30 * 60_000;
+      t1 += 30 * 60_000;
+    }
+    const plotW = Math.max(40, (width ?? 0) - PAD_L - PAD_R);
+    const x = (t: number) => PAD_L + ((t - t0) / (t1 - t0)) * plotW;
+    const xs = times.map(x);
+    const panels = PANELS.map((panel, i) => {
+      const top = PAD_T + i * (PANEL_H + GAP) + GAP;
+      const raw = Math.max(0, ...executions.map((e) => e[panel.key]));
+      const max = panel.key === "cpu_usage_percent" ? Math.min(100, niceMax(raw)) : niceMax(raw);
+      const y = (v: number) => top + PANEL_H - (Math.min(v, max) / max) * PANEL_H;
+      let line = "";
+      executions.forEach((e, j) => {
+        const xj = xs[j]!.toFixed(1);
+        const yj = y(e[panel.key]).toFixed(1);
+        line += j === 0 ? `M${xj} ${yj}` : `H${xj}V${yj}`;
+      });
+      const base = (top + PANEL_H).toFixed(1);
+      const area = n > 0 ? `${line}V${base}H${xs[0]!.toFixed(1)}Z` : "";
+      return { ...panel, top, max, y, line, area };
+    });
+    const laneTop = PAD_T + PANELS.length * (PANEL_H + GAP) + 6;
+    const bottom = laneTop + LANE_H;
+    const height = bottom + AXIS_H;
+    // Each execution owns the strip between the midpoints to its neighbours.
+    const edges = xs.map((xi, j) => {
+      const left = j === 0 ? PAD_L : (xs[j - 1]! + xi) / 2;
+      const right = j === n - 1 ? PAD_L + plotW : (xi + xs[j + 1]!) / 2;
+      return { left, width: Math.max(1, right - left) };
+    });
+    const ticks = Array.from({ length: 5 }, (_, k) => t0 + ((t1 - t0) * k) / 4);
+    return { t0, t1, x, xs, panels, laneTop, bottom, height, edges, ticks, plotW };
+  }, [executions, width, n]);
+
+  if (n === 0) return null;
+  if (width === null) {
+    // Not measured yet (only before the first paint): hold the place, draw once measured.
+    return (
+      <figure class="timeline" ref={wrapRef} style={{ height: `${geometry.height + 24}px` }} />
+    );
+  }
+  const { xs, panels, laneTop, bottom, height, edges, ticks, t0, t1 } = geometry;
+  const ordered = [...selected].sort((a, b) => (indexOf.get(a) ?? 0) - (indexOf.get(b) ?? 0));
+  const inspect = hover ?? (focused ? activeIndex : (shownIndex ?? null));
+  const inspected = inspect !== null ? executions[inspect] : undefined;
+
+  const focusIndex = (i: number) => {
+    const j = Math.min(Math.max(0, i), n - 1);
+    setActive(j);
+    svgRef.current?.querySelector<SVGRectElement>(`[data-i="${j}"]`)?.focus();
+  };
+
+  const onKeyDown = (event: KeyboardEvent) => {
+    const step: Record<string, number> = {
+      ArrowLeft: -1,
+      ArrowDown: -1,
+      ArrowRight: 1,
+      ArrowUp: 1,
+      PageDown: -10,
+      PageUp: 10,
+    };
+    if (event.key in step) focusIndex(activeIndex + step[event.key]!);
+    else if (event.key === "Home") focusIndex(0);
+    else if (event.key === "End") focusIndex(n - 1);
+    else if (event.key === "Enter" || event.key === " ") {
+      const e = executions[activeIndex];
+      if (e) onPick(e.report_id);
+    } else return;
+    event.preventDefault();
+  };
+
+  const nearest = (clientX: number) => {
+    const rect = svgRef.current?.getBoundingClientRect();
+    if (!rect) return null;
+    const px = clientX - rect.left;
+    let lo = 0;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((xs[mid] ?? 0) < px) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo > 0 && Math.abs((xs[lo - 1] ?? 0) - px) < Math.abs((xs[lo] ?? 0) - px)) lo -= 1;
+    return lo;
+  };
+
+  const svgWidth = geometry.plotW + PAD_L + PAD_R;
+  const markX =
+    marker !== null && marker >= t0 && marker <= t1 ? geometry.x(marker).toFixed(1) : null;
+
+  return (
+    <figure class="timeline" ref={wrapRef}>
+      <figcaption class="sr-only">
+        Timeline of {n} executions from {formatTime(executions[0]!.collected_at)} to{" "}
+        {formatTime(executions[n - 1]!.collected_at)}: processes, sessions and CPU use.
+      </figcaption>
+      <p class="timeline-inspect" aria-hidden="true">
+        {inspected ? describeExecution(inspected) : "Point at an execution to read it."}
+      </p>
+      <div class="timeline-stage" style={{ height: `${height}px` }}>
+        {/* The drawing: hidden from assistive technology, which reads the options instead. */}
+        <svg width={svgWidth} height={height} class="timeline-svg" aria-hidden="true">
+          {panels.map((p) => (
+            <g key={p.key} class={p.cls}>
+              <text x={PAD_L} y={p.top - 7} class="panel-label">
+                {p.label}
+              </text>
+              <line x1={PAD_L} x2={PAD_L + geometry.plotW} y1={p.top} y2={p.top} class="grid" />
+              <line
+                x1={PAD_L}
+                x2={PAD_L + geometry.plotW}
+                y1={p.top + PANEL_H}
+                y2={p.top + PANEL_H}
+                class="axis"
+              />
+              <text x={PAD_L - 6} y={p.top + 4} class="tick-label" text-anchor="end">
+                {p.fmt(p.max)}
+              </text>
+              <text x={PAD_L - 6} y={p.top + PANEL_H} class="tick-label" text-anchor="end">
+                0
+              </text>
+              <path d={p.area} class="area" />
+              <path d={p.line} class="line" />
+              {n <= DOTS_UP_TO
+                ? executions.map((e, j) =>
+                    p.key === "session_count" && !e.sessions_known ? (
+                      <circle key={e.report_id} cx={xs[j]} cy={p.y(0)} r={3} class="dot-unknown" />
+                    ) : (
+                      <circle key={e.report_id} cx={xs[j]} cy={p.y(e[p.key])} r={2.5} class="dot" />
+                    ),
+                  )
+                : null}
+            </g>
+          ))}
+
+          <g class="lane">
+            <text x={PAD_L - 6} y={laneTop + LANE_H - 2} class="tick-label" text-anchor="end">
+              Δ
+            </text>
+            {executions.map((e, j) =>
+              changeTotal(e) > 0 ? (
+                <rect
+                  key={e.report_id}
+                  x={xs[j]! - 1}
+                  y={laneTop}
+                  width={2}
+                  height={LANE_H}
+                  class="change-tick"
+                />
+              ) : null,
+            )}
+          </g>
+
+          <g>
+            <line x1={PAD_L} x2={PAD_L + geometry.plotW} y1={bottom} y2={bottom} class="axis" />
+            {ticks.map((t, k) => (
+              <text
+                key={t}
+                x={geometry.x(t)}
+                y={bottom + 16}
+                class="tick-label"
+                text-anchor={k === 0 ? "start" : k === ticks.length - 1 ? "end" : "middle"}
+              >
+                {formatAxisTime(t, t1 - t0)}
+              </text>
+            ))}
+          </g>
+
+          {markX !== null ? (
+            <g class="marker">
+              <line x1={markX} x2={markX} y1={PAD_T - 4} y2={bottom} />
+              <text x={markX} y={PAD_T - 10} text-anchor="middle">
+                at
+              </text>
+            </g>
+          ) : null}
+
+          {shownIndex !== undefined && selected.length === 0 ? (
+            <Pin
+              x={xs[shownIndex]!}
+              label=""
+              cls="pin-shown"
+              bottom={bottom}
+              panels={panels}
+              e={executions[shownIndex]!}
+            />
+          ) : null}
+          {ordered.map((id, k) => {
+            const j = indexOf.get(id);
+            if (j === undefined) return null;
+            return (
+              <Pin
+                key={id}
+                x={xs[j]!}
+                label={ordered.length === 2 ? (k === 0 ? "A" : "B") : ""}
+                cls="pin-selected"
+                bottom={bottom}
+                panels={panels}
+                e={executions[j]!}
+              />
+            );
+          })}
+
+          {inspect !== null && xs[inspect] !== undefined ? (
+            <line x1={xs[inspect]} x2={xs[inspect]} y1={PAD_T} y2={bottom} class="guide" />
+          ) : null}
+        </svg>
+
+        {/* The points to pick, laid over the drawing: one column per execution. */}
+        <svg
+          ref={svgRef}
+          width={svgWidth}
+          height={height}
+          class="timeline-svg timeline-hits"
+          onPointerMove={(e) => setHover(nearest(e.clientX))}
+          onPointerLeave={() => setHover(null)}
+        >
+          <title>Executions to pick</title>
+          <g
+            role="listbox"
+            aria-label="Executions: arrow keys move, Enter or Space picks; pick two to compare"
+            aria-multiselectable="true"
+            onKeyDown={onKeyDown}
+          >
+            {executions.map((e, j) => (
+              <rect
+                key={e.report_id}
+                data-i={j}
+                role="option"
+                tabIndex={j === activeIndex ? 0 : -1}
+                aria-selected={selected.includes(e.report_id)}
+                aria-label={describeExecution(e)}
+                x={edges[j]!.left}
+                y={PAD_T}
+                width={edges[j]!.width}
+                height={bottom - PAD_T}
+                class="hit"
+                onClick={() => {
+                  setActive(j);
+                  onPick(e.report_id);
+                }}
+                onFocus={() => {
+                  setActive(j);
+                  setFocused(true);
+                }}
+                onBlur={() => setFocused(false)}
+              />
+            ))}
+          </g>
+        </svg>
+      </div>
+    </figure>
+  );
+}
+
+function Pin({
+  x,
+  label,
+  cls,
+  bottom,
+  panels,
+  e,
+}: {
+  x: number;
+  label: string;
+  cls: string;
+  bottom: number;
+  panels: { key: Metric; y: (v: number) => number; cls: string }[];
+  e: Execution;
+}) {
+  return (
+    <g class={cls}>
+      <line x1={x} x2={x} y1={PAD_T - 2} y2={bottom} />
+      {panels.map((p) => (
+        <circle key={p.key} cx={x} cy={p.y(e[p.key])} r={4} class={p.cls} />
+      ))}
+      {label ? (
+        <>
+          <rect x={x - 9} y={PAD_T - 20} width={18} height={16} rx={4} />
+          <text x={x} y={PAD_T - 8} text-anchor="middle">
+            {label}
+          </text>
+        </>
+      ) : null}
+    </g>
+  );
+}

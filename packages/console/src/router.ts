@@ -1,0 +1,81 @@
+import { useEffect, useState } from "preact/hooks";
+
+/**
+ * Hash routes (`#/hosts/12?sel=…`): the API serves the console's files without a
+ * catch-all, so every page must live at `/`. Everything a page shows (search, sort, page,
+ * picked executions) is in its route, so links can be shared and Back works.
+ */
+export type Route =
+  | { page: "overview"; params: URLSearchParams }
+  | { page: "hosts"; params: URLSearchParams }
+  | { page: "host"; id: number; params: URLSearchParams }
+  | { page: "missing"; path: string; params: URLSearchParams };
+
+export function parseHash(hash: string): Route {
+  const raw = hash.replace(/^#/, "") || "/";
+  const [pathPart = "/", search = ""] = raw.split("?", 2);
+  const path = `/${pathPart.replace(/^\/+|\/+$/g, "")}`;
+  const params = new URLSearchParams(search);
+  if (path === "/" || path === "/signin") return { page: "overview", params };
+  if (path === "/hosts") return { page: "hosts", params };
+  const host = /^\/hosts\/(\d{1,15})$/.exec(path);
+  if (host) return { page: "host", id: Number(host[1]), params };
+  return { page: "missing", path, params };
+}
+
+/** `#/path?a=b`, leaving out empty parameters. */
+export function hrefOf(path: string, params: Record<string, string | number | undefined> = {}) {
+  const search = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== "") search.set(k, String(v));
+  }
+  const s = search.toString();
+  return `#${path}${s ? `?${s}` : ""}`;
+}
+
+/**
+ * Goes to a route. `replace` is for changes a person would not want Back to step through,
+ * such as each keystroke of a search.
+ */
+export function navigate(href: string, replace = false) {
+  if (href === location.hash) return;
+  if (replace) {
+    history.replaceState(history.state, "", href);
+    // replaceState fires no hashchange: tell the listeners ourselves.
+    window.dispatchEvent(new HashChangeEvent("hashchange"));
+  } else {
+    location.hash = href;
+  }
+}
+
+export function pathOf(route: Route): string {
+  if (route.page === "overview") return "/";
+  if (route.page === "hosts") return "/hosts";
+  if (route.page === "host") return `/hosts/${route.id}`;
+  return route.path;
+}
+
+/** Changes some parameters of the current route and keeps the rest. */
+export function withParams(
+  route: Route,
+  changes: Record<string, string | number | undefined>,
+): string {
+  const params = new URLSearchParams(route.params);
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === undefined || v === "") params.delete(k);
+    else params.set(k, String(v));
+  }
+  const s = params.toString();
+  const path = pathOf(route);
+  return `#${path}${s ? `?${s}` : ""}`;
+}
+
+export function useRoute(): Route {
+  const [route, setRoute] = useState(() => parseHash(location.hash));
+  useEffect(() => {
+    const update = () => setRoute(parseHash(location.hash));
+    window.addEventListener("hashchange", update);
+    return () => window.removeEventListener("hashchange", update);
+  }, []);
+  return route;
+}

@@ -1,0 +1,296 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { collectReport } from "@compliance/agent";
+import type { Browser, Locator, Page } from "playwright-core";
+import { sendReports, startTestApi, type TestApi } from "./helpers/api.ts";
+import { LAPTOP, launchBrowser, openPage, PHONE, screenshot } from "./helpers/browser.ts";
+import {
+  AUDIT_DIFF_E2_E4,
+  AUDIT_HOST,
+  auditReports,
+  auditTimes,
+  fleetReports,
+} from "./helpers/fleet.ts";
+
+/**
+ * The console against a real API and a real browser: the empty fleet, a wrong token, the
+ * API down, then a fleet of real and generated reports walked through as a compliance
+ * analyst would. Any console error or uncaught exception in the page fails the test.
+ */
+
+let api: TestApi;
+let browser: Browser;
+const stateDir = mkdtempSync(join(tmpdir(), "compliance-console-agent-"));
+
+before(async () => {
+  [api, browser] = await Promise.all([startTestApi(), launchBrowser()]);
+});
+
+after(async () => {
+  await browser?.close();
+  await api?.close();
+  rmSync(stateDir, { recursive: true, force: true });
+});
+
+async function signIn(page: Page, token: string) {
+  await page.goto(`${api.url}/#/`);
+  await page.getByLabel("Access token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}
+
+const textOf = async (locator: Locator) => ((await locator.textContent()) ?? "").trim();
+
+const texts = async (page: Page, selector: string) =>
+  (await page.locator(selector).allInnerTexts()).map((t) => t.trim());
+
+/** Names in the first column of a diff section's table, in order. */
+const diffNames = (page: Page, title: string) =>
+  texts(page, `section:has(> h3:text-is("${title}")) tbody tr td:first-child`);
+
+/** The local (here UTC) value an <input type=datetime-local> takes for an instant. */
+const localInput = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+
+describe("console", { timeout: 90_000 }, () => {
+  test("a wrong token is refused, and a refused token sends back to sign-in", async () => {
+    const { page, problems, close } = await openPage(browser, {
+      allow: [/status of 401/],
+    });
+    try {
+      await signIn(page, "not-a-valid-token-0123456789");
+      const alert = page.getByRole("alert");
+      await alert.waitFor();
+      assert.match(await textOf(alert), /This token is not valid/);
+      assert.equal(await page.evaluate(() => sessionStorage.getItem("compliance.token")), null);
+      await screenshot(page, "signin-wrong-token");
+
+      // A token that stops working mid-session (revoked, say) leads back to sign-in.
+      await page.evaluate(() => sessionStorage.setItem("compliance.token", "revoked-token-xyz"));
+      await page.goto(`${api.url}/#/hosts`);
+      await page.reload();
+      await page.getByRole("heading", { name: "Sign in" }).waitFor();
+      assert.match(await textOf(page.locator(".notice")), /refused your token/);
+      assert.equal(await page.evaluate(() => sessionStorage.getItem("compliance.token")), null);
+    } finally {
+      await close();
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test("an empty fleet says how to enroll the first host", async () => {
+    const { page, problems, close } = await openPage(browser);
+    try {
+      await signIn(page, api.adminToken);
+      await page.getByRole("heading", { name: "No hosts yet" }).waitFor();
+      const command = await textOf(
+        page.getByRole("figure", { name: "Command to enroll a server" }).locator("pre"),
+      );
+      assert.equal(
+        command.trim(),
+        `COMPLIANCE_SERVER_URL=${api.url} COMPLIANCE_ENROLL_SECRET=<enroll secret> compliance-agent run --once`,
+      );
+      assert.match(await textOf(page.locator(".enroll")), /data\/enroll-secret/);
+      await screenshot(page, "empty");
+      await page.getByRole("link", { name: "Hosts", exact: true }).click();
+      await page.getByRole("heading", { name: "No hosts yet" }).waitFor();
+    } finally {
+      await close();
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test("the API down is said as such, and the console recovers", async () => {
+    const { page, problems, close } = await openPage(browser, {
+      allow: [/ERR_CONNECTION_REFUSED|ERR_FAILED/],
+    });
+    try {
+      await signIn(page, api.adminToken);
+      await page.getByRole("heading", { name: "Fleet overview" }).waitFor();
+      await page.route("**/api/v1/**", (route) => route.abort("connectionrefused"));
+      await page.reload();
+      await page.getByRole("heading", { name: "Cannot reach the Compliance API" }).waitFor();
+      assert.match(await textOf(page.getByRole("alert")), /compliance-api is running/);
+      await screenshot(page, "api-down");
+      await page.unroute("**/api/v1/**");
+      await page.getByRole("button", { name: "Try again" }).click();
+      await page.getByRole("heading", { name: "No hosts yet" }).waitFor();
+    } finally {
+      await close();
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  test("an analyst finds a host, reads its processes, compares executions and looks back in time", async () => {
+    const now = Date.now();
+    const real = await collectReport({ stateDir, cpuWindowMs: 100 });
+    await sendReports(api, [real, ...fleetReports(now), ...auditReports(now)]);
+    const [, e2, e3] = auditTimes(now);
+
+    const { page, problems, close } = await openPage(browser);
+    try {
+      // Sign in with a reader token: everything here is read-only.
+      await signIn(page, api.readerToken);
+      await page.getByRole("heading", { name: "Fleet overview" }).waitFor();
+      await page.locator(".kpi").first().waitFor();
+      assert.match(await textOf(page.locator(".kpi").first()), /^9\s*Hosts/);
+      assert.match(
+        await textOf(page.locator(".card", { hasText: "Operating systems" })),
+        /Debian GNU\/Linux 12/,
+      );
+      await screenshot(page, "overview");
+
+      // The list, then a search by a running process that only one host has (the machine
+      // running the tests may well run redis or nginx itself).
+      await page.getByRole("link", { name: "Hosts", exact: true }).click();
+      await page.locator("table.table-hosts tbody tr").first().waitFor();
+      assert.equal(await page.locator("table.table-hosts tbody tr").count(), 9);
+      await screenshot(page, "hosts");
+      await page.getByLabel("Search hosts").fill("java-payments");
+      await page.waitForFunction(
+        () => document.querySelectorAll("table.table-hosts tbody tr").length === 1,
+      );
+      assert.deepEqual(await texts(page, "table.table-hosts tbody .host-link"), [AUDIT_HOST]);
+      assert.match(page.url(), /q=java-payments/);
+
+      // Sorting is the API's: the heading asks for the other direction.
+      await page.getByLabel("Search hosts").fill("web-0");
+      await page.waitForFunction(
+        () => document.querySelectorAll("table.table-hosts tbody tr").length === 3,
+      );
+      await page.getByRole("button", { name: /^Host/ }).click();
+      await page.waitForFunction(
+        () =>
+          document.querySelector("table.table-hosts tbody .host-link")?.textContent === "web-03",
+      );
+      assert.deepEqual(await texts(page, "table.table-hosts tbody .host-link"), [
+        "web-03",
+        "web-02",
+        "web-01",
+      ]);
+      assert.equal(
+        await page.locator("table.table-hosts th", { hasText: "Host" }).getAttribute("aria-sort"),
+        "descending",
+      );
+      await page.getByLabel("Search hosts").fill("java-payments");
+      await page.waitForFunction(
+        () => document.querySelectorAll("table.table-hosts tbody tr").length === 1,
+      );
+
+      // The host: its facts and its processes now.
+      await page.getByRole("link", { name: AUDIT_HOST }).click();
+      await page.getByRole("heading", { name: AUDIT_HOST, level: 1 }).waitFor();
+      const facts = await textOf(page.locator(".facts"));
+      assert.match(facts, /6\.1\.0-20-amd64/);
+      assert.match(facts, /10\.20\.1\.15/);
+      const java = page.locator("table.table-processes tbody tr", { hasText: "java-payments" });
+      await java.waitFor();
+      assert.equal((await textOf(java.locator("td").nth(2))).trim(), "payments");
+      assert.match(await textOf(java), /gateway\.jar/);
+      // Sorted by CPU by default: the busiest process first.
+      assert.match(
+        await textOf(page.locator("table.table-processes tbody tr").first()),
+        /java-payments/,
+      );
+      await page.getByLabel("Search processes").fill("redis");
+      await page.waitForFunction(
+        () => document.querySelectorAll("table.table-processes tbody tr").length === 1,
+      );
+      await page.getByLabel("Search processes").fill("");
+      await page.waitForFunction(
+        () => document.querySelectorAll("table.table-processes tbody tr").length === 6,
+      );
+      await screenshot(page, "host");
+
+      // The sessions of the latest execution.
+      await page.getByRole("tab", { name: /Sessions/ }).click();
+      assert.deepEqual(await texts(page, "#panel-sessions tbody td:first-child"), ["bob"]);
+      await page.getByRole("tab", { name: /Processes/ }).click();
+
+      // The timeline: one point per execution, picked with the keyboard...
+      const points = page.locator('[role="listbox"] [role="option"]');
+      assert.equal(await points.count(), 4);
+      await points.nth(0).focus();
+      await page.keyboard.press("ArrowRight");
+      await page.keyboard.press("Enter");
+      await page.getByRole("heading", { name: "Picked execution" }).waitFor();
+      await page.locator("table.table-processes tbody tr", { hasText: "backup-agent" }).waitFor();
+      assert.equal(await points.nth(1).getAttribute("aria-selected"), "true");
+      await screenshot(page, "history-execution");
+
+      // ...and a second one with the pointer: the diff of E2 → E4.
+      await points.nth(3).click();
+      await page.getByRole("heading", { name: "What changed from A to B" }).waitFor();
+      await page.locator("#diff-started").waitFor();
+      assert.deepEqual(await diffNames(page, "Processes started"), [...AUDIT_DIFF_E2_E4.started]);
+      assert.deepEqual(await diffNames(page, "Processes ended"), [...AUDIT_DIFF_E2_E4.ended]);
+      assert.deepEqual(await diffNames(page, "Sessions opened"), [...AUDIT_DIFF_E2_E4.opened]);
+      assert.deepEqual(await diffNames(page, "Sessions closed"), [...AUDIT_DIFF_E2_E4.closed]);
+      assert.deepEqual(await diffNames(page, "Facts changed"), [...AUDIT_DIFF_E2_E4.facts]);
+      await screenshot(page, "history-diff");
+
+      // At a time: half an hour after E2, before E3.
+      await page.getByRole("button", { name: "Clear comparison" }).click();
+      await page.getByRole("heading", { name: "Now" }).waitFor();
+      const at = e2! + 30 * 60_000;
+      assert.ok(at < e3!);
+      await page.getByLabel("What ran at").fill(localInput(at));
+      await page.getByRole("button", { name: "Show", exact: true }).click();
+      await page.getByRole("heading", { name: /^At / }).waitFor();
+      await page.locator("table.table-processes tbody tr", { hasText: "backup-agent" }).waitFor();
+      const thenRunning = await texts(page, "table.table-processes tbody .proc-name .strong");
+      assert.ok(thenRunning.includes("nginx"), "nginx still ran then");
+      assert.ok(!thenRunning.includes("redis-server"), "redis-server had not started then");
+      await page.getByRole("tab", { name: /Sessions/ }).click();
+      assert.deepEqual(await texts(page, "#panel-sessions tbody td:first-child"), ["alice"]);
+      await screenshot(page, "at-a-time");
+
+      // The raw report of the execution shown, saved as a file.
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("button", { name: "Download raw report" }).click(),
+      ]);
+      const saved = JSON.parse(readFileSync((await download.path())!, "utf8"));
+      assert.equal(saved.host.hostname, AUDIT_HOST);
+      assert.equal(saved.collected_at, new Date(e2!).toISOString());
+
+      // The dark scheme, for those who have their system set so.
+      await page.emulateMedia({ colorScheme: "dark" });
+      await page.getByRole("heading", { name: /^At / }).waitFor();
+      await screenshot(page, "at-a-time-dark");
+      await page.emulateMedia({ colorScheme: "light" });
+
+      // The real agent's host is in the fleet too.
+      await page.goto(`${api.url}/#/hosts?q=${encodeURIComponent(real.host.hostname)}`);
+      await page.locator("table.table-hosts tbody .host-link").first().waitFor();
+      assert.ok(
+        (await texts(page, "table.table-hosts tbody .host-link")).includes(real.host.hostname),
+      );
+
+      // A phone-sized screen.
+      await page.setViewportSize(PHONE);
+      await page.goto(`${api.url}/#/hosts`);
+      await page.locator("table.table-hosts tbody tr").first().waitFor();
+      await screenshot(page, "phone-hosts");
+      await page.getByRole("link", { name: AUDIT_HOST }).click();
+      await page.locator('[role="listbox"] [role="option"]').first().waitFor();
+      await screenshot(page, "phone-host");
+      await page.setViewportSize(LAPTOP);
+
+      // Sign out: the token is gone, a reload stays signed out.
+      await page.getByRole("button", { name: "Sign out" }).click();
+      await page.getByRole("heading", { name: "Sign in" }).waitFor();
+      assert.equal(await page.evaluate(() => sessionStorage.getItem("compliance.token")), null);
+      await page.reload();
+      await page.getByRole("heading", { name: "Sign in" }).waitFor();
+      await screenshot(page, "signin");
+    } catch (e) {
+      await screenshot(page, "failure").catch(() => {});
+      throw e;
+    } finally {
+      await close();
+    }
+    assert.deepEqual(problems, []);
+  });
+});

@@ -1,0 +1,216 @@
+import type { Report, ReportProcess, ReportSession } from "@compliance/contract";
+import { makeProcess, makeReport, makeSession } from "../../../api/test/helpers/reports.ts";
+
+/**
+ * A small fleet whose history is known exactly: the console tests assert on these names.
+ *
+ * The audited host, pay-gateway-01, reports four times, an hour apart:
+ *   E1  systemd, sshd, cron, nginx, java-payments          alice logged in
+ *   E2  + backup-agent                                      alice
+ *   E3  − nginx, + redis-server                             alice, + bob
+ *   E4  − backup-agent, + certbot, kernel upgraded          − alice, bob
+ * so E2 → E4 started redis-server and certbot, ended nginx and backup-agent, opened bob's
+ * session, closed alice's and changed os.kernel.
+ */
+export const AUDIT_HOST = "pay-gateway-01";
+/** In the order the API lists them: by pid. */
+export const AUDIT_DIFF_E2_E4 = {
+  started: ["redis-server", "certbot"],
+  ended: ["nginx", "backup-agent"],
+  opened: ["bob"],
+  closed: ["alice"],
+  facts: ["os.kernel"],
+} as const;
+
+const HOUR = 3600_000;
+
+function proc(pid: number, name: string, user: string, cmdline: string, cpu = 0.5) {
+  return makeProcess({
+    pid,
+    ppid: pid === 1 ? 0 : 1,
+    name,
+    user,
+    cmdline,
+    cpu_percent: cpu,
+    rss_bytes: (20 + (pid % 97)) * 1024 * 1024,
+    started_at: "2026-01-10T08:00:00Z",
+  });
+}
+
+const systemd = proc(1, "systemd", "root", "/sbin/init", 0.1);
+const sshd = proc(812, "sshd", "root", "sshd: /usr/sbin/sshd -D", 0);
+const cron = proc(900, "cron", "root", "/usr/sbin/cron -f", 0);
+const nginx = proc(1200, "nginx", "www-data", "nginx: master process /usr/sbin/nginx", 1.2);
+const java = proc(
+  1500,
+  "java-payments",
+  "payments",
+  "/usr/bin/java -Xmx2g -jar /opt/payments/gateway.jar --port 8443",
+  37.5,
+);
+const backup = proc(2100, "backup-agent", "backup", "/opt/backup/bin/backup-agent --daily", 4);
+const redis = proc(2300, "redis-server", "redis", "/usr/bin/redis-server 127.0.0.1:6379", 2.5);
+const certbot = proc(2400, "certbot", "root", "/usr/bin/certbot renew --quiet", 8);
+
+const alice = makeSession({
+  user: "alice",
+  terminal: "pts/0",
+  remote_host: "10.20.0.7",
+  started_at: "2026-01-10T08:30:00Z",
+  pid: 3100,
+});
+const bob = makeSession({
+  user: "bob",
+  terminal: "pts/1",
+  remote_host: "10.20.0.9",
+  started_at: "2026-01-10T09:30:00Z",
+  pid: 3200,
+});
+
+/** When each of the audited host's executions was collected, oldest first. */
+export function auditTimes(now: number): number[] {
+  return [5, 4, 3, 2].map((h) => now - h * HOUR);
+}
+
+export function auditReports(now: number): Report[] {
+  const states: { processes: ReportProcess[]; sessions: ReportSession[]; kernel: string }[] = [
+    { processes: [systemd, sshd, cron, nginx, java], sessions: [alice], kernel: "6.1.0-18-amd64" },
+    {
+      processes: [systemd, sshd, cron, nginx, java, backup],
+      sessions: [alice],
+      kernel: "6.1.0-18-amd64",
+    },
+    {
+      processes: [systemd, sshd, cron, java, backup, redis],
+      sessions: [alice, bob],
+      kernel: "6.1.0-18-amd64",
+    },
+    {
+      processes: [systemd, sshd, cron, java, redis, certbot],
+      sessions: [bob],
+      kernel: "6.1.0-20-amd64",
+    },
+  ];
+  return auditTimes(now).map((t, i) => {
+    const state = states[i]!;
+    return makeReport({
+      identifier: "machine-id-pay-gateway-01",
+      collected_at: new Date(t).toISOString(),
+      host: {
+        identifier: "machine-id-pay-gateway-01",
+        hostname: AUDIT_HOST,
+        primary_ip: "10.20.1.15",
+        ip_addresses: ["10.20.1.15", "fe80::5054:ff:fe12:3456"],
+      },
+      os: {
+        platform: "linux",
+        name: "Debian GNU/Linux",
+        version: "12 (bookworm)",
+        kernel: state.kernel,
+        arch: "x64",
+      },
+      cpu: {
+        model: "Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz",
+        vendor: "GenuineIntel",
+        cores: 16,
+        usage_percent: [22, 31, 46, 28][i]!,
+      },
+      processes: state.processes,
+      sessions: state.sessions,
+    });
+  });
+}
+
+const OTHERS = [
+  {
+    name: "web-01",
+    os: ["Ubuntu", "22.04.4 LTS (Jammy Jellyfish)"],
+    cpu: "AMD EPYC 7763 64-Core Processor",
+  },
+  {
+    name: "web-02",
+    os: ["Ubuntu", "22.04.4 LTS (Jammy Jellyfish)"],
+    cpu: "AMD EPYC 7763 64-Core Processor",
+  },
+  {
+    name: "web-03",
+    os: ["Ubuntu", "24.04 LTS (Noble Numbat)"],
+    cpu: "AMD EPYC 7763 64-Core Processor",
+  },
+  {
+    name: "db-01",
+    os: ["Debian GNU/Linux", "12 (bookworm)"],
+    cpu: "Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz",
+  },
+  {
+    name: "db-02",
+    os: ["Debian GNU/Linux", "12 (bookworm)"],
+    cpu: "Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz",
+  },
+  {
+    name: "cache-01",
+    os: ["Rocky Linux", "9.4 (Blue Onyx)"],
+    cpu: "Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz",
+  },
+  {
+    name: "build-01",
+    os: ["Rocky Linux", "9.4 (Blue Onyx)"],
+    cpu: "AMD EPYC 7763 64-Core Processor",
+  },
+] as const;
+
+/** The rest of the fleet: a few hosts, three executions each, one process coming and going. */
+export function fleetReports(now: number): Report[] {
+  const reports: Report[] = [];
+  OTHERS.forEach((h, n) => {
+    for (let k = 0; k < 3; k++) {
+      const processes = [
+        systemd,
+        sshd,
+        cron,
+        proc(
+          1300 + n,
+          h.name.startsWith("db") ? "postgres" : "node",
+          "app",
+          `/usr/bin/${h.name}-service`,
+          3 + n,
+        ),
+      ];
+      if (k === 1)
+        processes.push(
+          proc(4000 + n, "logrotate", "root", "/usr/sbin/logrotate /etc/logrotate.conf"),
+        );
+      reports.push(
+        makeReport({
+          identifier: `machine-id-${h.name}`,
+          collected_at: new Date(now - (3 - k) * HOUR - n * 60_000).toISOString(),
+          host: {
+            identifier: `machine-id-${h.name}`,
+            hostname: h.name,
+            primary_ip: `10.20.2.${10 + n}`,
+            ip_addresses: [`10.20.2.${10 + n}`],
+          },
+          os: {
+            platform: "linux",
+            name: h.os[0],
+            version: h.os[1],
+            kernel: "6.8.0-31-generic",
+            arch: "x64",
+          },
+          cpu: {
+            model: h.cpu,
+            vendor: h.cpu.startsWith("AMD") ? "AuthenticAMD" : "GenuineIntel",
+            cores: 8,
+            usage_percent: 5 + n * 3 + k,
+          },
+          processes,
+          sessions:
+            k === 2 && n % 2 === 0
+              ? [makeSession({ user: "deploy", terminal: "pts/0", pid: 5000 + n })]
+              : [],
+        }),
+      );
+    }
+  });
+  return reports;
+}
