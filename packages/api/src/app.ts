@@ -20,7 +20,7 @@ import { fleetRoutes } from "./routes/fleet.ts";
 import { healthRoutes } from "./routes/health.ts";
 import { historyRoutes } from "./routes/history.ts";
 import { hostRoutes } from "./routes/hosts.ts";
-import { tokenRoutes } from "./routes/tokens.ts";
+import { tokenRoutes, whoAmIRoutes } from "./routes/tokens.ts";
 import type { Store } from "./store/store.ts";
 import { isDatabaseUnavailable } from "./store/unavailable.ts";
 
@@ -160,6 +160,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(hostRoutes(ctx), { prefix: "/api/v1" });
   await app.register(historyRoutes(ctx), { prefix: "/api/v1" });
   await app.register(tokenRoutes(ctx), { prefix: "/api/v1" });
+  await app.register(whoAmIRoutes(ctx), { prefix: "/api/v1" });
   await app.register(fleetRoutes(ctx), { prefix: "/api/v1" });
   if (options.config.legacyIngest) await app.register(compatRoutes(ctx, options.config));
 

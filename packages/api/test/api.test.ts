@@ -155,6 +155,11 @@ for (const engine of ENGINES) {
       assert.equal(created.statusCode, 201);
       const reader = { authorization: `Bearer ${created.json().token}` };
       assert.equal((await t.get("/api/v1/hosts", reader)).statusCode, 200);
+      assert.deepEqual((await t.get("/api/v1/me", reader)).json(), {
+        role: "reader",
+        token: { id: created.json().id, name: "auditor" },
+      });
+      assert.deepEqual(await t.read("/api/v1/me"), { role: "admin", token: null });
       const { hostId } = await t.enroll("to-delete");
       const denied = await t.app.inject({
         method: "DELETE",

@@ -4,34 +4,16 @@ import type {
   Execution,
   FleetSummary,
   Host,
+  HostSortKey,
   PageOf,
-  ReportProcess,
-  ReportSession,
+  ProcessPage,
+  SessionPage,
+  WhoAmI,
 } from "@compliance/contract";
 
-/** What the console knows about one execution it shows: the answer of processes/sessions. */
-export interface SnapshotMeta {
-  report_id: string;
-  collected_at: string;
-}
-export type ProcessPage = PageOf<ReportProcess> & SnapshotMeta;
-export type SessionPage = PageOf<ReportSession> &
-  SnapshotMeta & {
-    /** False: the agent could not read sessions there. Unknown, never "nobody". */
-    known: boolean;
-    reason?: string;
-  };
+export type { ProcessPage, SessionPage };
 
-export type HostSort =
-  | "hostname"
-  | "primary_ip"
-  | "os"
-  | "cpu"
-  | "last_seen_at"
-  | "last_changed_at"
-  | "process_count"
-  | "session_count"
-  | "cpu_usage_percent";
+export type HostSort = HostSortKey;
 
 export interface HostQuery {
   q?: string;
@@ -112,6 +94,7 @@ const pickParams = (pick: ExecutionPick): Record<string, QueryValue> =>
  */
 export const paths = {
   summary: () => "/summary",
+  me: () => "/me",
   hosts: (query: HostQuery) => `/hosts${queryString({ ...query })}`,
   host: (id: number) => `/hosts/${id}`,
   executions: (
@@ -207,6 +190,11 @@ export class ApiClient {
         if (this.early.get(path) === answer) this.early.delete(path);
       }, PREFETCH_KEEP_MS);
     }
+  }
+
+  /** Which role the token has; a 401 means it is not a valid token. */
+  me(signal?: AbortSignal): Promise<WhoAmI> {
+    return this.json(paths.me(), signal);
   }
 
   summary(signal?: AbortSignal): Promise<FleetSummary> {

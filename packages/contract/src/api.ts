@@ -191,6 +191,39 @@ export const SnapshotQuerySchema = Type.Intersect([
   }),
 ]);
 
+/** Fields each list can be sorted by (`sort=field`, `sort=-field`). */
+export const HOST_SORT_KEYS = [
+  "id",
+  "hostname",
+  "primary_ip",
+  "os",
+  "os_version",
+  "kernel",
+  "cpu",
+  "last_seen_at",
+  "last_changed_at",
+  "enrolled_at",
+  "process_count",
+  "session_count",
+  "cpu_usage_percent",
+  "executions",
+] as const;
+export type HostSortKey = (typeof HOST_SORT_KEYS)[number];
+export const PROCESS_SORT_KEYS = [
+  "pid",
+  "ppid",
+  "name",
+  "user",
+  "cpu_percent",
+  "rss_bytes",
+  "started_at",
+] as const;
+export type ProcessSortKey = (typeof PROCESS_SORT_KEYS)[number];
+export const SESSION_SORT_KEYS = ["user", "terminal", "remote_host", "started_at", "pid"] as const;
+export type SessionSortKey = (typeof SESSION_SORT_KEYS)[number];
+export const EXECUTION_SORT_KEYS = ["collected_at", "received_at", "process_count"] as const;
+export type ExecutionSortKey = (typeof EXECUTION_SORT_KEYS)[number];
+
 export const ProcessPageSchema = Type.Intersect([
   Page(ProcessSchema),
   Type.Object({ report_id: Type.String(), collected_at: Type.String({ format: "date-time" }) }),
@@ -207,6 +240,9 @@ export const SessionPageSchema = Type.Intersect([
     reason: Type.Optional(Type.String()),
   }),
 ]);
+
+export type ProcessPage = Static<typeof ProcessPageSchema>;
+export type SessionPage = Static<typeof SessionPageSchema>;
 
 export const FactChangeSchema = Type.Object({
   field: Type.String({ description: "e.g. os.version, cpu.model, host.ip_addresses" }),
@@ -246,6 +282,14 @@ export type Diff = Static<typeof DiffSchema>;
 
 export const TokenRoleSchema = Type.Union([Type.Literal("admin"), Type.Literal("reader")]);
 export type TokenRole = Static<typeof TokenRoleSchema>;
+
+export const WhoAmISchema = Type.Object({
+  role: TokenRoleSchema,
+  token: Type.Union([Type.Object({ id: Type.Integer(), name: Type.String() }), Type.Null()], {
+    description: "The API token used; null for the admin token of the configuration",
+  }),
+});
+export type WhoAmI = Static<typeof WhoAmISchema>;
 
 // ---- fleet ----------------------------------------------------------------------------
 

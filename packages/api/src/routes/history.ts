@@ -2,11 +2,14 @@ import type { ReportProcess, ReportSession } from "@compliance/contract";
 import {
   DiffSchema,
   ErrorSchema,
+  EXECUTION_SORT_KEYS,
   ExecutionSchema,
   Page,
   PageQuerySchema,
+  PROCESS_SORT_KEYS,
   ProcessPageSchema,
   ReportSchema,
+  SESSION_SORT_KEYS,
   SessionPageSchema,
   SnapshotQuerySchema,
 } from "@compliance/contract";
@@ -14,7 +17,6 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
 import type { RouteContext } from "../app.ts";
 import { notFound } from "../errors.ts";
-import { executionSortKeys } from "../store/store.ts";
 import {
   hostExecution,
   pageList,
@@ -99,7 +101,11 @@ export function historyRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const { from, to, ...rest } = request.query;
-        const page = pageOf(rest, { defaultLimit: 100, maxLimit: 5000, sorts: executionSortKeys });
+        const page = pageOf(rest, {
+          defaultLimit: 100,
+          maxLimit: 5000,
+          sorts: EXECUTION_SORT_KEYS,
+        });
         if (!(await ctx.store.getHost(request.params.id)))
           throw notFound(`host ${request.params.id}`);
         return ctx.store.listExecutions(

@@ -1,9 +1,14 @@
-import { ErrorSchema, HostListQuerySchema, HostSchema, Page } from "@compliance/contract";
+import {
+  ErrorSchema,
+  HOST_SORT_KEYS,
+  HostListQuerySchema,
+  HostSchema,
+  Page,
+} from "@compliance/contract";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
 import type { RouteContext } from "../app.ts";
 import { notFound } from "../errors.ts";
-import { hostSortKeys } from "../store/hosts.repository.ts";
 import { pageOf, readerSecurity, requireToken } from "./common.ts";
 
 export const HostParams = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 52 }) });
@@ -27,7 +32,7 @@ export function hostRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
           summary: "List hosts",
           description:
             "`q` matches hostname, identifier, OS, CPU, an IP, a running process or a logged-in user. " +
-            `Sort by: ${hostSortKeys.join(", ")}.`,
+            `Sort by: ${HOST_SORT_KEYS.join(", ")}.`,
           security: readerSecurity,
           querystring: HostListQuerySchema,
           response: { 200: Page(HostSchema), ...errors },
@@ -35,7 +40,7 @@ export function hostRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const { q, os, ip, cpu, process, user, status, ...rest } = request.query;
-        const page = pageOf(rest, { defaultLimit: 50, maxLimit: 1000, sorts: hostSortKeys });
+        const page = pageOf(rest, { defaultLimit: 50, maxLimit: 1000, sorts: HOST_SORT_KEYS });
         return ctx.store.listHosts({ q, os, ip, cpu, process, user, status }, page);
       },
     );

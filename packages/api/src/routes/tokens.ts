@@ -1,8 +1,8 @@
-import { ErrorSchema, TokenRoleSchema } from "@compliance/contract";
+import { ErrorSchema, TokenRoleSchema, WhoAmISchema } from "@compliance/contract";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type from "typebox";
 import type { RouteContext } from "../app.ts";
-import { hashSecret, newSecret } from "../auth.ts";
+import { authenticateReader, hashSecret, newSecret } from "../auth.ts";
 import { notFound } from "../errors.ts";
 import { readerSecurity, requireToken } from "./common.ts";
 
@@ -84,6 +84,32 @@ export function tokenRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
         if (!(await ctx.store.tokens.revoke(request.params.id)))
           throw notFound(`token ${request.params.id}`);
         return reply.code(204).send(null);
+      },
+    );
+  };
+}
+
+/** GET /me: which role the token sent has; any valid token may ask. */
+export function whoAmIRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
+  return async (app) => {
+    app.get(
+      "/me",
+      {
+        schema: {
+          tags: ["tokens"],
+          summary: "The role of the token sent (admin or reader)",
+          security: readerSecurity,
+          response: { 200: WhoAmISchema, ...errors },
+        },
+      },
+      async (request) => {
+        const principal = await authenticateReader(request, ctx.store, ctx.secrets, "reader");
+        if (principal.tokenId === null) return { role: principal.role, token: null };
+        const record = (await ctx.store.tokens.list()).find((t) => t.id === principal.tokenId);
+        return {
+          role: principal.role,
+          token: record ? { id: record.id, name: record.name } : null,
+        };
       },
     );
   };

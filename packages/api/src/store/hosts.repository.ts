@@ -1,4 +1,4 @@
-import type { Host, PageOf } from "@compliance/contract";
+import type { Host, HostSortKey, PageOf } from "@compliance/contract";
 import {
   type ExpressionBuilder,
   type Kysely,
@@ -48,9 +48,7 @@ const HOST_SORTS = {
   session_count: "session_count",
   cpu_usage_percent: "cpu_usage",
   executions: "executions",
-} as const satisfies Record<string, keyof HostRow>;
-
-export const hostSortKeys = Object.keys(HOST_SORTS);
+} as const satisfies Record<HostSortKey, keyof HostRow>;
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const posIso = (pos: number | null) => (pos === null ? null : iso(Math.floor(pos / POS_PER_MS)));

@@ -2,6 +2,7 @@ import type {
   Change,
   Diff,
   Execution,
+  ExecutionSortKey,
   Host,
   PageOf,
   Report,
@@ -60,8 +61,7 @@ const EXECUTION_SORTS = {
   collected_at: "pos",
   received_at: "received_at",
   process_count: "process_count",
-} as const;
-export const executionSortKeys = Object.keys(EXECUTION_SORTS);
+} as const satisfies Record<ExecutionSortKey, string>;
 
 /**
  * Everything the API keeps, behind one interface. All SQL lives in the repositories under

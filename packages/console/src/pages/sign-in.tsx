@@ -3,7 +3,7 @@ import { ApiClient, RequestError } from "../api.ts";
 
 /**
  * Signs in with the admin token or a reader token. The token is checked by asking the API
- * for the fleet summary: a 401 means the token is wrong, anything else that fails is the
+ * which role it has (/me): a 401 means the token is wrong, anything else that fails is the
  * API's trouble and is said as such.
  */
 export function SignIn({
@@ -31,7 +31,7 @@ export function SignIn({
     setBusy(true);
     setError(null);
     try {
-      await new ApiClient({ token: value }).summary();
+      await new ApiClient({ token: value }).me();
       onSignedIn(value);
     } catch (e) {
       setBusy(false);
