@@ -36,17 +36,6 @@ const errors = {
   503: ErrorSchema,
 };
 
-const PROCESS_SORTS = [
-  "pid",
-  "ppid",
-  "name",
-  "user",
-  "cpu_percent",
-  "rss_bytes",
-  "started_at",
-] as const;
-const SESSION_SORTS = ["user", "terminal", "remote_host", "started_at", "pid"] as const;
-
 /** Sorts a copy by one field; `-field` descends. Ties keep the order sent. */
 function sortBy<T>(items: T[], sort: string | undefined): T[] {
   if (!sort) return items;
@@ -125,7 +114,7 @@ export function historyRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
           summary: "What ran on a host: now, at a time, or at an execution",
           description:
             "`at` picks the execution in effect at that time (the latest collected at or before it); `report` " +
-            `picks one; neither: the latest. \`q\` matches name, user, pid or command line. Sort by: ${PROCESS_SORTS.join(", ")}.`,
+            `picks one; neither: the latest. \`q\` matches name, user, pid or command line. Sort by: ${PROCESS_SORT_KEYS.join(", ")}.`,
           security: readerSecurity,
           params: HostParams,
           querystring: SnapshotQuerySchema,
@@ -134,7 +123,11 @@ export function historyRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const { at, report, q, ...rest } = request.query;
-        const page = pageOf(rest, { defaultLimit: 1000, maxLimit: 20_000, sorts: PROCESS_SORTS });
+        const page = pageOf(rest, {
+          defaultLimit: 1000,
+          maxLimit: 20_000,
+          sorts: PROCESS_SORT_KEYS,
+        });
         const execution = await hostExecution(ctx, request.params.id, selectorOf({ at, report }));
         const snapshot = await ctx.store.processes(execution);
         const filtered = q
@@ -157,7 +150,7 @@ export function historyRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
           summary: "Who was logged in on a host: now, at a time, or at an execution",
           description:
             "`known: false` means the agent could not read sessions there (e.g. no utmp): unknown, not nobody. " +
-            `Sort by: ${SESSION_SORTS.join(", ")}.`,
+            `Sort by: ${SESSION_SORT_KEYS.join(", ")}.`,
           security: readerSecurity,
           params: HostParams,
           querystring: SnapshotQuerySchema,
@@ -166,7 +159,11 @@ export function historyRoutes(ctx: RouteContext): FastifyPluginAsyncTypebox {
       },
       async (request) => {
         const { at, report, q, ...rest } = request.query;
-        const page = pageOf(rest, { defaultLimit: 1000, maxLimit: 10_000, sorts: SESSION_SORTS });
+        const page = pageOf(rest, {
+          defaultLimit: 1000,
+          maxLimit: 10_000,
+          sorts: SESSION_SORT_KEYS,
+        });
         const execution = await hostExecution(ctx, request.params.id, selectorOf({ at, report }));
         const snapshot = await ctx.store.sessions(execution);
         const filtered = q
