@@ -5,10 +5,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sql } from "kysely";
 import { Store } from "../packages/api/src/store/store.ts";
 import { createTestDatabase, type TestEngine } from "../packages/api/test/helpers/databases.ts";
 import { reportWithProcesses } from "../packages/api/test/helpers/reports.ts";
+import { createFullCopyTable, insertFullCopy } from "./support/full-copy.ts";
 import { fmt, startApiServer, table } from "./support/harness.ts";
 import { postReports } from "./support/load.ts";
 
@@ -20,56 +20,16 @@ const engines = (process.env.BENCH_ENGINES ?? "sqlite,postgres,mysql").split(","
 async function rawFloor(url: string, engine: TestEngine): Promise<number> {
   const store = new Store({ url, poolSize: CONNECTIONS });
   const db = store.db;
-  await db.schema
-    .createTable("raw_processes")
-    .ifNotExists()
-    .addColumn("report", "varchar(36)", (c) => c.notNull())
-    .addColumn("pid", "integer", (c) => c.notNull())
-    .addColumn("ppid", "integer", (c) => c.notNull())
-    .addColumn("name", "varchar(255)", (c) => c.notNull())
-    .addColumn("user_name", "varchar(255)", (c) => c.notNull())
-    .addColumn("cpu_percent", engine === "sqlite" ? "real" : "double precision", (c) => c.notNull())
-    .addColumn("rss_bytes", "bigint", (c) => c.notNull())
-    .addColumn("started_at", "varchar(40)")
-    .addColumn("cmdline", "text")
-    .execute();
+  await createFullCopyTable(db, engine, "raw_processes");
   const report = reportWithProcesses(300, { identifier: "floor" });
   let n = 0;
   const end = performance.now() + SECONDS * 1000;
   const worker = async () => {
     while (performance.now() < end) {
       const id = `${n++}`.padStart(36, "0");
-      await db.transaction().execute(async (trx) => {
-        if (engine === "postgres") {
-          const col = <K extends keyof (typeof report.processes)[number]>(k: K) =>
-            report.processes.map((p) => p[k] ?? null);
-          await sql`insert into raw_processes select * from unnest(
-            ${report.processes.map(() => id)}::text[], ${col("pid")}::int[], ${col("ppid")}::int[], ${col("name")}::text[],
-            ${col("user")}::text[], ${col("cpu_percent")}::float8[], ${col("rss_bytes")}::bigint[],
-            ${col("started_at")}::text[], ${col("cmdline")}::text[])`.execute(trx);
-        } else {
-          await (
-            trx as never as {
-              insertInto(t: string): { values(v: unknown): { execute(): Promise<unknown> } };
-            }
-          )
-            .insertInto("raw_processes")
-            .values(
-              report.processes.map((p) => ({
-                report: id,
-                pid: p.pid,
-                ppid: p.ppid,
-                name: p.name,
-                user_name: p.user,
-                cpu_percent: p.cpu_percent,
-                rss_bytes: p.rss_bytes,
-                started_at: p.started_at ?? null,
-                cmdline: p.cmdline ?? null,
-              })),
-            )
-            .execute();
-        }
-      });
+      await db
+        .transaction()
+        .execute((trx) => insertFullCopy(trx, engine, "raw_processes", id, report.processes));
     }
   };
   const t0 = performance.now();

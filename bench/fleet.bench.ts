@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { buildApp } from "../packages/api/src/app.ts";
 import { hashSecret } from "../packages/api/src/auth.ts";
+import { loadConfig } from "../packages/api/src/config.ts";
 import { Store } from "../packages/api/src/store/store.ts";
 import { ChurningHost } from "./support/churn.ts";
 import { fmt, percentile, table } from "./support/harness.ts";
@@ -79,13 +80,7 @@ const store = new Store({ url: `sqlite:${file}`, now: () => START + EXECUTIONS *
 const token = "bench-admin-token-0123456789";
 const app = await buildApp({
   store,
-  config: {
-    bodyLimitBytes: 1 << 25,
-    consoleDir: null,
-    legacyIngest: false,
-    legacyKey: null,
-    agentIntervalSeconds: 300,
-  },
+  config: loadConfig({}),
   secrets: {
     adminTokenHash: hashSecret(token),
     enrollSecretHash: hashSecret("unused-unused-unused"),

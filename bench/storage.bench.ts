@@ -5,6 +5,7 @@ import { sql } from "kysely";
 import { Store } from "../packages/api/src/store/store.ts";
 import { createTestDatabase, type TestEngine } from "../packages/api/test/helpers/databases.ts";
 import { ChurningHost } from "./support/churn.ts";
+import { createFullCopyTable, insertFullCopy } from "./support/full-copy.ts";
 import { fmt, table } from "./support/harness.ts";
 
 const CHECK_INS = Number(process.env.BENCH_CHECK_INS ?? 300);
@@ -56,27 +57,8 @@ async function run(engine: TestEngine) {
   const store = new Store({ url: database.url });
   try {
     await store.migrate();
-    await store.db.schema
-      .createTable("full_copy")
-      .addColumn("execution", "bigint", (c) => c.notNull())
-      .addColumn("pid", "integer", (c) => c.notNull())
-      .addColumn("ppid", "integer", (c) => c.notNull())
-      .addColumn("name", "varchar(255)", (c) => c.notNull())
-      .addColumn("user_name", "varchar(255)", (c) => c.notNull())
-      .addColumn("cpu_percent", engine === "sqlite" ? "real" : "double precision", (c) =>
-        c.notNull(),
-      )
-      .addColumn("rss_bytes", "bigint", (c) => c.notNull())
-      .addColumn("started_at", "varchar(40)")
-      .addColumn("cmdline", "text")
-      .execute();
-    await store.db.schema
-      .createIndex("full_copy_execution")
-      .on("full_copy")
-      .column("execution")
-      .execute();
+    await createFullCopyTable(store.db, engine, "full_copy");
     const rows: (string | number)[][] = [];
-    let execution = 0;
     for (const changed of [0, 5, 50]) {
       const host = new ChurningHost(
         `storage-${changed}`,
@@ -90,28 +72,8 @@ async function run(engine: TestEngine) {
         nodeKeyHash: host.identifier,
         source: "agent",
       });
-      const copy = async (r: ReturnType<ChurningHost["next"]>) => {
-        execution++;
-        const values = r.processes.map((p) => ({
-          execution,
-          pid: p.pid,
-          ppid: p.ppid,
-          name: p.name,
-          user_name: p.user,
-          cpu_percent: p.cpu_percent,
-          rss_bytes: p.rss_bytes,
-          started_at: p.started_at ?? null,
-          cmdline: p.cmdline ?? null,
-        }));
-        await (
-          store.db as never as {
-            insertInto(t: string): { values(v: unknown): { execute(): Promise<unknown> } };
-          }
-        )
-          .insertInto("full_copy")
-          .values(values)
-          .execute();
-      };
+      const copy = (r: ReturnType<ChurningHost["next"]>) =>
+        insertFullCopy(store.db, engine, "full_copy", r.report_id, r.processes);
       // Warm up: the first check-in of a host stores everything in both layouts.
       const first = host.next(0);
       await store.ingest(hostId, first, Date.now());

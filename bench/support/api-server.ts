@@ -4,6 +4,7 @@
 import { ReportAcceptedSchema, ReportSchema } from "@compliance/contract";
 import { buildApp } from "../../packages/api/src/app.ts";
 import { hashSecret } from "../../packages/api/src/auth.ts";
+import { loadConfig } from "../../packages/api/src/config.ts";
 import { Store } from "../../packages/api/src/store/store.ts";
 import { BENCH_ADMIN, BENCH_SECRET } from "./secrets.ts";
 
@@ -12,13 +13,7 @@ const store = new Store({ url, poolSize: Number(process.env.DATABASE_POOL_SIZE ?
 await store.migrate();
 const app = await buildApp({
   store,
-  config: {
-    bodyLimitBytes: 32 * 1024 * 1024,
-    consoleDir: null,
-    legacyIngest: false,
-    legacyKey: null,
-    agentIntervalSeconds: 300,
-  },
+  config: loadConfig({}),
   secrets: { adminTokenHash: hashSecret(BENCH_ADMIN), enrollSecretHash: hashSecret(BENCH_SECRET) },
 });
 app.post(

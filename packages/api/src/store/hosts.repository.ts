@@ -72,21 +72,7 @@ export class HostsRepository {
     nodeKeyHash: string;
     source: string;
   }): Promise<{ hostId: number; created: boolean }> {
-    const now = this.now();
-    const values = {
-      identifier: input.identifier,
-      source: input.source,
-      node_key_hash: input.nodeKeyHash,
-      enrolled_at: now,
-      hostname: input.hostname,
-      primary_ip: null,
-      facts_id: null,
-      latest_execution_id: null,
-      latest_pos: null,
-      first_pos: null,
-      changed_pos: null,
-      last_received_at: null,
-    };
+    const values = this.newHost(input.identifier, input.hostname, input.source, input.nodeKeyHash);
     const before = await this.db
       .selectFrom("hosts")
       .select("id")
@@ -106,6 +92,29 @@ export class HostsRepository {
       .where("identifier", "=", input.identifier)
       .executeTakeFirstOrThrow();
     return { hostId: row.id, created: before === undefined };
+  }
+
+  /** The row of a host that has not reported yet. */
+  private newHost(
+    identifier: string,
+    hostname: string,
+    source: string,
+    nodeKeyHash: string | null,
+  ) {
+    return {
+      identifier,
+      source,
+      node_key_hash: nodeKeyHash,
+      enrolled_at: this.now(),
+      hostname,
+      primary_ip: null,
+      facts_id: null,
+      latest_execution_id: null,
+      latest_pos: null,
+      first_pos: null,
+      changed_pos: null,
+      last_received_at: null,
+    };
   }
 
   async byNodeKeyHash(
@@ -135,20 +144,7 @@ export class HostsRepository {
   async ensureKeyless(identifier: string, hostname: string, source: string): Promise<number> {
     const existing = await this.byIdentifier(identifier);
     if (existing) return existing.id;
-    let q = this.db.insertInto("hosts").values({
-      identifier,
-      source,
-      node_key_hash: null,
-      enrolled_at: this.now(),
-      hostname,
-      primary_ip: null,
-      facts_id: null,
-      latest_execution_id: null,
-      latest_pos: null,
-      first_pos: null,
-      changed_pos: null,
-      last_received_at: null,
-    });
+    let q = this.db.insertInto("hosts").values(this.newHost(identifier, hostname, source, null));
     q =
       this.engine === "mysql"
         ? q.onDuplicateKeyUpdate({ identifier })

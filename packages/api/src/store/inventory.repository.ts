@@ -67,6 +67,14 @@ export const INVENTORY_COLUMNS: Record<InventoryTable, string[]> = {
   ],
 };
 
+/** Joins the spans (alias `a`) that contain execution `e`: its processes or sessions. */
+// biome-ignore lint/suspicious/noExplicitAny: a join builder over either span table.
+const containedIn = (j: any, a: "s" | "p") =>
+  j
+    .onRef(`${a}.host_id`, "=", "e.host_id")
+    .onRef(`${a}.first_pos`, "<=", "e.pos")
+    .onRef(`${a}.last_pos`, ">=", "e.pos");
+
 export class InventoryRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -94,12 +102,7 @@ export class InventoryRepository {
       case "user-counts":
         return this.paged(
           this.executions(filter)
-            .leftJoin("session_spans as s", (j) =>
-              j
-                .onRef("s.host_id", "=", "e.host_id")
-                .onRef("s.first_pos", "<=", "e.pos")
-                .onRef("s.last_pos", ">=", "e.pos"),
-            )
+            .leftJoin("session_spans as s", (j) => containedIn(j, "s"))
             .select([
               "e.host_id",
               "h.hostname",
@@ -125,12 +128,7 @@ export class InventoryRepository {
       case "users":
         return this.paged(
           this.executions(filter)
-            .innerJoin("session_spans as s", (j) =>
-              j
-                .onRef("s.host_id", "=", "e.host_id")
-                .onRef("s.first_pos", "<=", "e.pos")
-                .onRef("s.last_pos", ">=", "e.pos"),
-            )
+            .innerJoin("session_spans as s", (j) => containedIn(j, "s"))
             .select([
               "e.host_id",
               "h.hostname",
@@ -149,12 +147,7 @@ export class InventoryRepository {
       case "processes":
         return this.paged(
           this.executions(filter)
-            .innerJoin("process_spans as p", (j) =>
-              j
-                .onRef("p.host_id", "=", "e.host_id")
-                .onRef("p.first_pos", "<=", "e.pos")
-                .onRef("p.last_pos", ">=", "e.pos"),
-            )
+            .innerJoin("process_spans as p", (j) => containedIn(j, "p"))
             .select([
               "e.host_id",
               "h.hostname",

@@ -1,6 +1,7 @@
 import type { Report } from "@compliance/contract";
 import { buildApp } from "../../src/app.ts";
 import { hashSecret } from "../../src/auth.ts";
+import { loadConfig } from "../../src/config.ts";
 import { Store } from "../../src/store/store.ts";
 import { createTestDatabase, type TestDatabase, type TestEngine } from "./databases.ts";
 
@@ -22,13 +23,7 @@ export async function startTestApp(
   await store.migrate();
   const app = await buildApp({
     store,
-    config: {
-      bodyLimitBytes: 32 * 1024 * 1024,
-      consoleDir: null,
-      legacyIngest: false,
-      legacyKey: null,
-      agentIntervalSeconds: 300,
-    },
+    config: loadConfig({}),
     secrets: {
       adminTokenHash: hashSecret(ADMIN_TOKEN),
       enrollSecretHash: hashSecret(ENROLL_SECRET),
