@@ -77,6 +77,7 @@ if (!existsSync(file)) {
 }
 
 const store = new Store({ url: `sqlite:${file}`, now: () => START + EXECUTIONS * INTERVAL });
+await store.migrate();
 const token = "bench-admin-token-0123456789";
 const app = await buildApp({
   store,

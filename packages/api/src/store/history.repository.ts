@@ -423,7 +423,10 @@ export class HistoryRepository {
       const facts = factsOf(report);
       const factsBody = JSON.stringify(facts);
       const factsHash = createHash("sha256").update(factsBody).digest("hex");
-      const factsId = await this.factsId(trx, hostId, factsHash, factsBody);
+      const factsId =
+        host.facts_hash === factsHash && host.facts_id !== null
+          ? host.facts_id
+          : await this.factsId(trx, hostId, factsHash, factsBody);
       const factsDiff = async (otherId: number | undefined) => {
         if (otherId === undefined) return null;
         if (otherId === factsId) return 0;
@@ -517,6 +520,7 @@ export class HistoryRepository {
             memory_total: facts.memory.total_bytes,
             agent_version: facts.agent.version,
             facts_id: factsId,
+            facts_hash: factsHash,
             latest_execution_id: executionId,
             latest_pos: pos,
             first_pos: host.first_pos ?? pos,

@@ -109,6 +109,7 @@ export class HostsRepository {
       hostname,
       primary_ip: null,
       facts_id: null,
+      facts_hash: null,
       latest_execution_id: null,
       latest_pos: null,
       first_pos: null,

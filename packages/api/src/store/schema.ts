@@ -36,6 +36,7 @@ export interface HostsTable {
   memory_total: Generated<number>;
   agent_version: Generated<string>;
   facts_id: number | null;
+  facts_hash: string | null;
   latest_execution_id: number | null;
   latest_pos: number | null;
   first_pos: number | null;

@@ -1,5 +1,6 @@
 import type { Migration } from "kysely";
 import * as initial from "./2026-11-22-0001-initial.ts";
+import * as hostFactsHash from "./2026-11-22-0002-host-facts-hash.ts";
 
 /**
  * Every migration, by name; names sort in the order they apply. Listed here rather than
@@ -7,4 +8,5 @@ import * as initial from "./2026-11-22-0001-initial.ts";
  */
 export const migrations: Record<string, Migration> = {
   "2026-11-22-0001-initial": initial,
+  "2026-11-22-0002-host-facts-hash": hostFactsHash,
 };
