@@ -191,15 +191,17 @@ const ingestRows: (string | number)[][] = [];
     ["unchanged check-ins", 0],
     ["changed check-ins (3 processes replaced)", 3],
   ] as const) {
+    // Each round's reports are made before the clock starts: only storing is timed.
     let n = 0;
-    const t0 = performance.now();
+    let spent = 0;
     for (let round = 0; round < 20; round++) {
-      for (let i = 0; i < joiners.length; i++) {
-        await store.ingest(ids[i]!, joiners[i]!.next(changed), Date.now());
-        n++;
-      }
+      const reports = joiners.map((h) => h.next(changed));
+      const t0 = performance.now();
+      for (let i = 0; i < joiners.length; i++) await store.ingest(ids[i]!, reports[i]!, Date.now());
+      spent += performance.now() - t0;
+      n += joiners.length;
     }
-    ingestRows.push([label, n, fmt((n / (performance.now() - t0)) * 1000, 0)]);
+    ingestRows.push([label, n, fmt((n / spent) * 1000, 0)]);
   }
 }
 await app.close();

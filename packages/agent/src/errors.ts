@@ -52,8 +52,18 @@ export class StateError extends AgentError {
 
 /** No HTTP answer at all: refused, unknown host, reset, or no answer within the timeout. */
 export class UnreachableError extends AgentError {
-  readonly code = "api_unreachable";
+  readonly code: string = "api_unreachable";
   readonly exitCode = EXIT_CODES.unreachable;
+}
+
+/**
+ * The TLS connection was refused by the agent: the API's certificate is not trusted by the
+ * system or the configured CA, names another host, or does not match the pin. Reported
+ * like an unreachable API (exit 3): no request was sent, and the report stays spooled
+ * until the certificate or the configuration is fixed.
+ */
+export class TlsError extends UnreachableError {
+  override readonly code = "tls_untrusted";
 }
 
 /** The API answered with a 4xx status. */
@@ -66,10 +76,14 @@ export class RejectedError extends AgentError {
     readonly status: number,
     /** The API's own error code, when it sent one. */
     readonly apiCode: string | undefined,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
+
+  /** The API's Retry-After (429), in milliseconds. */
+  readonly retryAfterMs: number | undefined;
 }
 
 /** The API answered with a 5xx status, or with a success that is not what the contract says. */
@@ -80,16 +94,39 @@ export class ServerError extends AgentError {
   constructor(
     message: string,
     readonly status: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfterMs?: number },
   ) {
     super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
+
+  /** The API's Retry-After (503), in milliseconds. */
+  readonly retryAfterMs: number | undefined;
 }
 
 /** A collector the report cannot do without failed. */
 export class CollectError extends AgentError {
   readonly code = "collect_failed";
   readonly exitCode = EXIT_CODES.collect;
+}
+
+/**
+ * Failures worth retrying with the same report: no answer, a server error, or the API
+ * asking to slow down (429). Anything else will fail the same way again.
+ */
+export function isTransient(error: unknown): boolean {
+  return (
+    error instanceof UnreachableError ||
+    error instanceof ServerError ||
+    (error instanceof RejectedError && (error.status === 429 || error.status === 408))
+  );
+}
+
+/** How long the API asked to wait before the next try, when it said so. */
+export function retryAfterOf(error: unknown): number | undefined {
+  return error instanceof ServerError || error instanceof RejectedError
+    ? error.retryAfterMs
+    : undefined;
 }
 
 /** The exit code the CLI ends with for any thrown value. */

@@ -2,17 +2,21 @@ import { randomUUID } from "node:crypto";
 import * as nodeOs from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type CollectorError, LIMITS, type Report } from "@compliance/contract";
+import type { CollectorError, Report } from "@compliance/contract";
+import { LIMITS } from "@compliance/contract/limits";
 import { COLLECTORS, type CollectorRegistry } from "./collectors/index.ts";
 import {
   type CollectContext,
   type CollectFn,
+  type CpuSamples,
   DEFAULT_PATHS,
+  type ExecFn,
   type HostApi,
   type ReportPatch,
   type SystemPaths,
 } from "./collectors/types.ts";
 import { AgentError, CollectError, ConfigError, messageOf, oneLine } from "./errors.ts";
+import { execCommand } from "./exec.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 export const DEFAULT_CPU_WINDOW_MS = 250;
@@ -39,9 +43,23 @@ export interface CollectOptions {
   newReportId?: () => string;
   /**
    * Adds this process's memory and CPU time to `agent` (default true). A host process that
-   * embeds the agent (e.g. the API) should say false: the numbers would be its own.
+   * embeds the agent (e.g. the API) should say false: the numbers would be its own. With
+   * `cpuSince`, the CPU time is counted from that mark (the daemon's previous cycle)
+   * instead of from the start of this collection.
    */
-  agentStats?: boolean;
+  agentStats?: boolean | { cpuSince: NodeJS.CpuUsage };
+  /**
+   * Carries CPU samples from one collection to the next (daemon mode): CPU use is then
+   * measured since the previous collection and only the first one waits the window.
+   */
+  cpuBaseline?: CpuBaseline;
+  /** Runs system commands (macOS collectors); tests give recorded outputs. */
+  exec?: ExecFn;
+}
+
+/** Holds the CPU samples of the last collection for the next one. */
+export class CpuBaseline {
+  samples: CpuSamples | undefined;
 }
 
 const hostApiOf = (): HostApi => ({
@@ -84,29 +102,42 @@ type Outcome = { name: string; required: boolean } & (
   | { kind: "unsupported" }
 );
 
-/**
- * Collects this host's report: runs every collector of the registry for this platform at
- * once (they share one CPU window), and puts each failure into `errors` rather than
- * failing the report, except for the collectors a report cannot be sent without.
- */
-export async function collectReport(options: CollectOptions = {}): Promise<Report> {
+type Sections = Omit<Report, "schema_version" | "report_id" | "collected_at" | "agent">;
+
+export interface CollectedSections {
+  sections: Sections;
+  errors: CollectorError[];
+  /** Collectors that produced nothing (failed, or no support for the platform). */
+  failed: string[];
+}
+
+function contextOf(options: CollectOptions, previous: CpuSamples | undefined): CollectContext {
   const cpuWindowMs = checkWindow(options.cpuWindowMs ?? DEFAULT_CPU_WINDOW_MS);
-  const platform = options.platform ?? process.platform;
-  const now = options.now ?? (() => new Date());
-  const withStats = options.agentStats ?? true;
-  const cpuAtStart = withStats ? process.cpuUsage() : undefined;
-  const ctx: CollectContext = {
-    platform,
+  return {
+    platform: options.platform ?? process.platform,
     paths: { ...DEFAULT_PATHS, ...options.paths },
     host: options.host ?? hostApiOf(),
     stateDir: options.stateDir,
     cmdline: options.cmdline ?? true,
     cpuWindowMs,
-    window: cpuWindowMs > 0 ? sleep(cpuWindowMs) : Promise.resolve(),
+    // With the previous collection's samples, CPU use is measured since then: no wait.
+    window: cpuWindowMs > 0 && previous === undefined ? sleep(cpuWindowMs) : Promise.resolve(),
+    previous,
+    record: options.cpuBaseline ? {} : undefined,
+    exec: options.exec ?? execCommand,
     monotonic: () => performance.now(),
-    now,
+    now: options.now ?? (() => new Date()),
   };
+}
 
+/**
+ * Runs the given collectors for this platform at once (they share one CPU window) and
+ * merges their parts. A failure goes into `errors` rather than failing the whole, except
+ * for the collectors a report cannot be sent without.
+ */
+export async function collectSections(options: CollectOptions = {}): Promise<CollectedSections> {
+  const ctx = contextOf(options, options.cpuBaseline?.samples);
+  const platform = ctx.platform;
   const registry = options.collectors ?? COLLECTORS;
   const outcomes = await Promise.all(
     Object.entries(registry).map(async ([name, collector]): Promise<Outcome> => {
@@ -121,9 +152,11 @@ export async function collectReport(options: CollectOptions = {}): Promise<Repor
       }
     }),
   );
+  if (options.cpuBaseline) options.cpuBaseline.samples = ctx.record;
 
   const sections = emptySections(platform);
   const errors: CollectorError[] = [];
+  const failed: string[] = [];
   const addError = (collector: string, message: string) =>
     errors.push({ collector, message: oneLine(message, LIMITS.message) });
   for (const outcome of outcomes) {
@@ -131,8 +164,10 @@ export async function collectReport(options: CollectOptions = {}): Promise<Repor
       if (outcome.required) {
         throw new CollectError(`the ${outcome.name} collector does not support ${platform}`);
       }
-      addError(outcome.name, `not supported on ${platform} yet`);
+      addError(outcome.name, `not supported on ${platform}: no data collected`);
+      failed.push(outcome.name);
     } else if (outcome.kind === "failed") {
+      failed.push(outcome.name);
       if (!outcome.required) {
         addError(outcome.name, messageOf(outcome.error));
       } else if (outcome.error instanceof AgentError) {
@@ -149,12 +184,24 @@ export async function collectReport(options: CollectOptions = {}): Promise<Repor
       for (const problem of problems ?? []) addError(outcome.name, problem);
     }
   }
+  return { sections, errors: errors.slice(0, LIMITS.errors), failed };
+}
 
+/**
+ * Collects this host's report: every collector of the registry (see collectSections),
+ * plus the report's id, time, and the agent's own version and footprint.
+ */
+export async function collectReport(options: CollectOptions = {}): Promise<Report> {
+  const now = options.now ?? (() => new Date());
+  const stats = options.agentStats ?? true;
+  const cpuAtStart =
+    stats === false ? undefined : stats === true ? process.cpuUsage() : stats.cpuSince;
+  const { sections, errors } = await collectSections(options);
   const agent: Report["agent"] = { version: AGENT_VERSION };
   if (cpuAtStart) {
     const used = process.cpuUsage(cpuAtStart);
     agent.rss_bytes = process.memoryUsage.rss();
-    agent.cpu_seconds = (used.user + used.system) / 1e6;
+    agent.cpu_seconds = Math.round(used.user + used.system) / 1e6;
   }
   return {
     schema_version: 1,
@@ -162,6 +209,6 @@ export async function collectReport(options: CollectOptions = {}): Promise<Repor
     collected_at: now().toISOString(),
     agent,
     ...sections,
-    errors: errors.slice(0, LIMITS.errors),
+    errors,
   };
 }

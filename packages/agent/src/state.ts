@@ -17,13 +17,16 @@ export const NODE_KEY_FILE = "node-key";
 export const HOST_ID_FILE = "host-id";
 
 /**
- * Where the agent keeps its state when not told otherwise: a system directory for root
- * (a service), the XDG state directory for anyone else; undefined without a home.
+ * Where the agent keeps its state when not told otherwise: the directory systemd made for
+ * the service (StateDirectory= sets $STATE_DIRECTORY), a system directory for root, the
+ * XDG state directory for anyone else; undefined without a home.
  */
 export function defaultStateDir(
   env: Readonly<Record<string, string | undefined>>,
   uid: number | undefined,
 ): string | undefined {
+  const systemd = env.STATE_DIRECTORY?.split(":")[0];
+  if (systemd && isAbsolute(systemd)) return systemd;
   if (uid === 0) return "/var/lib/compliance-agent";
   const xdg = env.XDG_STATE_HOME;
   // The XDG spec says a relative value is invalid and must be ignored.

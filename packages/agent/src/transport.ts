@@ -1,15 +1,18 @@
-import type { EnrollResponse, Report, ReportAccepted } from "@compliance/contract";
-import { oneLine, RejectedError, ServerError, UnreachableError } from "./errors.ts";
+import type { EnrollResponse, ReportAccepted } from "@compliance/contract";
+import { parseRetryAfter } from "./backoff.ts";
+import { oneLine, RejectedError, ServerError, TlsError, UnreachableError } from "./errors.ts";
+import type { HttpClient, HttpResponse } from "./http.ts";
 
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
 export interface TransportOptions {
   /** The API's base URL; a path prefix (behind a reverse proxy) is kept. */
   serverUrl: string;
-  /** Defaults to the global fetch. */
-  fetch?: typeof fetch;
+  http: HttpClient;
   /** Whole request, answer included (default 30 s). */
   timeoutMs?: number;
+  /** Aborts the request in flight (the agent is stopping). */
+  signal?: AbortSignal;
 }
 
 /** `path` under the base URL, keeping any path prefix of the base. */
@@ -24,45 +27,89 @@ export function apiUrl(serverUrl: string, path: string): string {
 interface Answer {
   status: number;
   body: unknown;
+  retryAfterMs: number | undefined;
 }
 
-function describeFailure(error: unknown): string {
-  const cause = (error as { cause?: unknown }).cause;
-  const inner = (cause ?? error) as { code?: unknown; message?: unknown };
-  if (typeof inner.code === "string") return inner.code;
-  return typeof inner.message === "string" ? inner.message : String(inner);
+/** Certificate problems: the connection was refused by us, not by the network. */
+const TLS_CODES = new Set([
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "CERT_HAS_EXPIRED",
+  "CERT_NOT_YET_VALID",
+  "CERT_UNTRUSTED",
+  "CERT_REJECTED",
+  "CERT_SIGNATURE_FAILURE",
+  "ERR_TLS_CERT_ALTNAME_INVALID",
+  "ERR_CERT_PIN_MISMATCH",
+]);
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/** The typed error for a request that got no HTTP answer. */
+function noAnswer(url: string, error: unknown, timeoutMs: number): UnreachableError {
+  const name = (error as { name?: unknown }).name;
+  if (name === "TimeoutError") {
+    return new UnreachableError(`no answer from ${url} within ${timeoutMs} ms`, { cause: error });
+  }
+  if (name === "AbortError") {
+    return new UnreachableError(`the request to ${url} was aborted (stopping)`, { cause: error });
+  }
+  const code = codeOf(error);
+  const message = (error as { message?: unknown }).message;
+  if (code !== undefined && (TLS_CODES.has(code) || code.startsWith("ERR_SSL_"))) {
+    const hint =
+      code === "ERR_CERT_PIN_MISMATCH"
+        ? "check api.pin (--pin)"
+        : code === "ERR_TLS_CERT_ALTNAME_INVALID"
+          ? "the certificate is for another name than the API URL's host"
+          : "set api.ca_file (--ca-file) to the CA that signed the API's certificate";
+    return new TlsError(`TLS: cannot trust ${url}: ${code}: ${String(message)}; ${hint}`, {
+      cause: error,
+    });
+  }
+  return new UnreachableError(`cannot reach ${url}: ${code ?? String(message)}`, {
+    cause: error,
+  });
 }
 
 async function postJson(
   options: TransportOptions,
   path: string,
-  body: unknown,
+  body: string,
   headers: Record<string, string> = {},
 ): Promise<Answer> {
   const url = apiUrl(options.serverUrl, path);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const doFetch = options.fetch ?? fetch;
+  let response: HttpResponse;
   try {
-    const response = await doFetch(url, {
+    response = await options.http({
+      url,
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json", ...headers },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(timeoutMs),
+      body,
+      timeoutMs,
+      signal: options.signal,
     });
-    const text = await response.text();
-    let parsed: unknown = text;
-    try {
-      parsed = text === "" ? undefined : JSON.parse(text);
-    } catch {
-      // Not JSON (a proxy's error page): the text itself goes into the error message.
-    }
-    return { status: response.status, body: parsed };
   } catch (error) {
-    if ((error as { name?: unknown }).name === "TimeoutError") {
-      throw new UnreachableError(`no answer from ${url} within ${timeoutMs} ms`, { cause: error });
-    }
-    throw new UnreachableError(`cannot reach ${url}: ${describeFailure(error)}`, { cause: error });
+    throw noAnswer(url, error, timeoutMs);
   }
+  let parsed: unknown = response.body;
+  try {
+    parsed = response.body === "" ? undefined : JSON.parse(response.body);
+  } catch {
+    // Not JSON (a proxy's error page): the text itself goes into the error message.
+  }
+  return {
+    status: response.status,
+    body: parsed,
+    retryAfterMs: parseRetryAfter(response.headers["retry-after"]),
+  };
 }
 
 /** The API's `{"error":{"code","message"}}`, or whatever text it sent instead. */
@@ -82,13 +129,20 @@ function apiErrorOf(body: unknown): { code: string | undefined; message: string 
 function failure(what: string, answer: Answer): Error {
   const { code, message } = apiErrorOf(answer.body);
   const status = `${answer.status}${code ? ` ${code}` : ""}`;
+  const retryAfterMs = answer.retryAfterMs;
   if (answer.status >= 500) {
     return new ServerError(
       oneLine(`API server error on ${what}: ${status}: ${message}`),
       answer.status,
+      { retryAfterMs },
     );
   }
-  return new RejectedError(oneLine(`${what} rejected: ${status}: ${message}`), answer.status, code);
+  return new RejectedError(
+    oneLine(`${what} rejected: ${status}: ${message}`),
+    answer.status,
+    code,
+    { retryAfterMs },
+  );
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -103,11 +157,15 @@ export interface EnrollOptions extends TransportOptions {
 
 /** `POST /api/v1/enroll`: trades the enroll secret for this host's node key. */
 export async function enroll(options: EnrollOptions): Promise<EnrollResponse> {
-  const answer = await postJson(options, "/api/v1/enroll", {
-    enroll_secret: options.enrollSecret,
-    host_identifier: options.hostIdentifier,
-    hostname: options.hostname,
-  });
+  const answer = await postJson(
+    options,
+    "/api/v1/enroll",
+    JSON.stringify({
+      enroll_secret: options.enrollSecret,
+      host_identifier: options.hostIdentifier,
+      hostname: options.hostname,
+    }),
+  );
   if (answer.status !== 200 && answer.status !== 201) throw failure("enrollment", answer);
   const body = answer.body;
   if (!isObject(body) || typeof body.node_key !== "string" || body.node_key === "") {
@@ -118,15 +176,18 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResponse> {
 
 export interface SendOptions extends TransportOptions {
   nodeKey: string;
-  report: Report;
+  /** The report as JSON text: what the spool holds, sent as is. */
+  body: string;
+  /** The report's id: an acknowledgement for another id is not one for this report. */
+  reportId?: string;
 }
 
 /**
- * `POST /api/v1/reports`. 201 stores it; 200 says a report with this id was stored
- * before (a resend), which is success too.
+ * `POST /api/v1/reports`. 201 stores it, and 201 again for a resend of a stored report
+ * id (the API's idempotency), which is what makes a resend after a lost answer safe.
  */
 export async function sendReport(options: SendOptions): Promise<ReportAccepted> {
-  const answer = await postJson(options, "/api/v1/reports", options.report, {
+  const answer = await postJson(options, "/api/v1/reports", options.body, {
     authorization: `Bearer ${options.nodeKey}`,
   });
   if (answer.status !== 200 && answer.status !== 201) throw failure("report", answer);
@@ -134,6 +195,12 @@ export async function sendReport(options: SendOptions): Promise<ReportAccepted> 
   if (!isObject(body) || body.status !== "stored" || typeof body.report_id !== "string") {
     throw new ServerError(
       `the report was answered ${answer.status} without the stored acknowledgement`,
+      answer.status,
+    );
+  }
+  if (options.reportId !== undefined && body.report_id !== options.reportId) {
+    throw new ServerError(
+      `the API acknowledged report ${body.report_id} for report ${options.reportId}`,
       answer.status,
     );
   }

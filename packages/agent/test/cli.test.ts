@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -40,9 +40,18 @@ describe("compliance-agent collect", () => {
     const version = captureIo();
     assert.equal(await runCli(["--version"], version.io), 0);
     assert.equal(version.stdout(), "0.1.0\n");
-    const commandHelp = captureIo();
-    assert.equal(await runCli(["run", "--help"], commandHelp.io), 0);
-    assert.equal(commandHelp.stdout(), USAGE);
+    for (const command of ["run", "collect", "so-name", "so-version", "ps", "users", "cpu"]) {
+      const commandHelp = captureIo();
+      assert.equal(await runCli([command, "--help"], commandHelp.io), 0);
+      assert.match(commandHelp.stdout(), new RegExp(`^Usage: compliance-agent ${command} `));
+      assert.match(commandHelp.stdout(), /Exit codes: 0 done/);
+      const commandVersion = captureIo();
+      assert.equal(await runCli([command, "--version"], commandVersion.io), 0);
+      assert.equal(commandVersion.stdout(), "0.1.0\n");
+      const viaHelp = captureIo();
+      assert.equal(await runCli(["help", command], viaHelp.io), 0);
+      assert.equal(viaHelp.stdout(), commandHelp.stdout());
+    }
   });
 
   const usageErrors: [args: string[], message: RegExp][] = [
@@ -50,9 +59,10 @@ describe("compliance-agent collect", () => {
     [["launch"], /unknown command "launch"/],
     [["collect", "--bogus"], /--bogus/],
     [["collect", "extra"], /extra/],
-    [["collect", "--cpu-window", "soon"], /--cpu-window must be a whole number/],
-    [["collect", "--cpu-window", "999999"], /--cpu-window must be a whole number from 0 to 60000/],
-    [["run", "--server", "http://127.0.0.1:1"], /run needs --once/],
+    [["collect", "--cpu-window", "soon"], /--cpu-window must be a duration/],
+    [["collect", "--cpu-window", "999999"], /--cpu-window must be a duration from 0ms to 1m/],
+    [["run", "--once", "extra"], /extra/],
+    [["ps", "--pretty"], /--pretty/],
   ];
   for (const [args, message] of usageErrors) {
     test(`exit 2 for ${JSON.stringify(args)}`, async () => {
@@ -88,6 +98,21 @@ describe("the bundled agent", () => {
     });
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test("the single file needs nothing but Node itself: every import is a node: built-in", () => {
+    const code = readFileSync(bundle, "utf8");
+    const specifiers = [
+      ...code.matchAll(/\bfrom\s*"([^"]+)"/g),
+      ...code.matchAll(/\bimport\s*\(\s*"([^"]+)"\s*\)/g),
+      ...code.matchAll(/\brequire\s*\(\s*"([^"]+)"\s*\)/g),
+    ].map((m) => m[1]!);
+    assert.ok(specifiers.length > 5);
+    assert.deepEqual(
+      specifiers.filter((s) => !s.startsWith("node:")),
+      [],
+      "no package from node_modules",
+    );
+  });
 
   test("collect runs from the single file and passes the contract", () => {
     const stdout = execFileSync(process.execPath, [bundle, "collect", "--cpu-window", "50"], {

@@ -23,6 +23,17 @@ describe("configuration", () => {
       timeoutMs: 30_000,
       cpuWindowMs: 250,
       cmdline: true,
+      intervalMs: 300_000,
+      jitterMs: 30_000,
+      ca: undefined,
+      caFile: undefined,
+      pins: [],
+      logLevel: "info",
+      spoolMaxReports: 1000,
+      spoolMaxBytes: 100 * 1024 * 1024,
+      retryInitialMs: 1000,
+      retryMaxMs: 300_000,
+      configFile: undefined,
     });
   });
 
@@ -117,7 +128,7 @@ describe("configuration", () => {
       { env: { HOME: "/h", API_PORT: "80" } },
       /API_PORT is set but API_IP is not/,
     ],
-    ["a bad timeout", { flags: { timeout: "30s" } }, /--timeout must be a whole number/],
+    ["a bad timeout", { flags: { timeout: "soon" } }, /--timeout must be a duration/],
     [
       "a bad timeout variable",
       { env: { HOME: "/h", COMPLIANCE_TIMEOUT_MS: "0" } },

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import { type Report, validateReport } from "@compliance/contract";
 import { runCli } from "../src/cli.ts";
+import { createHttpClient, type HttpClient } from "../src/http.ts";
 import { runOnce } from "../src/run-once.ts";
 import { captureIo } from "./helpers.ts";
 
@@ -282,20 +283,21 @@ describe("runOnce", () => {
   before(() => api.start());
   after(() => api.stop());
 
-  test("takes its fetch and clock from the caller and returns the API's answer", async () => {
+  test("takes its HTTP client and clock from the caller and returns the API's answer", async () => {
     const dir = mkdtempSync(join(tmpdir(), "agent-lib-"));
+    const real = createHttpClient();
     try {
       const calls: string[] = [];
-      const countingFetch: typeof fetch = (input, init) => {
-        calls.push(String(input));
-        return fetch(input, init);
+      const counting: HttpClient = (request) => {
+        calls.push(request.url);
+        return real(request);
       };
       const clock = () => new Date("2026-11-22T10:15:53.000Z");
       const result = await runOnce({
         serverUrl: api.url,
         enrollSecret: SECRET,
         stateDir: dir,
-        fetch: countingFetch,
+        http: counting,
         now: clock,
         collect: { cpuWindowMs: 0 },
       });
@@ -306,6 +308,7 @@ describe("runOnce", () => {
       assert.equal(result.accepted.host_id, 7);
       assert.equal(result.report.collected_at, "2026-11-22T10:15:53.000Z");
     } finally {
+      real.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });
@@ -314,21 +317,20 @@ describe("runOnce", () => {
     const dir = mkdtempSync(join(tmpdir(), "agent-lib-"));
     try {
       const calls: string[] = [];
-      const recording: typeof fetch = async (input) => {
-        calls.push(String(input));
-        return new Response(
-          JSON.stringify({ error: { code: "nope", message: "behind a proxy" } }),
-          {
-            status: 404,
-          },
-        );
+      const recording: HttpClient = async (request) => {
+        calls.push(request.url);
+        return {
+          status: 404,
+          headers: {},
+          body: JSON.stringify({ error: { code: "nope", message: "behind a proxy" } }),
+        };
       };
       await assert.rejects(
         runOnce({
           serverUrl: "https://proxy.example/compliance/",
           enrollSecret: SECRET,
           stateDir: dir,
-          fetch: recording,
+          http: recording,
           collect: { cpuWindowMs: 0 },
         }),
         { code: "api_rejected", status: 404, exitCode: 4 },

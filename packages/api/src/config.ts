@@ -9,6 +9,8 @@ export interface Config {
   port: number;
   databaseUrl: string;
   databasePoolSize: number;
+  /** SQLite only: FULL (an acknowledged report survives power loss) or NORMAL (faster). */
+  sqliteSynchronous: "FULL" | "NORMAL";
   /** Where generated secrets are saved (admin token, enroll secret) and the SQLite default lives. */
   dataDir: string;
   enrollSecret: string | null;
@@ -68,6 +70,17 @@ function secret(env: Env, name: string): string | null {
   return raw;
 }
 
+function sqliteSynchronous(env: Env): "FULL" | "NORMAL" {
+  const raw = (env.COMPLIANCE_SQLITE_SYNCHRONOUS || "full").toUpperCase();
+  if (raw !== "FULL" && raw !== "NORMAL") {
+    throw new ConfigError(
+      "COMPLIANCE_SQLITE_SYNCHRONOUS",
+      `must be full or normal (got "${env.COMPLIANCE_SQLITE_SYNCHRONOUS}")`,
+    );
+  }
+  return raw;
+}
+
 export interface ConfigDefaults {
   localAgent?: boolean;
   consoleDir?: string | null;
@@ -94,6 +107,7 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     port: int(env, "PORT", 8080, 0, 65535),
     databaseUrl,
     databasePoolSize: int(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
+    sqliteSynchronous: sqliteSynchronous(env),
     dataDir,
     enrollSecret: secret(env, "COMPLIANCE_ENROLL_SECRET"),
     adminToken: secret(env, "COMPLIANCE_ADMIN_TOKEN"),

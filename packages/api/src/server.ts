@@ -31,6 +31,7 @@ export async function startServer(
   const store = new Store({
     url: config.databaseUrl,
     poolSize: config.databasePoolSize,
+    sqliteSynchronous: config.sqliteSynchronous,
     onlineWindowMs: 2 * config.agentIntervalSeconds * 1000 + 60_000,
   });
   for (let attempt = 1; ; attempt++) {

@@ -1,4 +1,7 @@
 import Type, { type Static } from "typebox";
+import { LIMITS } from "./limits.ts";
+
+export { LIMITS };
 
 /**
  * The wire contract v1: one JSON document per check-in of an agent.
@@ -8,21 +11,6 @@ import Type, { type Static } from "typebox";
  * names the field, never truncated. Unknown fields are rejected too: the API is upgraded
  * before the agents, so a field it does not know is a mistake, not data to drop silently.
  */
-
-/** Bounds of the report, exported so agents can respect them before sending. */
-export const LIMITS = {
-  processes: 20_000,
-  sessions: 10_000,
-  ipAddresses: 256,
-  errors: 64,
-  name: 255,
-  cmdline: 4_096,
-  terminal: 64,
-  ip: 64,
-  message: 1_024,
-  /** Largest accepted request body, in bytes (20,000 processes with 4 KiB command lines do not fit; real hosts do). */
-  bodyBytes: 32 * 1024 * 1024,
-} as const;
 
 const Name = (description: string) =>
   Type.String({ minLength: 0, maxLength: LIMITS.name, description });

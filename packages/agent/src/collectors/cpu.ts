@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { LIMITS } from "@compliance/contract";
+import { LIMITS } from "@compliance/contract/limits";
+import { parseSysctl, SYSCTL_NAMES } from "../darwin/sysctl.ts";
 import { type CpuTimes, cpuUsagePercent, parseMachineStat } from "../linux/proc-stat.ts";
 import type { CollectContext, Collector, HostApi, ReportPatch } from "./types.ts";
 
@@ -32,11 +33,24 @@ function readMachineCpu(procDir: string): CpuTimes {
   return cpu;
 }
 
+/**
+ * The first sample of the machine's counters: the previous collection's (daemon mode),
+ * else one taken now when there is a window, else none ("boot": the average since boot).
+ */
+function firstSample(ctx: CollectContext, read: () => CpuTimes): CpuTimes | undefined {
+  if (ctx.previous !== undefined) return ctx.previous.machine;
+  return ctx.cpuWindowMs > 0 ? read() : undefined;
+}
+
+function keep(ctx: CollectContext, sample: CpuTimes): void {
+  if (ctx.record) ctx.record.machine = sample;
+}
+
 async function collectLinuxCpu(ctx: CollectContext): Promise<ReportPatch> {
-  // With no window, the first sample is "boot": usage is then the average since boot.
-  const before = ctx.cpuWindowMs > 0 ? readMachineCpu(ctx.paths.proc) : undefined;
+  const before = firstSample(ctx, () => readMachineCpu(ctx.paths.proc));
   await ctx.window;
   const after = readMachineCpu(ctx.paths.proc);
+  keep(ctx, after);
   const info = parseCpuInfo(readFileSync(`${ctx.paths.proc}/cpuinfo`, "utf8"));
   return {
     cpu: {
@@ -61,21 +75,50 @@ function hostCpuTimes(host: HostApi): CpuTimes {
   return { busy, total };
 }
 
-async function collectAnyCpu(ctx: CollectContext): Promise<ReportPatch> {
-  const before = ctx.cpuWindowMs > 0 ? hostCpuTimes(ctx.host) : undefined;
+/** Whole-machine use from libuv's per-CPU times (every platform has them). */
+export async function machineUsageFromHost(ctx: CollectContext): Promise<number> {
+  const before = firstSample(ctx, () => hostCpuTimes(ctx.host));
   await ctx.window;
+  const after = hostCpuTimes(ctx.host);
+  keep(ctx, after);
+  return cpuUsagePercent(before, after);
+}
+
+async function collectAnyCpu(ctx: CollectContext): Promise<ReportPatch> {
+  const usage = await machineUsageFromHost(ctx);
   const cpus = ctx.host.cpus();
   return {
     cpu: {
       model: (cpus[0]?.model ?? "").trim().slice(0, LIMITS.name),
       vendor: "",
       cores: cpus.length,
-      usage_percent: cpuUsagePercent(before, hostCpuTimes(ctx.host)),
+      usage_percent: usage,
+    },
+  };
+}
+
+/** macOS: model, vendor and count from `sysctl`; Apple silicon has no vendor string. */
+async function collectDarwinCpu(ctx: CollectContext): Promise<ReportPatch> {
+  const [text, usage] = await Promise.all([
+    ctx.exec("sysctl", SYSCTL_NAMES),
+    machineUsageFromHost(ctx),
+  ]);
+  const values = parseSysctl(text);
+  const model = values.get("machdep.cpu.brand_string") ?? ctx.host.cpus()[0]?.model ?? "";
+  const cores = Number(values.get("hw.logicalcpu"));
+  return {
+    cpu: {
+      model: model.slice(0, LIMITS.name),
+      vendor: (
+        values.get("machdep.cpu.vendor") ?? (model.startsWith("Apple") ? "Apple" : "")
+      ).slice(0, LIMITS.name),
+      cores: Number.isInteger(cores) && cores > 0 ? cores : ctx.host.cpus().length,
+      usage_percent: usage,
     },
   };
 }
 
 export const cpuCollector: Collector = {
   description: "CPU model, vendor, logical processors, and whole-machine use over the window",
-  platforms: { linux: collectLinuxCpu, any: collectAnyCpu },
+  platforms: { linux: collectLinuxCpu, darwin: collectDarwinCpu, any: collectAnyCpu },
 };

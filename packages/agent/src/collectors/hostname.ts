@@ -1,4 +1,4 @@
-import { LIMITS } from "@compliance/contract";
+import { LIMITS } from "@compliance/contract/limits";
 import type { CollectContext, Collector, ReportPatch } from "./types.ts";
 
 function collectHostname(ctx: CollectContext): ReportPatch {

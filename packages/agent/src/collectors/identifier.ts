@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { LIMITS } from "@compliance/contract";
+import { LIMITS } from "@compliance/contract/limits";
+import { parseIoregUuid } from "../darwin/sysctl.ts";
 import { isGone } from "../linux/files.ts";
 import { StateDir } from "../state.ts";
 import type { CollectContext, Collector, ReportPatch } from "./types.ts";
@@ -22,6 +23,21 @@ function collectIdentifier(ctx: CollectContext): ReportPatch {
   } catch (error) {
     if (!isGone(error)) throw error;
   }
+  return generatedIdentifier(ctx);
+}
+
+/** macOS: the hardware UUID (IOPlatformUUID), else a generated id like anywhere else. */
+async function collectDarwinIdentifier(ctx: CollectContext): Promise<ReportPatch> {
+  let uuid: string | undefined;
+  try {
+    uuid = parseIoregUuid(await ctx.exec("ioreg", ["-rd1", "-c", "IOPlatformExpertDevice"]));
+  } catch {
+    uuid = undefined;
+  }
+  return uuid ? { host: { identifier: uuid.slice(0, LIMITS.name) } } : generatedIdentifier(ctx);
+}
+
+function generatedIdentifier(ctx: CollectContext): ReportPatch {
   if (ctx.stateDir === undefined) {
     throw new Error(
       `no ${ctx.paths.etc}/machine-id and no state directory to keep a generated host id in`,
@@ -32,6 +48,6 @@ function collectIdentifier(ctx: CollectContext): ReportPatch {
 
 export const identifierCollector: Collector = {
   description: "Stable host identifier (machine id, or one generated and kept)",
-  platforms: { any: collectIdentifier },
+  platforms: { darwin: collectDarwinIdentifier, any: collectIdentifier },
   required: true,
 };

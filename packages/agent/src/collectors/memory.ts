@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { freemem, totalmem } from "node:os";
+import { parseSysctl, parseVmStat } from "../darwin/sysctl.ts";
 import type { CollectContext, Collector, ReportPatch } from "./types.ts";
 
 /** Parses /proc/meminfo into bytes per key (the file says kB and means KiB). */
@@ -33,7 +35,27 @@ function collectLinuxMemory(ctx: CollectContext): ReportPatch {
   return { memory: memoryFacts(parseMeminfo(readFileSync(`${ctx.paths.proc}/meminfo`, "utf8"))) };
 }
 
+/** macOS: installed memory from `sysctl hw.memsize`, available from `vm_stat`. */
+async function collectDarwinMemory(ctx: CollectContext): Promise<ReportPatch> {
+  const [sysctl, vmStat] = await Promise.all([
+    ctx.exec("sysctl", ["hw.memsize"]),
+    ctx.exec("vm_stat", []),
+  ]);
+  const total = Number(parseSysctl(sysctl).get("hw.memsize")) || totalmem();
+  const { availableBytes } = parseVmStat(vmStat);
+  return { memory: { total_bytes: total, available_bytes: Math.min(availableBytes, total) } };
+}
+
+/** Windows: libuv's numbers are GlobalMemoryStatusEx's total and available physical memory. */
+function collectWindowsMemory(): ReportPatch {
+  return { memory: { total_bytes: totalmem(), available_bytes: Math.min(freemem(), totalmem()) } };
+}
+
 export const memoryCollector: Collector = {
   description: "Installed and available memory",
-  platforms: { linux: collectLinuxMemory },
+  platforms: {
+    linux: collectLinuxMemory,
+    darwin: collectDarwinMemory,
+    win32: collectWindowsMemory,
+  },
 };

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { NetworkInterfaceInfo } from "node:os";
-import { LIMITS } from "@compliance/contract";
+import { LIMITS } from "@compliance/contract/limits";
 import type { CollectContext, Collector, ReportPatch } from "./types.ts";
 
 const RTF_UP = 0x1;

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { LIMITS } from "@compliance/contract";
+import { LIMITS } from "@compliance/contract/limits";
+import { parseSwVers } from "../darwin/sw-vers.ts";
 import { isGone } from "../linux/files.ts";
 import type { CollectContext, Collector, ReportPatch } from "./types.ts";
 
@@ -83,7 +84,22 @@ function collectAnyOs(ctx: CollectContext): ReportPatch {
   };
 }
 
+/** macOS: product name and version from `sw_vers`; the kernel is Darwin's release. */
+async function collectDarwinOs(ctx: CollectContext): Promise<ReportPatch> {
+  const { name, version } = parseSwVers(await ctx.exec("sw_vers", []));
+  if (name === "") throw new Error("sw_vers printed no ProductName");
+  return {
+    os: {
+      platform: ctx.platform,
+      name: cap(name),
+      version: cap(version),
+      kernel: cap(ctx.host.release()),
+      arch: cap(ctx.host.arch()),
+    },
+  };
+}
+
 export const osCollector: Collector = {
   description: "Operating system: distribution name and version, kernel, platform, architecture",
-  platforms: { linux: collectLinuxOs, any: collectAnyOs },
+  platforms: { linux: collectLinuxOs, darwin: collectDarwinOs, any: collectAnyOs },
 };

@@ -1,11 +1,13 @@
 import { readdirSync, readFileSync } from "node:fs";
-import { LIMITS, type ReportProcess } from "@compliance/contract";
+import type { ReportProcess } from "@compliance/contract";
+import { LIMITS } from "@compliance/contract/limits";
+import { PS_ARGS_ARGS, PS_TABLE_ARGS, parsePsArgs, parsePsTable } from "../darwin/ps.ts";
 import { DEFAULT_KERNEL_UNITS, type KernelUnits, parseAuxv, wordBytesOf } from "../linux/auxv.ts";
 import { SmallFileReader } from "../linux/files.ts";
 import { parsePasswd } from "../linux/passwd.ts";
 import { parseMachineStat, parseUptime, roundPercent } from "../linux/proc-stat.ts";
 import { formatCmdline } from "../redact.ts";
-import type { CollectContext, Collector, HostApi, ReportPatch } from "./types.ts";
+import type { CollectContext, Collector, HostApi, ReportPatch, TickSample } from "./types.ts";
 
 /** The fields of /proc/<pid>/stat the report needs. Times are in clock ticks. */
 export interface PidStat {
@@ -142,13 +144,6 @@ function listPids(procDir: string): number[] {
   return pids.sort((a, b) => a - b);
 }
 
-interface TickSample {
-  startTime: number;
-  ticks: number;
-  /** When it was read (monotonic ms): each process gets its own window length. */
-  at: number;
-}
-
 /** First pass of the CPU window: only each process's CPU ticks and identity (start time). */
 function sampleTicks(
   reader: SmallFileReader,
@@ -245,30 +240,55 @@ function readText(path: string): string | undefined {
   }
 }
 
+/**
+ * The hidepid option of the procfs mount, from /proc/self/mountinfo: with it, a process
+ * sees only its own user's processes unless it is root, has CAP_SYS_PTRACE, or is in the
+ * mount's gid= group. Undefined when /proc is mounted without it.
+ */
+export function parseHidepid(mountinfo: string, procDir = "/proc"): string | undefined {
+  for (const line of mountinfo.split("\n")) {
+    const fields = line.split(" ");
+    if (fields[4] !== procDir) continue;
+    const superOptions = line.slice(line.indexOf(" - ") + 3).split(" ")[2] ?? "";
+    const hidepid = /(?:^|,)hidepid=([^,]+)/.exec(superOptions)?.[1];
+    return hidepid === undefined || hidepid === "0" || hidepid === "off" ? undefined : hidepid;
+  }
+  return undefined;
+}
+
+/** A warning for the report when this agent may not see every process. */
+function visibilityProblem(procDir: string): string | undefined {
+  if (process.geteuid?.() === 0) return undefined;
+  const hidepid = parseHidepid(readText(`${procDir}/self/mountinfo`) ?? "", procDir);
+  if (hidepid === undefined) return undefined;
+  return `${procDir} is mounted with hidepid=${hidepid}: processes of other users may be missing (run the agent with the mount's gid= group or CAP_SYS_PTRACE)`;
+}
+
 async function collectLinuxProcesses(ctx: CollectContext): Promise<ReportPatch> {
   const procDir = ctx.paths.proc;
   const reader = new SmallFileReader();
   const units = readKernelUnits(procDir, ctx.host);
-  const windowed = ctx.cpuWindowMs > 0;
-  const windowStart = ctx.monotonic();
-  const first = windowed ? sampleTicks(reader, procDir, ctx.monotonic) : undefined;
+  // The counters to measure from: the previous collection's (daemon mode), else a first
+  // sample now and a second after the window, else none (averages since each start).
+  const previous = ctx.previous?.processes;
+  const windowed = previous === undefined && ctx.cpuWindowMs > 0;
+  const first = previous ?? (windowed ? sampleTicks(reader, procDir, ctx.monotonic) : undefined);
   await ctx.window;
 
   const machine = parseMachineStat(readText(`${procDir}/stat`) ?? "");
   const users = parsePasswd(readText(`${ctx.paths.etc}/passwd`) ?? "");
-  const uptime = windowed ? undefined : parseUptime(readText(`${procDir}/uptime`) ?? "");
+  const uptime = parseUptime(readText(`${procDir}/uptime`) ?? "");
+  const record = ctx.record ? new Map<number, TickSample>() : undefined;
   const cpuPercent = (pid: number, ticks: number, startTime: number): number => {
-    if (first) {
-      const before = first.get(pid);
-      // Same pid, other start time: the pid was reused by a process born in the window.
-      const sameProcess = before !== undefined && before.startTime === startTime;
-      return cpuPercentOverWindow(
-        sameProcess ? before.ticks : undefined,
-        ticks,
-        units.clockTicks,
-        ctx.monotonic() - (sameProcess ? before.at : windowStart),
-      );
+    const at = ctx.monotonic();
+    record?.set(pid, { startTime, ticks, at });
+    const before = first?.get(pid);
+    // Same pid, same start time: the same process, measured over its own interval.
+    if (before !== undefined && before.startTime === startTime) {
+      return cpuPercentOverWindow(before.ticks, ticks, units.clockTicks, at - before.at);
     }
+    // New since the first sample (or no sample at all): its whole life lies in the
+    // interval, so its average since start is its use over the interval.
     return uptime === undefined
       ? 0
       : cpuPercentSinceStart(ticks, startTime, uptime, units.clockTicks);
@@ -282,19 +302,59 @@ async function collectLinuxProcesses(ctx: CollectContext): Promise<ReportPatch> 
     cmdline: ctx.cmdline,
     cpuPercent,
   });
+  if (ctx.record && record) ctx.record.processes = record;
   if (processes.length === 0) {
     throw new Error(`no process found in ${procDir}: is procfs mounted?`);
   }
+  const problems: string[] = [];
+  const hidden = visibilityProblem(procDir);
+  if (hidden) problems.push(hidden);
   if (processes.length > LIMITS.processes) {
-    return {
-      processes: processes.slice(0, LIMITS.processes),
-      problems: [`${processes.length} processes, only the first ${LIMITS.processes} are sent`],
-    };
+    problems.push(`${processes.length} processes, only the first ${LIMITS.processes} are sent`);
   }
-  return { processes };
+  return {
+    processes: processes.slice(0, LIMITS.processes),
+    problems: problems.length > 0 ? problems : undefined,
+  };
+}
+
+/**
+ * macOS: `ps` for the table and, unless command lines are off, once more for the
+ * arguments. CPU % is ps's own (a decaying average over about a minute), not measured
+ * over the window.
+ */
+async function collectDarwinProcesses(ctx: CollectContext): Promise<ReportPatch> {
+  const [table, args] = await Promise.all([
+    ctx.exec("ps", PS_TABLE_ARGS),
+    ctx.cmdline ? ctx.exec("ps", PS_ARGS_ARGS) : Promise.resolve(""),
+  ]);
+  const rows = parsePsTable(table);
+  if (rows.length === 0) throw new Error("ps printed no process");
+  const argv = parsePsArgs(args);
+  const processes = rows.slice(0, LIMITS.processes).map((row) => {
+    const entry: ReportProcess = {
+      pid: row.pid,
+      ppid: row.ppid,
+      name: row.name.slice(0, LIMITS.name),
+      user: row.user.slice(0, LIMITS.name),
+      cpu_percent: roundPercent(Math.min(100_000, Math.max(0, row.cpuPercent))),
+      rss_bytes: row.rssBytes,
+    };
+    if (row.startedAt) entry.started_at = row.startedAt.toISOString();
+    const words = ctx.cmdline ? argv.get(row.pid) : undefined;
+    if (words) entry.cmdline = formatCmdline(words, LIMITS.cmdline);
+    return entry;
+  });
+  return {
+    processes,
+    problems:
+      rows.length > LIMITS.processes
+        ? [`${rows.length} processes, only the first ${LIMITS.processes} are sent`]
+        : undefined,
+  };
 }
 
 export const processesCollector: Collector = {
   description: "Running processes: pid, parent, name, user, CPU %, memory, start, command line",
-  platforms: { linux: collectLinuxProcesses },
+  platforms: { linux: collectLinuxProcesses, darwin: collectDarwinProcesses },
 };

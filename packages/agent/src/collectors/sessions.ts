@@ -1,5 +1,7 @@
 import { readFileSync } from "node:fs";
-import { LIMITS, type ReportSession } from "@compliance/contract";
+import type { ReportSession } from "@compliance/contract";
+import { LIMITS } from "@compliance/contract/limits";
+import { parseWho } from "../darwin/who.ts";
 import { errnoOf } from "../linux/files.ts";
 import {
   type CollectContext,
@@ -91,7 +93,26 @@ function collectLinuxSessions(ctx: CollectContext): ReportPatch {
   return { sessions: readSessions(ctx.paths.utmp, ctx.host.endianness() === "LE") };
 }
 
+/** macOS: `who` (it reads utmpx); it shows no pid, and times to the minute. */
+async function collectDarwinSessions(ctx: CollectContext): Promise<ReportPatch> {
+  const sessions: ReportSession[] = [];
+  const seen = new Set<string>();
+  for (const who of parseWho(await ctx.exec("who", []), ctx.now())) {
+    const session: ReportSession = {
+      user: who.user.slice(0, LIMITS.name),
+      terminal: who.terminal.slice(0, LIMITS.terminal),
+    };
+    if (who.remoteHost) session.remote_host = who.remoteHost.slice(0, LIMITS.name);
+    if (who.startedAt) session.started_at = who.startedAt.toISOString();
+    const key = JSON.stringify(session);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    sessions.push(session);
+  }
+  return { sessions: sessions.slice(0, LIMITS.sessions) };
+}
+
 export const sessionsCollector: Collector = {
-  description: "Users with an open session (utmp)",
-  platforms: { linux: collectLinuxSessions },
+  description: "Users with an open session (utmp; who on macOS)",
+  platforms: { linux: collectLinuxSessions, darwin: collectDarwinSessions },
 };

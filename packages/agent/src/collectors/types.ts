@@ -35,6 +35,28 @@ export interface HostApi {
   networkInterfaces(): NodeJS.Dict<NetworkInterfaceInfo[]>;
 }
 
+/** A process's CPU counter at one moment, to measure its use until the next sample. */
+export interface TickSample {
+  startTime: number;
+  ticks: number;
+  /** When it was read (monotonic ms): each process gets its own interval. */
+  at: number;
+}
+
+/**
+ * CPU counters one collection leaves for the next. In daemon mode CPU use is measured
+ * from the previous collection to this one, which needs no window of its own.
+ */
+export interface CpuSamples {
+  /** Per process, by pid (Linux). */
+  processes?: Map<number, TickSample>;
+  /** The whole machine's busy and total time. */
+  machine?: { busy: number; total: number };
+}
+
+/** Runs a command and resolves to its standard output (macOS collectors). */
+export type ExecFn = (file: string, args: readonly string[]) => Promise<string>;
+
 export interface CollectContext {
   readonly platform: NodeJS.Platform;
   readonly paths: SystemPaths;
@@ -50,6 +72,15 @@ export interface CollectContext {
    * first sample, await this, and take the second, so all of them share one window.
    */
   readonly window: Promise<void>;
+  /**
+   * The previous collection's CPU samples (daemon mode): rates are measured since then and
+   * the window was not waited. Undefined for a one-off collection.
+   */
+  readonly previous: CpuSamples | undefined;
+  /** Where this collection leaves its samples for the next one (daemon mode), else undefined. */
+  readonly record: CpuSamples | undefined;
+  /** Runs system commands (ps, who, sw_vers, sysctl on macOS). */
+  readonly exec: ExecFn;
   /** Milliseconds on a clock that never jumps, for measuring elapsed time. */
   readonly monotonic: () => number;
   /** Wall clock. */

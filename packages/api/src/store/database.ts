@@ -10,7 +10,10 @@ import type { Database } from "./schema.ts";
 export type Engine = "sqlite" | "postgres" | "mysql";
 
 export interface DatabaseHandle {
+  /** Writes, and reads that must see the writer's own uncommitted work. */
   db: Kysely<Database>;
+  /** Reads. On SQLite a second connection; elsewhere the same pool as db. */
+  reader: Kysely<Database>;
   engine: Engine;
   /** Where the data lives, without credentials, for logs and /health. */
   where: string;
@@ -20,6 +23,8 @@ export interface DatabaseHandle {
 export interface DatabaseOptions {
   /** Connections per API process (PostgreSQL and MySQL). */
   poolSize?: number;
+  /** SQLite's synchronous setting: FULL (default, durable through power loss) or NORMAL. */
+  sqliteSynchronous?: "FULL" | "NORMAL";
 }
 
 /** Parses DATABASE_URL into an engine; throws a message naming the variable when it cannot. */
@@ -38,14 +43,37 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   if (engine === "sqlite") {
     const path = url.slice("sqlite:".length) || ":memory:";
     if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
-    const sqlite = new SQLite(path);
-    sqlite.pragma("journal_mode = WAL");
-    sqlite.pragma("synchronous = NORMAL");
-    sqlite.pragma("busy_timeout = 5000");
-    const db = new Kysely<Database>({
-      dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
-    });
-    return { db, engine, where: `sqlite:${path}`, close: () => db.destroy() };
+    const open = (readonly: boolean) => {
+      const sqlite = new SQLite(path, { readonly });
+      if (!readonly) {
+        sqlite.pragma("journal_mode = WAL");
+        // FULL: a report acknowledged is on disk even if the machine loses power right
+        // after. Group commit (group-commit.ts) shares each flush among waiting reports.
+        sqlite.pragma(`synchronous = ${options.sqliteSynchronous ?? "FULL"}`);
+      }
+      sqlite.pragma("busy_timeout = 5000");
+      // The default page cache is 2 MB; a fleet's database is hundreds of MB. Memory-mapped
+      // reads avoid a system call per page.
+      sqlite.pragma("cache_size = -65536");
+      sqlite.pragma("mmap_size = 1073741824");
+      return new Kysely<Database>({
+        dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
+      });
+    };
+    const db = open(false);
+    // One writer, and a connection of its own for reads: in WAL mode readers never wait
+    // for the writer, so authenticating and answering reads go on while a commit is made.
+    const reader = path === ":memory:" ? db : open(true);
+    return {
+      db,
+      reader,
+      engine,
+      where: `sqlite:${path}`,
+      close: async () => {
+        if (reader !== db) await reader.destroy();
+        await db.destroy();
+      },
+    };
   }
   if (engine === "postgres") {
     const pool = new pg.Pool({
@@ -61,7 +89,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on("error", () => {});
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, engine, where: redact(url), close: () => db.destroy() };
+    return { db, reader: db, engine, where: redact(url), close: () => db.destroy() };
   }
   const pool = createMysqlPool({
     uri: url.replace(/^mariadb:/, "mysql:"),
@@ -74,7 +102,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   });
   pool.on("connection", (c) => c.on("error", () => {}));
   const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
-  return { db, engine, where: redact(url), close: () => db.destroy() };
+  return { db, reader: db, engine, where: redact(url), close: () => db.destroy() };
 }
 
 /**

@@ -3,6 +3,7 @@ import type { Report, ReportProcess, ReportSession } from "@compliance/contract"
 import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
 import { conflict } from "../errors.ts";
 import type { Engine } from "./database.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { compareProcesses, compareSessionKeys, processKey, sessionKey } from "./identity.ts";
 import { decodeMetrics, encodeMetrics, orderOf } from "./metrics-codec.ts";
 import type { Database, ExecutionsTable, ProcessSpansTable, SessionSpansTable } from "./schema.ts";
@@ -201,10 +202,23 @@ const processKeyOfRow = (row: ProcessSpanRow) => processKey({ ...row, user: row.
  * See the store's README for the design.
  */
 export class HistoryRepository {
+  private readonly groupCommit: GroupCommit | null;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly engine: Engine,
-  ) {}
+  ) {
+    this.groupCommit = engine === "sqlite" ? new GroupCommit(db) : null;
+  }
+
+  /**
+   * One transaction per report: on PostgreSQL and MySQL its own (read committed, the host
+   * row locked inside); on SQLite a savepoint within a group commit.
+   */
+  private inTransaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    if (this.groupCommit) return this.groupCommit.run(work);
+    return this.db.transaction().setIsolationLevel("read committed").execute(work);
+  }
 
   /**
    * Stores one report as an execution of hostId, in one transaction. A report_id already
@@ -217,9 +231,7 @@ export class HistoryRepository {
     receivedAt: number,
     options: IngestOptions = {},
   ): Promise<IngestOutcome> {
-    let tx = this.db.transaction();
-    if (this.engine !== "sqlite") tx = tx.setIsolationLevel("read committed");
-    return tx.execute(async (trx) => {
+    return this.inTransaction(async (trx) => {
       // One writer per host at a time, across API replicas.
       let hostQuery = trx.selectFrom("hosts").selectAll().where("id", "=", hostId);
       if (this.engine !== "sqlite") hostQuery = hostQuery.forUpdate();

@@ -56,6 +56,8 @@ const posIso = (pos: number | null) => (pos === null ? null : iso(Math.floor(pos
 export class HostsRepository {
   constructor(
     private readonly db: Kysely<Database>,
+    /** Reads go here (see DatabaseHandle.reader). */
+    private readonly reader: Kysely<Database>,
     private readonly engine: Engine,
     /** A host is online when its last report arrived less than this many ms ago. */
     private readonly onlineWindowMs: number,
@@ -122,7 +124,7 @@ export class HostsRepository {
     hash: string,
   ): Promise<{ id: number; identifier: string; source: string } | null> {
     return (
-      (await this.db
+      (await this.reader
         .selectFrom("hosts")
         .select(["id", "identifier", "source"])
         .where("node_key_hash", "=", hash)
@@ -181,7 +183,7 @@ export class HostsRepository {
   }
 
   async get(id: number): Promise<Host | null> {
-    const row = (await this.db
+    const row = (await this.reader
       .selectFrom("hosts")
       .selectAll()
       .where("id", "=", id)
@@ -212,7 +214,7 @@ export class HostsRepository {
   }
 
   private filtered(filter: HostFilter): SelectQueryBuilder<Database, "hosts", object> {
-    let q = this.db.selectFrom("hosts");
+    let q = this.reader.selectFrom("hosts");
     const exists = (
       eb: ExpressionBuilder<Database, "hosts">,
       table: "process_spans" | "session_spans" | "host_addresses",
@@ -280,7 +282,7 @@ export class HostsRepository {
     const ids = rows.map((r) => r.id);
     const addresses = new Map<number, string[]>();
     if (ids.length > 0) {
-      const list = await this.db
+      const list = await this.reader
         .selectFrom("host_addresses")
         .select(["host_id", "ip"])
         .where("host_id", "in", ids)
@@ -294,7 +296,7 @@ export class HostsRepository {
     const latest = new Map<number, string>();
     const latestIds = rows.map((r) => r.latest_execution_id).filter((x): x is number => x !== null);
     if (latestIds.length > 0) {
-      const list = await this.db
+      const list = await this.reader
         .selectFrom("executions")
         .select(["id", "report_id"])
         .where("id", "in", latestIds)

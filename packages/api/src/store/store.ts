@@ -37,6 +37,8 @@ export interface StoreOptions {
   /** DATABASE_URL: sqlite:<path>, postgres://…, mysql://… */
   url: string;
   poolSize?: number;
+  /** SQLite's synchronous setting (see database.ts). */
+  sqliteSynchronous?: "FULL" | "NORMAL";
   /** A host is online when it reported within this many ms. */
   onlineWindowMs?: number;
   now?: () => number;
@@ -80,21 +82,31 @@ export class Store {
 
   constructor(options: StoreOptions) {
     const now = options.now ?? Date.now;
-    this.handle = openDatabase(options.url, { poolSize: options.poolSize });
+    this.handle = openDatabase(options.url, {
+      poolSize: options.poolSize,
+      sqliteSynchronous: options.sqliteSynchronous,
+    });
     this.engine = this.handle.engine;
     this.where = this.handle.where;
     const db = this.handle.db;
+    const reader = this.handle.reader;
     const onlineWindowMs = options.onlineWindowMs ?? 11 * 60_000;
-    this.hosts = new HostsRepository(db, this.engine, onlineWindowMs, now);
-    this.fleet = new FleetRepository(db, this.hosts, onlineWindowMs, now);
-    this.tokens = new TokensRepository(db, this.engine, now);
+    this.hosts = new HostsRepository(db, reader, this.engine, onlineWindowMs, now);
+    this.fleet = new FleetRepository(reader, this.hosts, onlineWindowMs, now);
+    this.tokens = new TokensRepository(db, reader, this.engine, now);
     this.history = new HistoryRepository(db, this.engine);
-    this.inventory = new InventoryRepository(db);
+    this.inventory = new InventoryRepository(reader);
     this.now = now;
   }
 
+  /** The writer: writes, and reads that must see its own work. */
   get db() {
     return this.handle.db;
+  }
+
+  /** For reads (on SQLite a connection of its own that never waits for the writer). */
+  get reader() {
+    return this.handle.reader;
   }
 
   migrate(): Promise<void> {
@@ -152,7 +164,7 @@ export class Store {
     range: ExecutionRange,
     options: ListOptions,
   ): Promise<PageOf<Execution>> {
-    let q = this.db.selectFrom("executions").where("host_id", "=", hostId);
+    let q = this.reader.selectFrom("executions").where("host_id", "=", hostId);
     if (range.from !== undefined) q = q.where("pos", ">=", posOfTime(range.from));
     if (range.to !== undefined) q = q.where("pos", "<", posOfTime(range.to + 1));
     const total = await q
@@ -207,31 +219,31 @@ export class Store {
   /** Finds the execution a read is about; null when the host has none that matches. */
   async findExecution(hostId: number, selector: ExecutionSelector): Promise<ExecutionRow | null> {
     if ("reportId" in selector) {
-      const row = await this.history.executionRow(this.db, { reportId: selector.reportId });
+      const row = await this.history.executionRow(this.reader, { reportId: selector.reportId });
       return row && row.host_id === hostId ? row : null;
     }
-    if ("at" in selector) return this.history.executionAt(this.db, hostId, selector.at);
-    const host = await this.db
+    if ("at" in selector) return this.history.executionAt(this.reader, hostId, selector.at);
+    const host = await this.reader
       .selectFrom("hosts")
       .select("latest_execution_id")
       .where("id", "=", hostId)
       .executeTakeFirst();
     if (!host?.latest_execution_id) return null;
-    return this.history.executionRow(this.db, { id: host.latest_execution_id });
+    return this.history.executionRow(this.reader, { id: host.latest_execution_id });
   }
 
   async processes(execution: ExecutionRow): Promise<Snapshot<ReportProcess>> {
     return {
       reportId: execution.report_id,
       collectedAt: execution.collected_at,
-      items: await this.history.processesOf(this.db, execution),
+      items: await this.history.processesOf(this.reader, execution),
     };
   }
 
   async sessions(
     execution: ExecutionRow,
   ): Promise<Snapshot<ReportSession> & { known: boolean; reason?: string }> {
-    const items = await this.history.sessionsOf(this.db, execution);
+    const items = await this.history.sessionsOf(this.reader, execution);
     const error = this.history.extraOf(execution).errors?.find((e) => e.collector === "sessions");
     return {
       reportId: execution.report_id,
@@ -244,29 +256,29 @@ export class Store {
 
   /** A stored report, rebuilt from history: equal to the one the agent sent. */
   async report(reportId: string): Promise<{ hostId: number; report: Report } | null> {
-    const row = await this.history.executionRow(this.db, { reportId });
+    const row = await this.history.executionRow(this.reader, { reportId });
     if (!row) return null;
-    const host = await this.db
+    const host = await this.reader
       .selectFrom("hosts")
       .select("identifier")
       .where("id", "=", row.host_id)
       .executeTakeFirstOrThrow();
     return {
       hostId: row.host_id,
-      report: await this.history.reportOf(this.db, row, host.identifier),
+      report: await this.history.reportOf(this.reader, row, host.identifier),
     };
   }
 
   async facts(execution: ExecutionRow): Promise<Facts> {
-    return this.history.loadFacts(this.db, execution.facts_id);
+    return this.history.loadFacts(this.reader, execution.facts_id);
   }
 
   async diff(hostId: number, from: ExecutionRow, to: ExecutionRow): Promise<Diff> {
     const side = async (e: ExecutionRow) => {
       const [processes, sessions, facts] = await Promise.all([
-        this.history.processesOf(this.db, e),
-        this.history.sessionsOf(this.db, e),
-        this.history.loadFacts(this.db, e.facts_id),
+        this.history.processesOf(this.reader, e),
+        this.history.sessionsOf(this.reader, e),
+        this.history.loadFacts(this.reader, e.facts_id),
       ]);
       return { processes, sessions, facts, sessionsKnown: e.sessions_known === 1 };
     };
@@ -289,7 +301,7 @@ export class Store {
     limit: number,
     settleMs: number,
   ): Promise<{ items: Change[]; next: number; more: boolean }> {
-    const scanned = await this.db
+    const scanned = await this.reader
       .selectFrom("executions")
       .select([
         "id",
@@ -330,9 +342,9 @@ export class Store {
     if (!more && scanned.length === 5000 && next === scanned.at(-1)?.id) more = true;
     const items: Change[] = [];
     for (const id of picked) {
-      const e = (await this.history.executionRow(this.db, { id }))!;
-      const before = await this.history.executionBefore(this.db, e.host_id, e.pos);
-      const host = await this.db
+      const e = (await this.history.executionRow(this.reader, { id }))!;
+      const before = await this.history.executionBefore(this.reader, e.host_id, e.pos);
+      const host = await this.reader
         .selectFrom("hosts")
         .select("hostname")
         .where("id", "=", e.host_id)
@@ -341,13 +353,13 @@ export class Store {
         ? await this.diff(e.host_id, before, e)
         : {
             processes: {
-              started: await this.history.processesOf(this.db, e),
+              started: await this.history.processesOf(this.reader, e),
               ended: [],
               changed: [],
             },
             sessions: {
               known: e.sessions_known === 1,
-              opened: await this.history.sessionsOf(this.db, e),
+              opened: await this.history.sessionsOf(this.reader, e),
               closed: [],
             },
             facts: [],

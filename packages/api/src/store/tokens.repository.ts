@@ -17,6 +17,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 export class TokensRepository {
   constructor(
     private readonly db: Kysely<Database>,
+    private readonly reader: Kysely<Database>,
     private readonly engine: Engine,
     private readonly now: () => number,
   ) {}
@@ -42,7 +43,7 @@ export class TokensRepository {
   }
 
   async byHash(tokenHash: string): Promise<TokenRecord | null> {
-    const row = await this.db
+    const row = await this.reader
       .selectFrom("api_tokens")
       .selectAll()
       .where("token_hash", "=", tokenHash)
@@ -59,7 +60,7 @@ export class TokensRepository {
   }
 
   async list(): Promise<TokenRecord[]> {
-    const rows = await this.db.selectFrom("api_tokens").selectAll().orderBy("id").execute();
+    const rows = await this.reader.selectFrom("api_tokens").selectAll().orderBy("id").execute();
     return rows.map(toRecord);
   }
 

@@ -1,0 +1,379 @@
+/**
+ * The agent's footprint on a busy host, printed as markdown tables:
+ *
+ * 1. One collection cycle with ~1,300 processes against `ps -eo pid,ppid,user,pcpu,rss,comm`
+ *    (what a ps-based agent pays), interleaved runs, medians and the ratio.
+ * 2. The service (`compliance-agent run`, the bundled single file) over 200 fast cycles:
+ *    its RSS at cycles 1, 50, 100, 150, 200 and the trend, and the CPU per cycle.
+ *
+ * Run: node --conditions=source --import tsx bench/agent.bench.ts [--cycles 200] [--runs 15]
+ * It starts idle `sleep` processes to reach ~1,300 processes and ends exactly those.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { parseArgs } from "node:util";
+import { build } from "esbuild";
+import { CpuBaseline, collectReport } from "../packages/agent/src/report.ts";
+import { Spool } from "../packages/agent/src/spool.ts";
+
+const { values } = parseArgs({
+  options: {
+    cycles: { type: "string", default: "200" },
+    runs: { type: "string", default: "15" },
+    processes: { type: "string", default: "1300" },
+  },
+});
+const CYCLES = Number(values.cycles);
+const RUNS = Number(values.runs);
+const TARGET_PROCESSES = Number(values.processes);
+const CLOCK_TICKS = 100;
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+};
+const fmt = (n: number, digits = 1) => n.toFixed(digits);
+const processCount = () => readdirSync("/proc").filter((n) => /^\d+$/.test(n)).length;
+
+/** utime+stime (own) and cutime+cstime (waited-for children) of this process, in seconds. */
+function ownAndChildrenCpu(): { own: number; children: number } {
+  const stat = readFileSync("/proc/self/stat", "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return {
+    own: (Number(f[11]) + Number(f[12])) / CLOCK_TICKS,
+    children: (Number(f[13]) + Number(f[14])) / CLOCK_TICKS,
+  };
+}
+
+function cpuOf(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+}
+
+/** Resident memory of a process, all of it and its private (anonymous) part, in bytes. */
+function memoryOf(pid: number): { rss: number; anon: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1]) * 1024;
+  return { rss: kb("VmRSS"), anon: kb("RssAnon") };
+}
+
+/** The node flags and environment the systemd unit runs the agent with, to measure the same. */
+function unitRuntime(): { flags: string[]; env: Record<string, string> } {
+  const unit = readFileSync(
+    join(import.meta.dirname, "..", "deploy", "agent", "compliance-agent.service"),
+    "utf8",
+  );
+  const exec = /^ExecStart=\S+ (.*) \S+compliance-agent\.js run$/m.exec(unit)?.[1] ?? "";
+  const env: Record<string, string> = {};
+  for (const [, key, value] of unit.matchAll(/^Environment=(\w+)=(\S*)$/gm)) env[key!] = value!;
+  return { flags: exec.split(" ").filter((word) => word.startsWith("--")), env };
+}
+
+/** `ps` as a ps-based agent runs it: spawn, read all of its output, wait for it. */
+function runPs(): Promise<{ ms: number; lines: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn("ps", ["-eo", "pid,ppid,user,pcpu,rss,comm"], {
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => {
+      out += c.toString("utf8");
+    });
+    child.on("error", reject);
+    child.on("close", () =>
+      resolve({ ms: performance.now() - started, lines: out.trimEnd().split("\n").length - 1 }),
+    );
+  });
+}
+
+const idle: ChildProcess[] = [];
+async function startIdleProcesses(): Promise<number> {
+  const wanted = Math.max(1000, TARGET_PROCESSES - processCount());
+  for (let i = 0; i < wanted; i++) {
+    idle.push(spawn("sleep", ["600"], { stdio: "ignore" }));
+    if (i % 100 === 99) await sleep(10);
+  }
+  await sleep(300);
+  return wanted;
+}
+
+function endIdleProcesses(): void {
+  // Exactly the processes this benchmark started, by pid.
+  for (const child of idle) {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+  }
+}
+
+async function collectionVersusPs(spoolDir: string) {
+  const baseline = new CpuBaseline();
+  // Warm up: the first collection has no previous sample (and the JIT is cold).
+  await collectReport({ cpuWindowMs: 0, cpuBaseline: baseline });
+  await runPs();
+  const spool = new Spool({ dir: spoolDir, maxReports: 5, maxBytes: 100 * 1024 * 1024 }).open();
+  const agentMs: number[] = [];
+  const agentCpu: number[] = [];
+  const cycleMs: number[] = [];
+  const psMs: number[] = [];
+  const psCpu: number[] = [];
+  let processes = 0;
+  let psLines = 0;
+  let reportBytes = 0;
+  for (let i = 0; i < RUNS; i++) {
+    // Interleaved: the agent's collection, then ps, so both see the same machine.
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const report = await collectReport({
+      cpuWindowMs: 0,
+      cpuBaseline: baseline,
+      agentStats: false,
+    });
+    const t1 = performance.now();
+    const used = process.cpuUsage(cpu0);
+    const body = JSON.stringify(report);
+    spool.put(report.report_id, body);
+    const t2 = performance.now();
+    agentMs.push(t1 - t0);
+    cycleMs.push(t2 - t0);
+    agentCpu.push((used.user + used.system) / 1000);
+    processes = report.processes.length;
+    reportBytes = Buffer.byteLength(body);
+
+    const before = ownAndChildrenCpu().children;
+    const ps = await runPs();
+    psMs.push(ps.ms);
+    psCpu.push((ownAndChildrenCpu().children - before) * 1000);
+    psLines = ps.lines;
+  }
+  return { agentMs, agentCpu, cycleMs, psMs, psCpu, processes, psLines, reportBytes };
+}
+
+async function buildBundle(dir: string): Promise<string> {
+  const bundle = join(dir, "compliance-agent.js");
+  await build({
+    entryPoints: [join(import.meta.dirname, "..", "packages", "agent", "src", "main.ts")],
+    outfile: bundle,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    conditions: ["source"],
+    logLevel: "warning",
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+  });
+  return bundle;
+}
+
+interface CycleSample {
+  cycle: number;
+  rssReported: number;
+  rssKernel: number;
+  anonKernel: number;
+  cpuSeconds: number;
+}
+
+/**
+ * The service against a sink that acknowledges every report at once (the API's own cost is
+ * not the agent's): every report goes through the spool (fsync) and over HTTP.
+ */
+async function daemonCycles(
+  bundle: string,
+  stateDir: string,
+  runtime: { flags: string[]; env: Record<string, string> },
+) {
+  const samples: CycleSample[] = [];
+  let agentPid = 0;
+  const sink = createServer((req: IncomingMessage, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      res.setHeader("content-type", "application/json");
+      if (req.url === "/api/v1/enroll") {
+        res.end(JSON.stringify({ node_key: "bench-key", host_id: 1 }));
+        return;
+      }
+      const report = JSON.parse(body);
+      const kernel = agentPid ? memoryOf(agentPid) : { rss: 0, anon: 0 };
+      samples.push({
+        cycle: samples.length + 1,
+        rssReported: report.agent.rss_bytes,
+        rssKernel: kernel.rss,
+        anonKernel: kernel.anon,
+        cpuSeconds: report.agent.cpu_seconds,
+      });
+      res.statusCode = 201;
+      res.end(
+        JSON.stringify({
+          status: "stored",
+          report_id: report.report_id,
+          host_id: 1,
+          received_at: new Date().toISOString(),
+        }),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => sink.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+  const agent = spawn(
+    process.execPath,
+    [
+      ...runtime.flags,
+      bundle,
+      "run",
+      "--server",
+      url,
+      "--state-dir",
+      stateDir,
+      "--interval",
+      "20ms",
+      "--jitter",
+      "0",
+      "--cpu-window",
+      "0",
+      "--log-level",
+      "warn",
+    ],
+    {
+      env: {
+        PATH: process.env.PATH,
+        HOME: tmpdir(),
+        COMPLIANCE_ENROLL_SECRET: "bench",
+        ...runtime.env,
+      },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  agentPid = agent.pid!;
+  const started = performance.now();
+  while (samples.length < CYCLES) {
+    if (agent.exitCode !== null) throw new Error(`the agent exited with ${agent.exitCode}`);
+    await sleep(20);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const lifetimeCpu = cpuOf(agentPid);
+  agent.kill("SIGTERM");
+  await new Promise((resolve) => agent.on("exit", resolve));
+  sink.close();
+  return { samples: samples.slice(0, CYCLES), seconds, lifetimeCpu };
+}
+
+/** Least-squares slope of y over x. */
+function slope(points: readonly [number, number][]): number {
+  const n = points.length;
+  const mx = points.reduce((s, [x]) => s + x, 0) / n;
+  const my = points.reduce((s, [, y]) => s + y, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (const [x, y] of points) {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  }
+  return den === 0 ? 0 : num / den;
+}
+
+async function main() {
+  const dir = mkdtempSync(join(tmpdir(), "agent-bench-"));
+  const onSignal = () => {
+    endIdleProcesses();
+    process.exit(130);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    const bundle = await buildBundle(dir);
+    const started = await startIdleProcesses();
+    console.log(`# Agent footprint\n`);
+    console.log(
+      `Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${processCount()} processes (${started} idle \`sleep\` started by the benchmark).\n`,
+    );
+
+    const c = await collectionVersusPs(join(dir, "spool"));
+    const ratio = median(c.agentMs) / median(c.psMs);
+    console.log(`## One collection cycle vs ps (${RUNS} interleaved runs, medians)\n`);
+    console.log("| what | processes | wall ms | CPU ms |");
+    console.log("|---|---:|---:|---:|");
+    console.log(
+      `| agent: collect (since-previous CPU, no window; command lines on) | ${c.processes} | ${fmt(median(c.agentMs))} | ${fmt(median(c.agentCpu))} |`,
+    );
+    console.log(
+      `| agent: collect + JSON + spool write (fsync) | ${c.processes} | ${fmt(median(c.cycleMs))} | — |`,
+    );
+    console.log(
+      `| \`ps -eo pid,ppid,user,pcpu,rss,comm\` (spawn to exit) | ${c.psLines} | ${fmt(median(c.psMs))} | ${fmt(median(c.psCpu))} |`,
+    );
+    console.log(
+      `| **ratio agent collect / ps (wall)** | | **${fmt(ratio, 2)}×** | ${fmt(median(c.agentCpu) / Math.max(median(c.psCpu), 0.001), 2)}× |`,
+    );
+    console.log(
+      `\nReport size: ${fmt(c.reportBytes / 1024)} KiB of JSON. ps CPU is from the kernel's children counters (10 ms ticks).\n`,
+    );
+
+    const unit = unitRuntime();
+    const unitEnv = Object.entries(unit.env)
+      .map(([k, v]) => `${k}=${v} `)
+      .join("");
+    const targets: string[] = [];
+    for (const [label, runtime] of [
+      [`as the systemd unit runs it: ${unitEnv}node ${unit.flags.join(" ")}`, unit],
+      ["plain node, no flags", { flags: [], env: {} }],
+    ] as [string, ReturnType<typeof unitRuntime>][]) {
+      const d = await daemonCycles(bundle, join(dir, `state-${runtime.flags.length}`), runtime);
+      const at = (n: number) => d.samples[n - 1]!;
+      const mb = (b: number) => fmt(b / 1024 / 1024);
+      console.log(`## The service over ${CYCLES} fast cycles, ${label}\n`);
+      console.log(
+        `Interval 20 ms (a cycle waits at least as long as its collection took), ${c.processes} processes, the bundled agent, every report spooled (fsync) and sent over HTTP to a sink that acknowledges it.\n`,
+      );
+      console.log(
+        "| cycle | RSS reported (MB) | RSS from /proc (MB) | of which private (RssAnon, MB) | cycle CPU (ms) |",
+      );
+      console.log("|---:|---:|---:|---:|---:|");
+      for (const n of [1, 50, 100, 150, 200].filter((n) => n <= CYCLES)) {
+        const s = at(n);
+        console.log(
+          `| ${n} | ${mb(s.rssReported)} | ${mb(s.rssKernel)} | ${mb(s.anonKernel)} | ${fmt(s.cpuSeconds * 1000)} |`,
+        );
+      }
+      const all = d.samples.map((s) => [s.cycle, s.rssReported] as [number, number]);
+      const tail = all.filter(([cycle]) => cycle >= 50);
+      const cycleCpu = d.samples.slice(1).map((s) => s.cpuSeconds * 1000);
+      const maxRss = Math.max(...d.samples.map((s) => s.rssReported));
+      console.log("");
+      console.log("| measure | value |");
+      console.log("|---|---:|");
+      console.log(`| RSS slope, cycles 1–${CYCLES} | ${fmt(slope(all) / 1024, 2)} KiB/cycle |`);
+      console.log(`| RSS slope, cycles 50–${CYCLES} | ${fmt(slope(tail) / 1024, 2)} KiB/cycle |`);
+      console.log(`| RSS max | ${mb(maxRss)} MB |`);
+      console.log(
+        `| CPU per cycle (median of agent.cpu_seconds, cycles 2–${CYCLES}) | ${fmt(median(cycleCpu))} ms |`,
+      );
+      console.log(
+        `| CPU per cycle (kernel: lifetime CPU / cycles, start-up included) | ${fmt((d.lifetimeCpu / CYCLES) * 1000)} ms |`,
+      );
+      console.log(`| wall time of ${CYCLES} cycles | ${fmt(d.seconds)} s |\n`);
+      targets.push(
+        `${label}: RSS max ${mb(maxRss)} MB (${maxRss < 60 * 1024 * 1024 ? "under" : "NOT under"} 60 MB), slope 50–${CYCLES} ${fmt(slope(tail) / 1024, 2)} KiB/cycle`,
+      );
+    }
+    console.log(
+      `Targets: collect ≤ 1.0× ps: ${fmt(ratio, 2)}× (${ratio <= 1 ? "met" : "NOT met"}).`,
+    );
+    for (const line of targets) console.log(`- ${line}`);
+  } finally {
+    endIdleProcesses();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

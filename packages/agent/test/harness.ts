@@ -1,0 +1,335 @@
+/**
+ * What the end-to-end tests run against: the real API (SQLite file, real HTTP on
+ * loopback), a proxy in front of it that can be switched off or made to misbehave, and
+ * the agent bundled into one file and run as its own process.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  request,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo, Socket } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { build } from "esbuild";
+import { loadConfig } from "../../api/src/config.ts";
+import { type RunningServer, startServer } from "../../api/src/server.ts";
+
+export const ENROLL_SECRET = "agent-test-enroll-secret-0123";
+export const ADMIN_TOKEN = "agent-test-admin-token-0123456";
+
+/** Polls until `check` returns a value that is not undefined/false, or fails after `ms`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A port that was free a moment ago (for a server that must come up later on a known port). */
+export async function freePort(): Promise<number> {
+  const server = createHttpServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** The real API on a port of its own, with its own SQLite file. */
+export class RealApi {
+  server: RunningServer | undefined;
+  readonly dir = tempDir("agent-api-");
+
+  async start(): Promise<this> {
+    const config = loadConfig({
+      PORT: "0",
+      COMPLIANCE_DATA_DIR: this.dir,
+      COMPLIANCE_ENROLL_SECRET: ENROLL_SECRET,
+      COMPLIANCE_ADMIN_TOKEN: ADMIN_TOKEN,
+      LOG_LEVEL: "warn",
+    });
+    this.server = await startServer(config, { print: () => {} });
+    return this;
+  }
+
+  get url(): string {
+    return this.server!.url;
+  }
+
+  async stop(): Promise<void> {
+    await this.server?.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  async get<T = any>(path: string): Promise<T> {
+    const r = await fetch(`${this.url}${path}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    if (r.status !== 200) throw new Error(`GET ${path}: ${r.status} ${await r.text()}`);
+    return (await r.json()) as T;
+  }
+
+  async hosts(): Promise<{ id: number; identifier: string; executions: number }[]> {
+    return (await this.get("/api/v1/hosts?limit=1000")).items;
+  }
+
+  /** Every report id the API stored for the host, oldest first (duplicates would show). */
+  async reportIds(hostId: number): Promise<string[]> {
+    const page = await this.get(`/api/v1/hosts/${hostId}/reports?limit=5000&sort=collected_at`);
+    return page.items.map((item: { report_id: string }) => item.report_id);
+  }
+
+  async report(id: string): Promise<any> {
+    return this.get(`/api/v1/reports/${id}`);
+  }
+
+  async revokeKey(hostId: number): Promise<void> {
+    const r = await fetch(`${this.url}/api/v1/hosts/${hostId}/revoke-key`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    if (r.status !== 204) throw new Error(`revoke-key: ${r.status} ${await r.text()}`);
+  }
+}
+
+/** What the proxy does with one request. */
+export type ProxyAction =
+  | { kind: "pass" }
+  /** Answers this itself, without asking the API. */
+  | { kind: "answer"; status: number; headers?: Record<string, string>; body?: unknown }
+  /** Reads the request, then drops the connection without an answer. */
+  | { kind: "reset" }
+  /**
+   * Forwards the request to the API (when `forward`), then keeps the agent waiting for
+   * `ms` (forever when undefined) before answering (or dropping the connection).
+   */
+  | { kind: "hold"; forward: boolean; ms?: number };
+
+export interface ProxiedRequest {
+  path: string;
+  at: number;
+  action: ProxyAction["kind"];
+  /** The API's status, for requests that reached it. */
+  status?: number;
+  body: string;
+}
+
+/**
+ * A reverse proxy in front of the real API, on a fixed port so it can go away and come
+ * back; over https when given a key and certificate.
+ */
+export class FlakyProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+  requests: ProxiedRequest[] = [];
+  rule: (path: string, index: number) => ProxyAction = () => ({ kind: "pass" });
+
+  constructor(
+    private readonly target: () => string,
+    private readonly tls?: { key: string; cert: string },
+  ) {}
+
+  get url(): string {
+    return `${this.tls ? "https" : "http"}://127.0.0.1:${this.port}`;
+  }
+
+  /** Requests to a path (e.g. /api/v1/reports). */
+  to(path: string): ProxiedRequest[] {
+    return this.requests.filter((r) => r.path === path);
+  }
+
+  async start(port = this.port): Promise<this> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    const server = this.tls ? createHttpsServer(this.tls, handler) : createHttpServer(handler);
+    server.on("connection", (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    });
+    server.on("secureConnection", (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on("close", () => this.sockets.delete(socket));
+    });
+    server.on("tlsClientError", () => {});
+    await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+    this.port = (server.address() as AddressInfo).port;
+    this.server = server;
+    return this;
+  }
+
+  /** Goes away: the port refuses connections until start() again. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (!server) return;
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const path = (req.url ?? "/").split("?")[0]!;
+    const index = this.requests.filter((r) => r.path === path).length;
+    const action = this.rule(path, index);
+    const record: ProxiedRequest = {
+      path,
+      at: Date.now(),
+      action: action.kind,
+      body: body.toString("utf8"),
+    };
+    this.requests.push(record);
+    if (action.kind === "reset") {
+      req.socket.destroy();
+      return;
+    }
+    if (action.kind === "answer") {
+      res.writeHead(action.status, { "content-type": "application/json", ...action.headers });
+      res.end(action.body === undefined ? "" : JSON.stringify(action.body));
+      return;
+    }
+    const forward = action.kind === "pass" || action.forward;
+    let answer: { status: number; headers: Record<string, string>; body: Buffer } | undefined;
+    if (forward) {
+      answer = await this.forward(req, body);
+      record.status = answer.status;
+    }
+    if (action.kind === "hold") {
+      if (action.ms === undefined) return; // never answers; the socket dies with the client
+      await sleep(action.ms);
+    }
+    if (!answer) {
+      req.socket.destroy();
+      return;
+    }
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  }
+
+  private forward(
+    req: IncomingMessage,
+    body: Buffer,
+  ): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const headers = { ...req.headers };
+      delete headers.host;
+      const upstream = request(
+        `${this.target()}${req.url}`,
+        { method: req.method, headers },
+        (answer) => {
+          const chunks: Buffer[] = [];
+          answer.on("data", (c: Buffer) => chunks.push(c));
+          answer.on("end", () => {
+            const out: Record<string, string> = {};
+            for (const [k, v] of Object.entries(answer.headers)) {
+              if (typeof v === "string" && k !== "connection" && k !== "keep-alive") out[k] = v;
+            }
+            resolve({
+              status: answer.statusCode ?? 502,
+              headers: out,
+              body: Buffer.concat(chunks),
+            });
+          });
+        },
+      );
+      upstream.on("error", reject);
+      upstream.end(body);
+    });
+  }
+}
+
+/** The agent as one file, built the way scripts/build.mjs builds dist/compliance-agent.js. */
+export async function buildAgentBundle(dir: string): Promise<string> {
+  const bundle = join(dir, "compliance-agent.js");
+  await build({
+    entryPoints: [join(import.meta.dirname, "..", "src", "main.ts")],
+    outfile: bundle,
+    bundle: true,
+    platform: "node",
+    target: "node20",
+    format: "esm",
+    conditions: ["source"],
+    logLevel: "warning",
+    banner: {
+      js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
+  });
+  return bundle;
+}
+
+/** A running agent process, with its output kept line by line. */
+export class AgentProcess {
+  readonly child: ChildProcess;
+  readonly lines: string[] = [];
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stdout = "";
+
+  constructor(bundle: string, args: string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, [bundle, ...args], {
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: tmpdir(), ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let pending = "";
+    this.child.stderr!.on("data", (chunk: Buffer) => {
+      pending += chunk.toString("utf8");
+      const parts = pending.split("\n");
+      pending = parts.pop() ?? "";
+      this.lines.push(...parts);
+    });
+    this.child.stdout!.on("data", (chunk: Buffer) => {
+      this.stdout += chunk.toString("utf8");
+    });
+    this.exited = new Promise((resolve) =>
+      this.child.on("exit", (code, signal) => resolve({ code, signal })),
+    );
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** Ids of the reports the agent said it collected (and spooled). */
+  collected(): string[] {
+    return this.lines.flatMap(
+      (line) => /^info collected report ([0-9a-f-]{36})/.exec(line)?.[1] ?? [],
+    );
+  }
+
+  stored(): string[] {
+    return this.lines.flatMap(
+      (line) => /^info stored report ([0-9a-f-]{36})/.exec(line)?.[1] ?? [],
+    );
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
+}
+
+/** Ids that occur more than once. */
+export function duplicates(ids: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return ids.filter((id) => {
+    if (seen.has(id)) return true;
+    seen.add(id);
+    return false;
+  });
+}

@@ -1,0 +1,17 @@
+/**
+ * Bounds of the report, apart from the schemas so agents can respect them before sending
+ * without loading the schema library.
+ */
+export const LIMITS = {
+  processes: 20_000,
+  sessions: 10_000,
+  ipAddresses: 256,
+  errors: 64,
+  name: 255,
+  cmdline: 4_096,
+  terminal: 64,
+  ip: 64,
+  message: 1_024,
+  /** Largest accepted request body, in bytes (20,000 processes with 4 KiB command lines do not fit; real hosts do). */
+  bodyBytes: 32 * 1024 * 1024,
+} as const;
