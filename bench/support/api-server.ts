@@ -9,11 +9,16 @@ import { Store } from "../../packages/api/src/store/store.ts";
 import { BENCH_ADMIN, BENCH_SECRET } from "./secrets.ts";
 
 const url = process.argv[2] ?? "sqlite::memory:";
-const store = new Store({ url, poolSize: Number(process.env.DATABASE_POOL_SIZE ?? 10) });
+const config = loadConfig(process.env);
+const store = new Store({
+  url,
+  poolSize: config.databasePoolSize,
+  sqliteSynchronous: config.sqliteSynchronous,
+});
 await store.migrate();
 const app = await buildApp({
   store,
-  config: loadConfig({}),
+  config,
   secrets: { adminTokenHash: hashSecret(BENCH_ADMIN), enrollSecretHash: hashSecret(BENCH_SECRET) },
 });
 app.post(

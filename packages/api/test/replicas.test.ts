@@ -27,7 +27,7 @@ async function replica(
       COMPLIANCE_ADMIN_TOKEN: ADMIN,
       COMPLIANCE_ENROLL_SECRET: SECRET,
       COMPLIANCE_LOCAL_AGENT: "0",
-      LOG_LEVEL: "warn",
+      LOG_LEVEL: process.env.REPLICA_LOG ?? "warn",
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -36,6 +36,8 @@ async function replica(
     createInterface({ input: child.stdout! }).on("line", (line) => {
       const m = /Compliance API on (http:\/\/\S+)/.exec(line);
       if (m) resolve(m[1]!);
+      // REPLICA_LOG=error shows what the replicas log, to investigate a failure.
+      else if (process.env.REPLICA_LOG) process.stderr.write(`${line}\n`);
     });
   });
   return { url, child };

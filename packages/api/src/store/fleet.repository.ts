@@ -119,26 +119,56 @@ export class FleetRepository {
     // An exact name uses the index on names; a glob scans, ignoring case.
     const byName = (column: string) =>
       isGlob(term) ? matchesGlob(column, term) : sql<boolean>`${sql.ref(column)} = ${term}`;
-    const matching = this.db
-      .selectFrom("process_spans as s")
-      .innerJoin(this.effectiveExecutions(at).as("eff"), "eff.host_id", "s.host_id")
-      .where(byName("s.name"))
-      .whereRef("s.first_pos", "<=", "eff.pos")
-      .whereRef("s.last_pos", ">=", "eff.pos");
-    const total = await matching
-      .select((eb) => eb.fn.count<number>("s.host_id").distinct().as("n"))
-      .executeTakeFirstOrThrow();
-    const hosts = await matching
-      .innerJoin("hosts as h", "h.id", "s.host_id")
-      .select(["s.host_id", "h.hostname", "eff.pos"])
-      .distinct()
-      .orderBy("h.hostname")
-      .orderBy("s.host_id")
-      .limit(page.limit)
-      .offset(page.offset)
-      .execute();
-    if (hosts.length === 0)
-      return { items: [], total: Number(total.n), limit: page.limit, offset: page.offset };
+    let total: number;
+    let hosts: { host_id: number; hostname: string; pos: number }[];
+    if (at === null) {
+      // Now: the hosts' current names answer without touching the spans.
+      const matching = this.db
+        .selectFrom("current_names as n")
+        .innerJoin("hosts as h", "h.id", "n.host_id")
+        .where("n.kind", "=", "p")
+        .where(byName("n.name"))
+        .where("h.latest_pos", "is not", null);
+      total = Number(
+        (
+          await matching
+            .select((eb) => eb.fn.count<number>("n.host_id").distinct().as("n"))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+      hosts = await matching
+        .select(["n.host_id", "h.hostname", sql<number>`h.latest_pos`.as("pos")])
+        .distinct()
+        .orderBy("h.hostname")
+        .orderBy("n.host_id")
+        .limit(page.limit)
+        .offset(page.offset)
+        .execute();
+    } else {
+      const matching = this.db
+        .selectFrom("process_spans as s")
+        .innerJoin(this.effectiveExecutions(at).as("eff"), "eff.host_id", "s.host_id")
+        .where(byName("s.name"))
+        .whereRef("s.first_pos", "<=", "eff.pos")
+        .whereRef("s.last_pos", ">=", "eff.pos");
+      total = Number(
+        (
+          await matching
+            .select((eb) => eb.fn.count<number>("s.host_id").distinct().as("n"))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+      hosts = await matching
+        .innerJoin("hosts as h", "h.id", "s.host_id")
+        .select(["s.host_id", "h.hostname", sql<number>`eff.pos`.as("pos")])
+        .distinct()
+        .orderBy("h.hostname")
+        .orderBy("s.host_id")
+        .limit(page.limit)
+        .offset(page.offset)
+        .execute();
+    }
+    if (hosts.length === 0) return { items: [], total, limit: page.limit, offset: page.offset };
     // The page's executions and matching processes, in two queries for the whole page.
     const ids = hosts.map((h) => h.host_id);
     const positions = hosts.map((h) => h.pos);
@@ -178,7 +208,7 @@ export class FleetRepository {
           })),
       };
     });
-    return { items, total: Number(total.n), limit: page.limit, offset: page.offset };
+    return { items, total, limit: page.limit, offset: page.offset };
   }
 
   /** Per host, the position of its execution in effect at `at` (or its latest). */

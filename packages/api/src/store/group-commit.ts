@@ -26,12 +26,16 @@ export class GroupCommit {
   run<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
-      if (!this.running) void this.drain();
+      if (!this.running) {
+        // Start on the next turn of the event loop, after the other requests that arrived
+        // with this one have been read: they join the same commit.
+        this.running = true;
+        setImmediate(() => void this.drain());
+      }
     });
   }
 
   private async drain(): Promise<void> {
-    this.running = true;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, this.maxBatch);
@@ -41,19 +45,29 @@ export class GroupCommit {
         > | null = null;
         try {
           trx = await this.db.startTransaction().execute();
-          for (const item of batch) {
-            const inner = await trx.savepoint("report").execute();
+          if (batch.length === 1) {
+            // Alone in its commit: no savepoint needed, a failure rolls the whole back.
             try {
-              const value = await item.work(inner);
-              await inner.releaseSavepoint("report").execute();
-              outcomes.push({ ok: true, value });
+              outcomes.push({ ok: true, value: await batch[0]!.work(trx) });
             } catch (error) {
-              await inner.rollbackToSavepoint("report").execute();
-              await inner.releaseSavepoint("report").execute();
+              await trx.rollback().execute();
+              trx = null;
               outcomes.push({ ok: false, error });
             }
-          }
-          await trx.commit().execute();
+          } else
+            for (const item of batch) {
+              const inner = await trx.savepoint("report").execute();
+              try {
+                const value = await item.work(inner);
+                await inner.releaseSavepoint("report").execute();
+                outcomes.push({ ok: true, value });
+              } catch (error) {
+                await inner.rollbackToSavepoint("report").execute();
+                await inner.releaseSavepoint("report").execute();
+                outcomes.push({ ok: false, error });
+              }
+            }
+          if (trx) await trx.commit().execute();
         } catch (error) {
           // The commit itself failed (or the database did): nothing of the batch is stored.
           if (trx)

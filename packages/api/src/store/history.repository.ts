@@ -232,12 +232,34 @@ export class HistoryRepository {
     options: IngestOptions = {},
   ): Promise<IngestOutcome> {
     return this.inTransaction(async (trx) => {
-      // One writer per host at a time, across API replicas.
-      let hostQuery = trx.selectFrom("hosts").selectAll().where("id", "=", hostId);
-      if (this.engine !== "sqlite") hostQuery = hostQuery.forUpdate();
-      const host = await hostQuery.executeTakeFirstOrThrow();
+      // One writer per host at a time, across API replicas: lock the host row first. What
+      // is read after the lock (in a new statement, so a new snapshot on PostgreSQL and
+      // MySQL) includes whatever the writer before us committed.
+      if (this.engine !== "sqlite") {
+        await trx.selectFrom("hosts").select("id").where("id", "=", hostId).forUpdate().execute();
+      }
+      // One round trip: the host, whether this report is stored already, the state row.
+      const host = await trx
+        .selectFrom("hosts")
+        .leftJoin("host_state", "host_state.host_id", "hosts.id")
+        .selectAll("hosts")
+        .select([
+          "host_state.process_hash as state_process_hash",
+          "host_state.session_hash as state_session_hash",
+          "host_state.bases as state_bases",
+          "host_state.names_hash as state_names_hash",
+          (eb) =>
+            eb
+              .selectFrom("executions")
+              .select("id")
+              .where("report_id", "=", report.report_id)
+              .as("duplicate_id"),
+        ])
+        .where("hosts.id", "=", hostId)
+        .executeTakeFirstOrThrow();
 
-      const existing = await this.findByReportId(trx, report.report_id);
+      const existing =
+        host.duplicate_id === null ? null : await this.findByReportId(trx, report.report_id);
       if (existing) {
         if (existing.hostId !== hostId) {
           throw conflict("report_id_taken", "report_id is already stored for another host");
@@ -329,12 +351,12 @@ export class HistoryRepository {
       // Appended after the latest execution with the same processes and sessions: nothing
       // to change in the spans, and the baselines come from the host's state row.
       const state =
-        next === null && prev !== null
-          ? await trx
-              .selectFrom("host_state")
-              .selectAll()
-              .where("host_id", "=", hostId)
-              .executeTakeFirst()
+        next === null && prev !== null && host.state_process_hash !== null
+          ? {
+              process_hash: host.state_process_hash,
+              session_hash: host.state_session_hash!,
+              bases: host.state_bases!,
+            }
           : undefined;
       const sameProcesses = state?.process_hash === processHash;
       const sameSessions = state?.session_hash === sessionHash;
@@ -417,11 +439,34 @@ export class HistoryRepository {
 
       // Only a newest execution changes what is running now; out-of-order ones never do.
       if (next === null && !(sameProcesses && sameSessions)) {
+        const names = [
+          ...[...new Set(processes.map((p) => p.name))].map((name) => ({
+            host_id: hostId,
+            kind: "p",
+            name,
+          })),
+          ...[...new Set(report.sessions.map((se) => se.user))].map((name) => ({
+            host_id: hostId,
+            kind: "u",
+            name,
+          })),
+        ];
+        const namesHash = hashKeys(names.map((n) => ({ key: `${n.kind}${n.name}` })));
+        if (namesHash !== host.state_names_hash) {
+          await trx.deleteFrom("current_names").where("host_id", "=", hostId).execute();
+          for (let i = 0; i < names.length; i += CHUNK) {
+            await trx
+              .insertInto("current_names")
+              .values(names.slice(i, i + CHUNK))
+              .execute();
+          }
+        }
         const row = {
           host_id: hostId,
           process_hash: processHash,
           session_hash: sessionHash,
           bases: JSON.stringify(bases.map((b) => [b.baseCpu, b.baseRss])),
+          names_hash: namesHash,
         };
         if (state) {
           await trx.updateTable("host_state").set(row).where("host_id", "=", hostId).execute();

@@ -11,7 +11,6 @@ import type { Engine } from "./database.ts";
 import { POS_PER_MS } from "./history.repository.ts";
 import { contains, isGlob, matchesGlob } from "./like.ts";
 import type { Database, HostsTable } from "./schema.ts";
-import { OPEN } from "./schema.ts";
 
 export interface HostFilter {
   q?: string;
@@ -217,16 +216,16 @@ export class HostsRepository {
     let q = this.reader.selectFrom("hosts");
     const exists = (
       eb: ExpressionBuilder<Database, "hosts">,
-      table: "process_spans" | "session_spans" | "host_addresses",
+      table: "current_names" | "host_addresses",
       condition: RawBuilder<boolean>,
-    ) => {
-      let sub = eb
-        .selectFrom(table)
-        .select(sql`1`.as("one"))
-        .whereRef(`${table}.host_id`, "=", "hosts.id");
-      if (table !== "host_addresses") sub = sub.where(`${table}.last_pos`, "=", OPEN);
-      return eb.exists(sub.where(condition));
-    };
+    ) =>
+      eb.exists(
+        eb
+          .selectFrom(table)
+          .select(sql`1`.as("one"))
+          .whereRef(`${table}.host_id`, "=", "hosts.id")
+          .where(condition),
+      );
     // An exact name or user compares with =, a glob (`ngin*`) with LIKE ignoring case.
     const nameIs = (column: string, term: string) =>
       isGlob(term) ? matchesGlob(column, term) : sql<boolean>`${sql.ref(column)} = ${term}`;
@@ -240,8 +239,7 @@ export class HostsRepository {
           contains("os_version", text),
           contains("cpu_model", text),
           exists(eb, "host_addresses", contains("host_addresses.ip", text)),
-          exists(eb, "process_spans", contains("process_spans.name", text)),
-          exists(eb, "session_spans", contains("session_spans.user_name", text)),
+          exists(eb, "current_names", contains("current_names.name", text)),
         ]),
       );
     }
@@ -258,11 +256,23 @@ export class HostsRepository {
     }
     if (filter.process) {
       const name = filter.process;
-      q = q.where((eb) => exists(eb, "process_spans", nameIs("process_spans.name", name)));
+      q = q.where((eb) =>
+        exists(
+          eb,
+          "current_names",
+          sql<boolean>`current_names.kind = 'p' and ${nameIs("current_names.name", name)}`,
+        ),
+      );
     }
     if (filter.user) {
       const user = filter.user;
-      q = q.where((eb) => exists(eb, "session_spans", nameIs("session_spans.user_name", user)));
+      q = q.where((eb) =>
+        exists(
+          eb,
+          "current_names",
+          sql<boolean>`current_names.kind = 'u' and ${nameIs("current_names.name", user)}`,
+        ),
+      );
     }
     if (filter.source) q = q.where("source", "=", filter.source);
     if (filter.status) {

@@ -61,6 +61,15 @@ export interface HostStateTable {
   session_hash: string;
   /** JSON [[base_cpu, base_rss], ...] of the running processes, in pid order. */
   bases: string;
+  /** Hash of the rows of current_names of this host. */
+  names_hash: string | null;
+}
+
+export interface CurrentNamesTable {
+  host_id: number;
+  /** "p": a process name, "u": a user with a session. */
+  kind: string;
+  name: string;
 }
 
 export interface HostFactsTable {
@@ -125,6 +134,7 @@ export interface Database {
   hosts: HostsTable;
   host_addresses: HostAddressesTable;
   host_state: HostStateTable;
+  current_names: CurrentNamesTable;
   host_facts: HostFactsTable;
   executions: ExecutionsTable;
   process_spans: ProcessSpansTable;

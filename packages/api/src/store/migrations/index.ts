@@ -1,6 +1,7 @@
 import type { Migration } from "kysely";
 import * as initial from "./2026-11-22-0001-initial.ts";
 import * as hostFactsHash from "./2026-11-22-0002-host-facts-hash.ts";
+import * as currentNames from "./2026-11-22-0003-current-names.ts";
 
 /**
  * Every migration, by name; names sort in the order they apply. Listed here rather than
@@ -9,4 +10,5 @@ import * as hostFactsHash from "./2026-11-22-0002-host-facts-hash.ts";
 export const migrations: Record<string, Migration> = {
   "2026-11-22-0001-initial": initial,
   "2026-11-22-0002-host-facts-hash": hostFactsHash,
+  "2026-11-22-0003-current-names": currentNames,
 };
