@@ -194,7 +194,7 @@ const ingestRows: (string | number)[][] = [];
     // Each round's reports are made before the clock starts: only storing is timed.
     let n = 0;
     let spent = 0;
-    for (let round = 0; round < 20; round++) {
+    for (let round = 0; round < 60; round++) {
       const reports = joiners.map((h) => h.next(changed));
       const t0 = performance.now();
       // Hosts check in concurrently, as they do through the API: SQLite commits them in groups.

@@ -561,23 +561,31 @@ export class HistoryRepository {
           (row.facts_changed ?? 0) >
         0;
       if (next === null) {
+        // Facts columns are written only when the facts changed: rewriting a column with
+        // its own value still rewrites its index entries.
+        const factsColumns =
+          host.facts_id === factsId
+            ? {}
+            : {
+                hostname: facts.host.hostname,
+                primary_ip: facts.host.primary_ip ?? null,
+                os_platform: facts.os.platform,
+                os_name: facts.os.name,
+                os_version: facts.os.version,
+                kernel: facts.os.kernel,
+                arch: facts.os.arch,
+                cpu_model: facts.cpu.model,
+                cpu_vendor: facts.cpu.vendor,
+                cpu_cores: facts.cpu.cores,
+                memory_total: facts.memory.total_bytes,
+                agent_version: facts.agent.version,
+                facts_id: factsId,
+                facts_hash: factsHash,
+              };
         await trx
           .updateTable("hosts")
           .set({
-            hostname: facts.host.hostname,
-            primary_ip: facts.host.primary_ip ?? null,
-            os_platform: facts.os.platform,
-            os_name: facts.os.name,
-            os_version: facts.os.version,
-            kernel: facts.os.kernel,
-            arch: facts.os.arch,
-            cpu_model: facts.cpu.model,
-            cpu_vendor: facts.cpu.vendor,
-            cpu_cores: facts.cpu.cores,
-            memory_total: facts.memory.total_bytes,
-            agent_version: facts.agent.version,
-            facts_id: factsId,
-            facts_hash: factsHash,
+            ...factsColumns,
             latest_execution_id: executionId,
             latest_pos: pos,
             first_pos: host.first_pos ?? pos,
