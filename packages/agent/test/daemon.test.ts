@@ -1,80 +1,14 @@
 import assert from "node:assert/strict";
-import { readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  AgentProcess,
-  buildAgentBundle,
-  duplicates,
-  ENROLL_SECRET,
-  FlakyProxy,
-  RealApi,
-  tempDir,
-  waitFor,
-} from "./harness.ts";
+import { AgentProcess, duplicates, serviceFixture, waitFor } from "./harness.ts";
 
 /**
  * `compliance-agent run` as a real process against the real API, through a proxy that
  * goes down, answers 503/429, or drops connections, and with short intervals.
  */
 describe("compliance-agent run (the service) against the real API", () => {
-  let dir: string;
-  let bundle: string;
-  let api: RealApi;
-  let proxy: FlakyProxy;
-  let agents: AgentProcess[] = [];
-  let stateDir: string;
-
-  before(async () => {
-    dir = tempDir("agent-daemon-");
-    bundle = await buildAgentBundle(dir);
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  beforeEach(async () => {
-    api = await new RealApi().start();
-    proxy = await new FlakyProxy(() => api.url).start();
-    stateDir = tempDir("agent-daemon-state-");
-    agents = [];
-  });
-  afterEach(async () => {
-    for (const agent of agents) agent.kill("SIGKILL");
-    await proxy.stop();
-    await api.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-  });
-
-  const start = (extra: string[] = []) => {
-    const agent = new AgentProcess(
-      bundle,
-      [
-        "run",
-        "--server",
-        proxy.url,
-        "--state-dir",
-        stateDir,
-        "--interval",
-        "100ms",
-        "--jitter",
-        "20ms",
-        "--cpu-window",
-        "0",
-        "--retry-initial",
-        "50ms",
-        "--retry-max",
-        "300ms",
-        ...extra,
-      ],
-      { COMPLIANCE_ENROLL_SECRET: ENROLL_SECRET },
-    );
-    agents.push(agent);
-    return agent;
-  };
-
-  const spooled = () =>
-    readdirSync(join(stateDir, "spool")).flatMap(
-      (name) => /^\d{12}-([0-9a-f-]{36})\.json$/.exec(name)?.[1] ?? [],
-    );
+  const { start, spooled, fixture: f } = serviceFixture("daemon", "20ms");
 
   /** Stops the agent (SIGTERM must end it with 0), then checks every report is stored once. */
   const stopAndCheck = async (
@@ -86,13 +20,13 @@ describe("compliance-agent run (the service) against the real API", () => {
     assert.deepEqual(await agent.exited, { code: 0, signal: null }, agent.lines.join("\n"));
     // Whatever was collected after the last delivery is still spooled: one more check-in
     // sends it (and its own report).
-    const once = new AgentProcess(bundle, [
+    const once = new AgentProcess(f.bundle, [
       "run",
       "--once",
       "--server",
-      proxy.url,
+      f.proxy.url,
       "--state-dir",
-      stateDir,
+      f.stateDir,
       "--cpu-window",
       "0",
     ]);
@@ -100,9 +34,9 @@ describe("compliance-agent run (the service) against the real API", () => {
     const onceId = /stored report ([0-9a-f-]{36})/.exec(once.stdout)?.[1];
     assert.ok(onceId);
     assert.deepEqual(spooled(), []);
-    const [host] = await api.hosts();
+    const [host] = await f.api.hosts();
     assert.ok(host);
-    const stored = await api.reportIds(host.id);
+    const stored = await f.api.reportIds(host.id);
     assert.deepEqual(duplicates(stored), [], "nothing stored twice");
     const produced = [...collected(), onceId];
     if (allStored) {
@@ -118,14 +52,14 @@ describe("compliance-agent run (the service) against the real API", () => {
   };
 
   test("API down for several cycles, then back: every report delivered once, oldest first", async () => {
-    const port = proxy.port;
-    await proxy.stop();
+    const port = f.proxy.port;
+    await f.proxy.stop();
     const agent = start();
     await waitFor("5 reports while the API is down", () => agent.collected().length >= 5);
     assert.equal(agent.stored().length, 0);
     assert.ok(spooled().length >= 5, "they wait in the spool");
     const before = agent.collected();
-    await proxy.start(port);
+    await f.proxy.start(port);
     await waitFor("the backlog delivered", () => before.every((id) => agent.stored().includes(id)));
     // Delivered in the order they were collected.
     assert.deepEqual(agent.stored().slice(0, before.length), before);
@@ -134,7 +68,7 @@ describe("compliance-agent run (the service) against the real API", () => {
   });
 
   test("503 and 429 with Retry-After are honoured; then everything is stored once", async () => {
-    proxy.rule = (path, index) => {
+    f.proxy.rule = (path, index) => {
       if (path !== "/api/v1/reports") return { kind: "pass" };
       if (index === 1) {
         return {
@@ -157,9 +91,9 @@ describe("compliance-agent run (the service) against the real API", () => {
     const agent = start();
     await waitFor(
       "delivery resumed after the 503 and the 429",
-      () => proxy.to("/api/v1/reports").length >= 5,
+      () => f.proxy.to("/api/v1/reports").length >= 5,
     );
-    const sends = proxy.to("/api/v1/reports");
+    const sends = f.proxy.to("/api/v1/reports");
     const gap1 = sends[2]!.at - sends[1]!.at;
     const gap2 = sends[3]!.at - sends[2]!.at;
     assert.ok(gap1 >= 950, `waited ${gap1} ms after Retry-After: 1 (503)`);
@@ -171,7 +105,7 @@ describe("compliance-agent run (the service) against the real API", () => {
   });
 
   test("the network failing mid-request: resent, and stored once even when the API had it", async () => {
-    proxy.rule = (path, index) => {
+    f.proxy.rule = (path, index) => {
       if (path !== "/api/v1/reports") return { kind: "pass" };
       // Dropped before the API saw it, then dropped after the API stored it.
       if (index === 1) return { kind: "reset" };
@@ -180,7 +114,7 @@ describe("compliance-agent run (the service) against the real API", () => {
     };
     const agent = start();
     await waitFor("reports after the failures", () => agent.stored().length >= 5);
-    const sends = proxy.to("/api/v1/reports");
+    const sends = f.proxy.to("/api/v1/reports");
     const idOf = (body: string) => JSON.parse(body).report_id as string;
     assert.equal(sends[2]!.status, 201, "the API stored the one whose answer was lost");
     const lost = idOf(sends[2]!.body);
@@ -191,12 +125,12 @@ describe("compliance-agent run (the service) against the real API", () => {
   });
 
   test("spool full: the oldest are dropped, and the next delivered report says how many", async () => {
-    const port = proxy.port;
-    await proxy.stop();
+    const port = f.proxy.port;
+    await f.proxy.stop();
     const agent = start(["--spool-max-reports", "3"]);
     await waitFor("8 reports while the API is down", () => agent.collected().length >= 8);
     await waitFor("the spool at its bound", () => spooled().length === 3);
-    await proxy.start(port);
+    await f.proxy.start(port);
     await waitFor("deliveries", () => agent.stored().length >= 4);
     const { stored } = await stopAndCheck(agent, () => agent.collected(), { allStored: false });
     const collected = agent.collected();
@@ -205,30 +139,30 @@ describe("compliance-agent run (the service) against the real API", () => {
     // The dropped ones are the oldest of the outage: each precedes every report delivered.
     const firstStored = collected.indexOf(stored[0]!);
     assert.ok(dropped.every((id) => collected.indexOf(id) < firstStored));
-    const first = await api.report(stored[0]!);
+    const first = await f.api.report(stored[0]!);
     assert.equal(
       first.agent.dropped_reports,
       dropped.length,
       "counted on the next delivered report",
     );
     let told = 0;
-    for (const id of stored) told += (await api.report(id)).agent.dropped_reports ?? 0;
+    for (const id of stored) told += (await f.api.report(id)).agent.dropped_reports ?? 0;
     assert.equal(told, dropped.length, "told once");
   });
 
   test("a revoked key: exactly one re-enrollment, then reports flow again", async () => {
     const agent = start();
     await waitFor("reports", () => agent.stored().length >= 2);
-    const [host] = await api.hosts();
-    await api.revokeKey(host!.id);
+    const [host] = await f.api.hosts();
+    await f.api.revokeKey(host!.id);
     const storedBefore = agent.stored().length;
     await waitFor("reports after the revocation", () => agent.stored().length >= storedBefore + 4);
     await sleep(300); // a few more cycles: no further enrollment
-    assert.equal(proxy.to("/api/v1/enroll").length, 2, "first enrollment and one more");
+    assert.equal(f.proxy.to("/api/v1/enroll").length, 2, "first enrollment and one more");
     assert.ok(agent.lines.some((line) => /stored report .* \(enrolled\)/.test(line)));
-    const refused = proxy.to("/api/v1/reports").filter((r) => r.status === 401);
+    const refused = f.proxy.to("/api/v1/reports").filter((r) => r.status === 401);
     assert.equal(refused.length, 1, "one report refused, then resent with the new key");
-    const hosts = await api.hosts();
+    const hosts = await f.api.hosts();
     assert.equal(hosts.length, 1, "still the same host");
     await stopAndCheck(agent, () => agent.collected());
   });
@@ -236,7 +170,7 @@ describe("compliance-agent run (the service) against the real API", () => {
   test("a key the API refuses even after enrolling: no enrollment loop, reports kept", async () => {
     const agent = start();
     await waitFor("reports", () => agent.stored().length >= 1);
-    proxy.rule = (path) =>
+    f.proxy.rule = (path) =>
       path === "/api/v1/reports"
         ? {
             kind: "answer",
@@ -246,12 +180,12 @@ describe("compliance-agent run (the service) against the real API", () => {
         : { kind: "pass" };
     await waitFor(
       "several refusals",
-      () => proxy.to("/api/v1/reports").filter((r) => r.action === "answer").length >= 3,
+      () => f.proxy.to("/api/v1/reports").filter((r) => r.action === "answer").length >= 3,
     );
     await sleep(500);
-    assert.equal(proxy.to("/api/v1/enroll").length, 2, "one re-enrollment, not a loop");
+    assert.equal(f.proxy.to("/api/v1/enroll").length, 2, "one re-enrollment, not a loop");
     assert.ok(spooled().length >= 2, "the refused reports are kept");
-    proxy.rule = () => ({ kind: "pass" });
+    f.proxy.rule = () => ({ kind: "pass" });
     await waitFor(
       "the spool delivered",
       () => agent.stored().length >= agent.collected().length - 1,

@@ -4,7 +4,7 @@
  * the agent bundled into one file and run as its own process.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import {
   createServer as createHttpServer,
   type IncomingMessage,
@@ -16,6 +16,7 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, afterEach, before, beforeEach } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { build } from "esbuild";
 import { loadConfig } from "../../api/src/config.ts";
@@ -332,4 +333,72 @@ export function duplicates(ids: readonly string[]): string[] {
     seen.add(id);
     return false;
   });
+}
+
+/**
+ * What the service suites share: the bundled agent built once, and for each test a real
+ * API behind a proxy that can misbehave, a fresh state directory, and `start` for agent
+ * processes (killed after the test).
+ */
+export function serviceFixture(name: string, jitter: string) {
+  const fixture = {
+    dir: "",
+    bundle: "",
+    api: undefined as unknown as RealApi,
+    proxy: undefined as unknown as FlakyProxy,
+    stateDir: "",
+    agents: [] as AgentProcess[],
+  };
+  before(async () => {
+    fixture.dir = tempDir(`agent-${name}-`);
+    fixture.bundle = await buildAgentBundle(fixture.dir);
+  });
+  after(() => rmSync(fixture.dir, { recursive: true, force: true }));
+  beforeEach(async () => {
+    fixture.api = await new RealApi().start();
+    fixture.proxy = await new FlakyProxy(() => fixture.api.url).start();
+    fixture.stateDir = tempDir(`agent-${name}-state-`);
+    fixture.agents = [];
+  });
+  afterEach(async () => {
+    for (const agent of fixture.agents) agent.kill("SIGKILL");
+    await fixture.proxy.stop();
+    await fixture.api.stop();
+    rmSync(fixture.stateDir, { recursive: true, force: true });
+  });
+
+  const start = (extra: string[] = []) => {
+    const agent = new AgentProcess(
+      fixture.bundle,
+      [
+        "run",
+        "--server",
+        fixture.proxy.url,
+        "--state-dir",
+        fixture.stateDir,
+        "--interval",
+        "100ms",
+        "--jitter",
+        jitter,
+        "--cpu-window",
+        "0",
+        "--retry-initial",
+        "50ms",
+        "--retry-max",
+        "300ms",
+        ...extra,
+      ],
+      { COMPLIANCE_ENROLL_SECRET: ENROLL_SECRET },
+    );
+    fixture.agents.push(agent);
+    return agent;
+  };
+
+  /** Report ids waiting in the spool. */
+  const spooled = () =>
+    readdirSync(join(fixture.stateDir, "spool")).flatMap(
+      (file) => /^\d{12}-([0-9a-f-]{36})\.json$/.exec(file)?.[1] ?? [],
+    );
+
+  return { fixture, start, spooled };
 }

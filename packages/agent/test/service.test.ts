@@ -1,101 +1,37 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
-import { after, afterEach, before, beforeEach, describe, test } from "node:test";
-import {
-  AgentProcess,
-  buildAgentBundle,
-  duplicates,
-  ENROLL_SECRET,
-  FlakyProxy,
-  RealApi,
-  tempDir,
-  waitFor,
-} from "./harness.ts";
+import { readdirSync, readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { AgentProcess, duplicates, serviceFixture, waitFor } from "./harness.ts";
 
 /** The service's process life: killed, stopped, measured. */
 describe("the agent process", () => {
-  let dir: string;
-  let bundle: string;
-  let api: RealApi;
-  let proxy: FlakyProxy;
-  let agents: AgentProcess[] = [];
-  let stateDir: string;
+  const { start, spooled, fixture: f } = serviceFixture("service", "0");
 
-  before(async () => {
-    dir = tempDir("agent-service-");
-    bundle = await buildAgentBundle(dir);
-  });
-  after(() => rmSync(dir, { recursive: true, force: true }));
-  beforeEach(async () => {
-    api = await new RealApi().start();
-    proxy = await new FlakyProxy(() => api.url).start();
-    stateDir = tempDir("agent-service-state-");
-    agents = [];
-  });
-  afterEach(async () => {
-    for (const agent of agents) agent.kill("SIGKILL");
-    await proxy.stop();
-    await api.stop();
-    rmSync(stateDir, { recursive: true, force: true });
-  });
-
-  const start = (extra: string[] = []) => {
-    const agent = new AgentProcess(
-      bundle,
-      [
-        "run",
-        "--server",
-        proxy.url,
-        "--state-dir",
-        stateDir,
-        "--interval",
-        "100ms",
-        "--jitter",
-        "0",
-        "--cpu-window",
-        "0",
-        "--retry-initial",
-        "50ms",
-        "--retry-max",
-        "200ms",
-        ...extra,
-      ],
-      { COMPLIANCE_ENROLL_SECRET: ENROLL_SECRET },
-    );
-    agents.push(agent);
-    return agent;
-  };
-
-  const spooled = () =>
-    readdirSync(join(stateDir, "spool")).flatMap(
-      (name) => /^\d{12}-([0-9a-f-]{36})\.json$/.exec(name)?.[1] ?? [],
-    );
   const idOf = (body: string) => JSON.parse(body).report_id as string;
 
   test("SIGKILL during a send, before and after the API stored it: nothing lost, nothing twice", async () => {
     // First life: killed while the API has not seen the report yet.
     let held: string | undefined;
-    proxy.rule = (path, index) =>
+    f.proxy.rule = (path, index) =>
       path === "/api/v1/reports" && index === 2
         ? { kind: "hold", forward: false }
         : { kind: "pass" };
     const first = start();
-    await waitFor("the held send", () => proxy.to("/api/v1/reports").length >= 3);
-    held = idOf(proxy.to("/api/v1/reports")[2]!.body);
+    await waitFor("the held send", () => f.proxy.to("/api/v1/reports").length >= 3);
+    held = idOf(f.proxy.to("/api/v1/reports")[2]!.body);
     first.kill("SIGKILL");
     await first.exited;
     assert.ok(spooled().includes(held), "the report in flight is in the spool");
 
     // Second life: killed after the API stored the report, before the agent heard of it.
-    const sendsSoFar = proxy.to("/api/v1/reports").length;
-    proxy.rule = (path, index) =>
+    const sendsSoFar = f.proxy.to("/api/v1/reports").length;
+    f.proxy.rule = (path, index) =>
       path === "/api/v1/reports" && index === sendsSoFar + 1
         ? { kind: "hold", forward: true }
         : { kind: "pass" };
     const second = start();
     const storedButUnanswered = await waitFor("the API storing the held report", () => {
-      const request = proxy.to("/api/v1/reports")[sendsSoFar + 1];
+      const request = f.proxy.to("/api/v1/reports")[sendsSoFar + 1];
       return request?.status === 201 ? idOf(request.body) : undefined;
     });
     second.kill("SIGKILL");
@@ -103,7 +39,7 @@ describe("the agent process", () => {
     assert.ok(spooled().includes(storedButUnanswered), "still spooled: no acknowledgement came");
 
     // Third life: delivers what the others left, then stops cleanly.
-    proxy.rule = () => ({ kind: "pass" });
+    f.proxy.rule = () => ({ kind: "pass" });
     const third = start();
     await waitFor("the leftovers delivered", () => {
       const waiting = spooled();
@@ -115,13 +51,13 @@ describe("the agent process", () => {
     });
     third.kill("SIGTERM");
     assert.equal((await third.exited).code, 0);
-    const once = new AgentProcess(bundle, [
+    const once = new AgentProcess(f.bundle, [
       "run",
       "--once",
       "--server",
-      proxy.url,
+      f.proxy.url,
       "--state-dir",
-      stateDir,
+      f.stateDir,
       "--cpu-window",
       "0",
     ]);
@@ -134,23 +70,25 @@ describe("the agent process", () => {
       ...third.collected(),
       /stored report ([0-9a-f-]{36})/.exec(once.stdout)![1]!,
     ]);
-    const [host] = await api.hosts();
-    const stored = await api.reportIds(host!.id);
+    const [host] = await f.api.hosts();
+    const stored = await f.api.reportIds(host!.id);
     assert.deepEqual(duplicates(stored), [], "nothing stored twice");
     assert.deepEqual(new Set(stored), produced, "nothing lost");
     assert.equal(host!.executions, produced.size);
-    const resent = proxy.to("/api/v1/reports").filter((r) => idOf(r.body) === storedButUnanswered);
+    const resent = f.proxy
+      .to("/api/v1/reports")
+      .filter((r) => idOf(r.body) === storedButUnanswered);
     assert.ok(resent.length >= 2, "the stored-but-unanswered report was sent again");
   });
 
   test("SIGTERM with a send in flight: exits 0 within the request's time, the report spooled", async () => {
-    proxy.rule = (path, index) =>
+    f.proxy.rule = (path, index) =>
       path === "/api/v1/reports" && index >= 1
         ? { kind: "hold", forward: false }
         : { kind: "pass" };
     const agent = start(["--timeout", "800ms"]);
-    await waitFor("a send in flight", () => proxy.to("/api/v1/reports").length >= 2);
-    const inFlight = idOf(proxy.to("/api/v1/reports")[1]!.body);
+    await waitFor("a send in flight", () => f.proxy.to("/api/v1/reports").length >= 2);
+    const inFlight = idOf(f.proxy.to("/api/v1/reports")[1]!.body);
     const stopAt = Date.now();
     agent.kill("SIGTERM");
     const exit = await agent.exited;
@@ -159,7 +97,7 @@ describe("the agent process", () => {
     assert.ok(took < 3_000, `stopped in ${took} ms`);
     assert.ok(spooled().includes(inFlight), "the report in flight stays spooled");
     assert.ok(agent.lines.some((line) => /^info stopped; \d+ reports waiting/.test(line)));
-    assert.equal(readdirSync(stateDir).includes("agent.lock"), false, "the lock is released");
+    assert.equal(readdirSync(f.stateDir).includes("agent.lock"), false, "the lock is released");
   });
 
   test("a second agent on the same state directory: exit 2, it says which pid holds it", async () => {
@@ -185,7 +123,7 @@ describe("the agent process", () => {
       Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${agent.pid}/status`, "utf8"))![1]) *
       1024;
     const ids = agent.stored().slice(0, 12);
-    const reports = await Promise.all(ids.map((id) => api.report(id)));
+    const reports = await Promise.all(ids.map((id) => f.api.report(id)));
     const cpu = reports.map((r) => r.agent.cpu_seconds as number);
     const sum = cpu.reduce((a, b) => a + b, 0);
     assert.ok(cpu.every((c) => c >= 0));

@@ -4,6 +4,7 @@ import type {
   Execution,
   FleetSummary,
   Host,
+  HostListQuery,
   HostSortKey,
   PageOf,
   ProcessPage,
@@ -15,18 +16,8 @@ export type { ProcessPage, SessionPage };
 
 export type HostSort = HostSortKey;
 
-export interface HostQuery {
-  q?: string;
-  os?: string;
-  ip?: string;
-  cpu?: string;
-  process?: string;
-  user?: string;
-  status?: "online" | "offline";
-  sort?: string;
-  limit: number;
-  offset: number;
-}
+/** The host list's query: the contract's, with the page always given. */
+export type HostQuery = Omit<HostListQuery, "limit" | "offset"> & { limit: number; offset: number };
 
 /** Which execution a snapshot read is about; none of them means the latest. */
 export type ExecutionPick = { report: string } | { at: string } | { latest: true };

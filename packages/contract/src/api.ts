@@ -152,6 +152,7 @@ export const HostListQuerySchema = Type.Intersect([
     status: Type.Optional(Type.Union([Type.Literal("online"), Type.Literal("offline")])),
   }),
 ]);
+export type HostListQuery = Static<typeof HostListQuerySchema>;
 
 // ---- executions -----------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-import type { Host, HostSortKey, PageOf } from "@compliance/contract";
+import type { Host, HostListQuery, HostSortKey, PageOf } from "@compliance/contract";
 import {
   type ExpressionBuilder,
   type Kysely,
@@ -12,16 +12,13 @@ import { POS_PER_MS } from "./history.repository.ts";
 import { contains, isGlob, matchesGlob } from "./like.ts";
 import type { Database, HostsTable } from "./schema.ts";
 
-export interface HostFilter {
-  q?: string;
-  os?: string;
-  ip?: string;
-  cpu?: string;
-  process?: string;
-  user?: string;
-  status?: "online" | "offline";
+/** The host list's filters (see the contract's HostListQuery), plus the source of hosts. */
+export type HostFilter = Pick<
+  HostListQuery,
+  "q" | "os" | "ip" | "cpu" | "process" | "user" | "status"
+> & {
   source?: string;
-}
+};
 
 export interface ListOptions {
   limit: number;
