@@ -158,7 +158,10 @@ export class FlakyProxy {
   }
 
   async start(port = this.port): Promise<this> {
-    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    // A request the proxy cannot finish (the API went away, the client hung up) ends its
+    // socket, as a broken network would; it never becomes an unhandled rejection.
+    const handler = (req: IncomingMessage, res: ServerResponse) =>
+      void this.handle(req, res).catch(() => req.socket.destroy());
     const server = this.tls ? createHttpsServer(this.tls, handler) : createHttpServer(handler);
     server.on("connection", (socket: Socket) => {
       this.sockets.add(socket);
