@@ -1,34 +1,23 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { Report } from "@compliance/contract";
 import { LatestChangedError } from "../src/store/history.repository.ts";
-import { Store } from "../src/store/store.ts";
-import { createTestDatabase, type TestDatabase } from "./helpers/databases.ts";
 import { makeProcess, makeReport } from "./helpers/reports.ts";
+import { storeFixture } from "./helpers/store.ts";
 
 /**
  * On SQLite, reports that arrive together share one commit. A report that fails inside a
  * shared commit must roll back alone: the others are stored, it leaves nothing behind.
  */
 describe("group commit on SQLite", () => {
-  let database: TestDatabase;
-  let store: Store;
-  before(async () => {
-    database = await createTestDatabase("sqlite");
-    store = new Store({ url: database.url });
-    await store.migrate();
-  });
-  after(async () => {
-    await store?.close();
-    await database?.drop();
-  });
+  const fixture = storeFixture("sqlite");
 
   test("concurrent reports are each stored once; failing ones roll back alone", async () => {
     const hosts: number[] = [];
     for (let h = 0; h < 4; h++) {
       hosts.push(
         (
-          await store.hosts.enroll({
+          await fixture.store.hosts.enroll({
             identifier: `g${h}`,
             hostname: `g${h}`,
             nodeKeyHash: `g${h}`,
@@ -64,26 +53,26 @@ describe("group commit on SQLite", () => {
       processes: [makeProcess({ pid: 8, name: "never" })],
     });
     const results = await Promise.allSettled([
-      ...reports.slice(0, 20).map((r) => store.ingest(r.hostId, r.report, 1)),
-      store.ingest(hosts[1]!, stolen, 1),
-      store.ingest(hosts[2]!, conditional, 1, {
+      ...reports.slice(0, 20).map((r) => fixture.store.ingest(r.hostId, r.report, 1)),
+      fixture.store.ingest(hosts[1]!, stolen, 1),
+      fixture.store.ingest(hosts[2]!, conditional, 1, {
         expectLatestReportId: "00000000-0000-4000-8000-000000000000",
       }),
-      ...reports.slice(20).map((r) => store.ingest(r.hostId, r.report, 1)),
+      ...reports.slice(20).map((r) => fixture.store.ingest(r.hostId, r.report, 1)),
     ]);
     const failures = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
     assert.equal(failures.length, 2);
     assert.ok(failures.some((f) => (f.reason as { code?: string }).code === "report_id_taken"));
     assert.ok(failures.some((f) => f.reason instanceof LatestChangedError));
     for (const r of reports)
-      assert.deepEqual((await store.report(r.report.report_id))?.report, r.report);
-    assert.equal(await store.report(conditional.report_id), null);
-    const thief = await store.db
+      assert.deepEqual((await fixture.store.report(r.report.report_id))?.report, r.report);
+    assert.equal(await fixture.store.report(conditional.report_id), null);
+    const thief = await fixture.store.db
       .selectFrom("process_spans")
       .select("id")
       .where("name", "in", ["thief", "never"])
       .execute();
     assert.deepEqual(thief, [], "nothing of the failed reports is left behind");
-    for (const id of hosts) assert.equal((await store.getHost(id))?.executions, 10);
+    for (const id of hosts) assert.equal((await fixture.store.getHost(id))?.executions, 10);
   });
 });

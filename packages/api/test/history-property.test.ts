@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import {
   type Report,
   type ReportProcess,
@@ -7,9 +7,9 @@ import {
   validateReport,
 } from "@compliance/contract";
 import fc from "fast-check";
-import { Store } from "../src/store/store.ts";
-import { createTestDatabase, ENGINES, type TestDatabase } from "./helpers/databases.ts";
+import { ENGINES } from "./helpers/databases.ts";
 import { makeReport } from "./helpers/reports.ts";
+import { storeFixture } from "./helpers/store.ts";
 
 /**
  * The heart of the store: whatever sequence of reports arrives (processes starting and
@@ -178,17 +178,7 @@ function buildReports(scenario: Scenario, identifier: string) {
 
 for (const engine of ENGINES) {
   describe(`history on ${engine}`, () => {
-    let database: TestDatabase;
-    let store: Store;
-    before(async () => {
-      database = await createTestDatabase(engine);
-      store = new Store({ url: database.url });
-      await store.migrate();
-    });
-    after(async () => {
-      await store?.close();
-      await database?.drop();
-    });
+    const fixture = storeFixture(engine);
 
     test("every execution rebuilds to the report its agent sent, whatever the arrival order", async () => {
       let run = 0;
@@ -198,7 +188,7 @@ for (const engine of ENGINES) {
           const identifier = `prop-${engine}-${run}-${Math.random().toString(36).slice(2)}`;
           const reports = buildReports(scenario, identifier);
           for (const r of reports) assert.deepEqual(validateReport(r), { ok: true, value: r });
-          const { hostId } = await store.hosts.enroll({
+          const { hostId } = await fixture.store.hosts.enroll({
             identifier,
             hostname: "h",
             nodeKeyHash: identifier,
@@ -209,21 +199,21 @@ for (const engine of ENGINES) {
             .map((_, i) => i)
             .sort((a, b) => (scenario.arrival[a] ?? 0) - (scenario.arrival[b] ?? 0));
           for (const i of order) {
-            const first = await store.ingest(hostId, reports[i]!, 1);
+            const first = await fixture.store.ingest(hostId, reports[i]!, 1);
             assert.equal(first.duplicate, false);
             if (scenario.resend[i]) {
-              const again = await store.ingest(hostId, reports[i]!, 2);
+              const again = await fixture.store.ingest(hostId, reports[i]!, 2);
               assert.equal(again.duplicate, true);
               assert.equal(again.execution.id, first.execution.id);
             }
           }
           for (const r of reports) {
-            const stored = await store.report(r.report_id);
+            const stored = await fixture.store.report(r.report_id);
             assert.ok(stored, `report ${r.report_id} is stored`);
             assert.deepEqual(stored.report, r);
           }
           // The timeline is in collected_at order (ties: in arrival order), whatever the arrival.
-          const timeline = await store.listExecutions(
+          const timeline = await fixture.store.listExecutions(
             hostId,
             {},
             { limit: 100, offset: 0, sort: "collected_at" },
@@ -235,7 +225,7 @@ for (const engine of ENGINES) {
             [...times].sort((a, b) => a - b),
           );
           // The host's latest state is the newest report, whatever arrived last.
-          const host = await store.getHost(hostId);
+          const host = await fixture.store.getHost(hostId);
           const newest = reports.find((r) => r.report_id === timeline.items.at(-1)!.report_id)!;
           assert.equal(Date.parse(newest.collected_at), Date.parse(reports.at(-1)!.collected_at));
           assert.equal(host?.last_report_id, newest.report_id);

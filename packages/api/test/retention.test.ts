@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { Report } from "@compliance/contract";
-import { Store } from "../src/store/store.ts";
-import { createTestDatabase, ENGINES, type TestDatabase } from "./helpers/databases.ts";
+import { ENGINES } from "./helpers/databases.ts";
 import { makeProcess, makeReport, makeSession } from "./helpers/reports.ts";
+import { storeFixture } from "./helpers/store.ts";
 
 /** Twelve check-ins with churn; pruning the older half must not change the newer half. */
 function reports(identifier: string): Report[] {
@@ -31,17 +31,7 @@ function reports(identifier: string): Report[] {
 
 for (const engine of ENGINES) {
   describe(`retention on ${engine}`, () => {
-    let database: TestDatabase;
-    let store: Store;
-    before(async () => {
-      database = await createTestDatabase(engine);
-      store = new Store({ url: database.url });
-      await store.migrate();
-    });
-    after(async () => {
-      await store?.close();
-      await database?.drop();
-    });
+    const fixture = storeFixture(engine);
 
     test("pruning keeps what the kept executions rebuild to, and each host's latest", async () => {
       const busy = reports("busy");
@@ -50,40 +40,42 @@ for (const engine of ENGINES) {
         ["busy", busy],
         ["quiet", quiet],
       ] as const) {
-        const { hostId } = await store.hosts.enroll({
+        const { hostId } = await fixture.store.hosts.enroll({
           identifier,
           hostname: identifier,
           nodeKeyHash: identifier,
           source: "agent",
         });
-        for (const r of list) await store.ingest(hostId, r, Date.now());
+        for (const r of list) await fixture.store.ingest(hostId, r, Date.now());
       }
-      const spansBefore = await store.db
+      const spansBefore = await fixture.store.db
         .selectFrom("process_spans")
         .select((eb) => eb.fn.countAll<number>().as("n"))
         .executeTakeFirstOrThrow();
-      const result = await store.prune(Date.UTC(2026, 10, 1, 6));
+      const result = await fixture.store.prune(Date.UTC(2026, 10, 1, 6));
       assert.equal(result.executions, 6 + 1, "six of busy and the older one of quiet");
       assert.ok(result.processSpans > 0, "lifetimes that only covered pruned executions are gone");
-      const spansAfter = await store.db
+      const spansAfter = await fixture.store.db
         .selectFrom("process_spans")
         .select((eb) => eb.fn.countAll<number>().as("n"))
         .executeTakeFirstOrThrow();
       assert.equal(Number(spansBefore.n) - Number(spansAfter.n), result.processSpans);
 
-      for (const r of busy.slice(6)) assert.deepEqual((await store.report(r.report_id))?.report, r);
-      for (const r of busy.slice(0, 6)) assert.equal(await store.report(r.report_id), null);
+      for (const r of busy.slice(6))
+        assert.deepEqual((await fixture.store.report(r.report_id))?.report, r);
+      for (const r of busy.slice(0, 6)) assert.equal(await fixture.store.report(r.report_id), null);
       assert.deepEqual(
-        (await store.report(quiet[1]!.report_id))?.report,
+        (await fixture.store.report(quiet[1]!.report_id))?.report,
         quiet[1],
         "a silent host keeps its latest",
       );
-      assert.equal(await store.report(quiet[0]!.report_id), null);
+      assert.equal(await fixture.store.report(quiet[0]!.report_id), null);
 
-      const busyHost = (await store.listHosts({ q: "busy" }, { limit: 10, offset: 0 })).items[0]!;
+      const busyHost = (await fixture.store.listHosts({ q: "busy" }, { limit: 10, offset: 0 }))
+        .items[0]!;
       assert.equal(busyHost.executions, 6);
       assert.equal(busyHost.first_seen_at, new Date(Date.UTC(2026, 10, 1, 6)).toISOString());
-      const timeline = await store.listExecutions(
+      const timeline = await fixture.store.listExecutions(
         busyHost.id,
         {},
         { limit: 100, offset: 0, sort: "collected_at" },
@@ -101,11 +93,12 @@ for (const engine of ENGINES) {
         processes: busy[6]!.processes.slice(0, 3),
         sessions: [],
       });
-      await store.ingest(busyHost.id, late, Date.now());
-      assert.deepEqual((await store.report(late.report_id))?.report, late);
-      for (const r of busy.slice(6)) assert.deepEqual((await store.report(r.report_id))?.report, r);
+      await fixture.store.ingest(busyHost.id, late, Date.now());
+      assert.deepEqual((await fixture.store.report(late.report_id))?.report, late);
+      for (const r of busy.slice(6))
+        assert.deepEqual((await fixture.store.report(r.report_id))?.report, r);
       // Pruning again with nothing old enough does nothing.
-      assert.equal((await store.prune(Date.UTC(2026, 10, 1, 0))).executions, 0);
+      assert.equal((await fixture.store.prune(Date.UTC(2026, 10, 1, 0))).executions, 0);
     });
   });
 }

@@ -75,6 +75,15 @@ const containedIn = (j: any, a: "s" | "p") =>
     .onRef(`${a}.first_pos`, "<=", "e.pos")
     .onRef(`${a}.last_pos`, ">=", "e.pos");
 
+/** The columns every per-execution table starts with. */
+const EXECUTION_COLUMNS = [
+  "e.host_id",
+  "h.hostname",
+  "h.primary_ip as ip",
+  "e.report_id",
+  "e.collected_at",
+] as const;
+
 export class InventoryRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
@@ -88,14 +97,7 @@ export class InventoryRepository {
         return this.platforms(filter, page);
       case "process-counts":
         return this.paged(
-          this.executions(filter).select([
-            "e.host_id",
-            "h.hostname",
-            "h.primary_ip as ip",
-            "e.report_id",
-            "e.collected_at",
-            "e.process_count",
-          ]),
+          this.executions(filter).select([...EXECUTION_COLUMNS, "e.process_count"]),
           page,
           ["e.pos desc", "e.id desc"],
         );
@@ -104,11 +106,7 @@ export class InventoryRepository {
           this.executions(filter)
             .leftJoin("session_spans as s", (j) => containedIn(j, "s"))
             .select([
-              "e.host_id",
-              "h.hostname",
-              "h.primary_ip as ip",
-              "e.report_id",
-              "e.collected_at",
+              ...EXECUTION_COLUMNS,
               "e.session_count",
               sql<number>`count(distinct s.user_name)`.as("user_count"),
             ])
@@ -129,16 +127,7 @@ export class InventoryRepository {
         return this.paged(
           this.executions(filter)
             .innerJoin("session_spans as s", (j) => containedIn(j, "s"))
-            .select([
-              "e.host_id",
-              "h.hostname",
-              "h.primary_ip as ip",
-              "e.report_id",
-              "e.collected_at",
-              "s.user_name as user",
-              "e.pos",
-              "e.id",
-            ])
+            .select([...EXECUTION_COLUMNS, "s.user_name as user", "e.pos", "e.id"])
             .distinct(),
           page,
           ["pos desc", "id desc", "user asc"],
@@ -148,17 +137,7 @@ export class InventoryRepository {
         return this.paged(
           this.executions(filter)
             .innerJoin("process_spans as p", (j) => containedIn(j, "p"))
-            .select([
-              "e.host_id",
-              "h.hostname",
-              "h.primary_ip as ip",
-              "e.report_id",
-              "e.collected_at",
-              "p.pid",
-              "p.ppid",
-              "p.name",
-              "p.user_name as user",
-            ]),
+            .select([...EXECUTION_COLUMNS, "p.pid", "p.ppid", "p.name", "p.user_name as user"]),
           page,
           ["e.pos desc", "e.id desc", "p.pid asc"],
         );
