@@ -18,9 +18,9 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
-import { build } from "esbuild";
 import { CpuBaseline, collectReport } from "../packages/agent/src/report.ts";
 import { Spool } from "../packages/agent/src/spool.ts";
+import { AGENT_ENTRY, bundle } from "../scripts/bundle.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -156,24 +156,6 @@ async function collectionVersusPs(spoolDir: string) {
   return { agentMs, agentCpu, cycleMs, psMs, psCpu, processes, psLines, reportBytes };
 }
 
-async function buildBundle(dir: string): Promise<string> {
-  const bundle = join(dir, "compliance-agent.js");
-  await build({
-    entryPoints: [join(import.meta.dirname, "..", "packages", "agent", "src", "main.ts")],
-    outfile: bundle,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    conditions: ["source"],
-    logLevel: "warning",
-    banner: {
-      js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
-  });
-  return bundle;
-}
-
 interface CycleSample {
   cycle: number;
   rssReported: number;
@@ -291,7 +273,7 @@ async function main() {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const bundle = await buildBundle(dir);
+    const bundled = await bundle(AGENT_ENTRY, join(dir, "compliance-agent.js"));
     const started = await startIdleProcesses();
     console.log(`# Agent footprint\n`);
     console.log(
@@ -328,7 +310,7 @@ async function main() {
       [`as the systemd unit runs it: ${unitEnv}node ${unit.flags.join(" ")}`, unit],
       ["plain node, no flags", { flags: [], env: {} }],
     ] as [string, ReturnType<typeof unitRuntime>][]) {
-      const d = await daemonCycles(bundle, join(dir, `state-${runtime.flags.length}`), runtime);
+      const d = await daemonCycles(bundled, join(dir, `state-${runtime.flags.length}`), runtime);
       const at = (n: number) => d.samples[n - 1]!;
       const mb = (b: number) => fmt(b / 1024 / 1024);
       console.log(`## The service over ${CYCLES} fast cycles, ${label}\n`);

@@ -3,9 +3,9 @@
 // files (esbuild), and the console as static files (vite). Fast enough to run on every
 // `npm start`.
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { build } from "esbuild";
+import { bundle } from "./bundle.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const pkg = (name) =>
@@ -15,20 +15,6 @@ const pkg = (name) =>
 function externals(name) {
   return Object.keys(pkg(name).dependencies ?? {}).filter((d) => !d.startsWith("@compliance/"));
 }
-
-const common = {
-  bundle: true,
-  platform: "node",
-  target: "node20",
-  format: "esm",
-  conditions: ["source"],
-  sourcemap: "linked",
-  logLevel: "warning",
-  // Lets bundled CommonJS dependencies call require() inside an ES module.
-  banner: {
-    js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
-};
 
 const targets = [
   {
@@ -46,13 +32,7 @@ const targets = [
 
 for (const t of targets) {
   if (!existsSync(join(root, t.entry))) continue;
-  await build({
-    ...common,
-    entryPoints: [join(root, t.entry)],
-    outfile: join(root, t.out),
-    external: t.external,
-  });
-  chmodSync(join(root, t.out), 0o755);
+  await bundle(join(root, t.entry), join(root, t.out), { external: t.external, sourcemap: true });
 }
 
 if (existsSync(join(root, "packages/console/vite.config.ts"))) {

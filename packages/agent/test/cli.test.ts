@@ -5,11 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { validateReport } from "@compliance/contract";
-import { build } from "esbuild";
 import { runCli, USAGE } from "../src/cli.ts";
+import { buildAgentBundle } from "./harness.ts";
 import { captureIo } from "./helpers.ts";
-
-const agentRoot = join(import.meta.dirname, "..");
 
 describe("compliance-agent collect", () => {
   test("prints one compact JSON report that passes the contract", async () => {
@@ -81,21 +79,7 @@ describe("the bundled agent", () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "agent-bundle-"));
-    bundle = join(dir, "compliance-agent.js");
-    // The same settings as scripts/build.mjs uses for packages/agent/dist.
-    await build({
-      entryPoints: [join(agentRoot, "src/main.ts")],
-      outfile: bundle,
-      bundle: true,
-      platform: "node",
-      target: "node20",
-      format: "esm",
-      conditions: ["source"],
-      logLevel: "warning",
-      banner: {
-        js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-      },
-    });
+    bundle = await buildAgentBundle(dir);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

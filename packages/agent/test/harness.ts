@@ -18,7 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { build } from "esbuild";
+import { AGENT_ENTRY, bundle } from "../../../scripts/bundle.mjs";
 import { loadConfig } from "../../api/src/config.ts";
 import { type RunningServer, startServer } from "../../api/src/server.ts";
 
@@ -261,22 +261,8 @@ export class FlakyProxy {
 }
 
 /** The agent as one file, built the way scripts/build.mjs builds dist/compliance-agent.js. */
-export async function buildAgentBundle(dir: string): Promise<string> {
-  const bundle = join(dir, "compliance-agent.js");
-  await build({
-    entryPoints: [join(import.meta.dirname, "..", "src", "main.ts")],
-    outfile: bundle,
-    bundle: true,
-    platform: "node",
-    target: "node20",
-    format: "esm",
-    conditions: ["source"],
-    logLevel: "warning",
-    banner: {
-      js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-    },
-  });
-  return bundle;
+export function buildAgentBundle(dir: string): Promise<string> {
+  return bundle(AGENT_ENTRY, join(dir, "compliance-agent.js"));
 }
 
 /** A running agent process, with its output kept line by line. */
