@@ -1,11 +1,12 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import SQLite from "better-sqlite3";
-import { Kysely, Migrator, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
+import { Migrator } from "kysely/migration";
 import { createPool as createMysqlPool } from "mysql2";
 import pg from "pg";
 import { migrations } from "./migrations/index.ts";
 import type { Database } from "./schema.ts";
+import { openSqlite } from "./sqlite-driver.ts";
 
 export type Engine = "sqlite" | "postgres" | "mysql";
 
@@ -43,9 +44,9 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   if (engine === "sqlite") {
     const path = url.slice("sqlite:".length) || ":memory:";
     if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
-    const open = (readonly: boolean) => {
-      const sqlite = new SQLite(path, { readonly });
-      if (!readonly) {
+    const open = (readOnly: boolean) => {
+      const sqlite = openSqlite(path, { readOnly });
+      if (!readOnly) {
         sqlite.pragma("journal_mode = WAL");
         // FULL: a report acknowledged is on disk even if the machine loses power right
         // after. Group commit (group-commit.ts) shares each flush among waiting reports.
@@ -56,9 +57,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
       // reads avoid a system call per page.
       sqlite.pragma("cache_size = -65536");
       sqlite.pragma("mmap_size = 1073741824");
-      return new Kysely<Database>({
-        dialect: new SqliteDialect({ database: withStatementCache(sqlite) }),
-      });
+      return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
     };
     const db = open(false);
     // One writer, and a connection of its own for reads: in WAL mode readers never wait
@@ -103,26 +102,6 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   pool.on("connection", (c) => c.on("error", () => {}));
   const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
   return { db, reader: db, engine, where: redact(url), close: () => db.destroy() };
-}
-
-/**
- * Kysely prepares every query anew; on SQLite preparing costs as much as running a small
- * query. The same SQL text reuses its statement (bounded: IN lists make many texts).
- */
-function withStatementCache(sqlite: SQLite.Database) {
-  const cache = new Map<string, SQLite.Statement>();
-  return {
-    close: () => sqlite.close(),
-    prepare(text: string) {
-      let statement = cache.get(text);
-      if (!statement) {
-        statement = sqlite.prepare(text);
-        if (cache.size >= 500) cache.delete(cache.keys().next().value!);
-        cache.set(text, statement);
-      }
-      return statement;
-    },
-  };
 }
 
 function redact(url: string): string {

@@ -1,4 +1,4 @@
-import type { Migration } from "kysely";
+import type { Migration } from "kysely/migration";
 import * as initial from "./2026-11-22-0001-initial.ts";
 import * as hostFactsHash from "./2026-11-22-0002-host-facts-hash.ts";
 import * as currentNames from "./2026-11-22-0003-current-names.ts";
