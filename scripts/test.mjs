@@ -1,12 +1,20 @@
 #!/usr/bin/env node
-// Runs every test file of the project with node:test. Node 20 does not expand globs, so
-// the files are listed here. Arguments narrow the run: `node scripts/test.mjs agent`
-// runs the files whose path contains "agent".
+// Runs every test file of the project with node:test, in two passes:
+//  1. every file, on the machine's clock;
+//  2. the date-sensitive files (API, agent, contract) again with the process clock moved
+//     400 days ahead by Debian's faketime, so a test that mixes a fixed clock with the real
+//     one fails today rather than on some later day.
+// Arguments narrow the run: `node scripts/test.mjs agent` runs the files whose path
+// contains "agent"; `--clock=now` or `--clock=future` runs one pass only.
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
+/** How far ahead the second pass moves the clock. */
+const FUTURE = "+400d";
+/** Files whose behaviour depends on the date; the console's browser tests are not among them. */
+const DATE_SENSITIVE = ["packages/api/", "packages/agent/", "packages/contract/"];
 
 function find(dir, out = []) {
   for (const name of readdirSync(dir)) {
@@ -18,7 +26,13 @@ function find(dir, out = []) {
   return out;
 }
 
-const filters = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const args = process.argv.slice(2);
+const clock = args.find((a) => a.startsWith("--clock="))?.slice("--clock=".length) ?? "both";
+if (!["now", "future", "both"].includes(clock)) {
+  console.error(`--clock must be now, future or both (got ${clock})`);
+  process.exit(2);
+}
+const filters = args.filter((a) => !a.startsWith("--"));
 const files = find(join(root, "packages"))
   .concat(find(join(root, "bench")))
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
@@ -27,9 +41,46 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(" ")}`);
   process.exit(1);
 }
-const r = spawnSync(
-  process.execPath,
-  ["--conditions=source", "--import", "tsx", "--test", "--test-concurrency=3", ...files],
-  { cwd: root, stdio: "inherit" },
-);
-process.exit(r.status ?? 1);
+
+const timings = join(root, "scripts/file-timings.mjs");
+function run(label, command, list) {
+  console.log(`\n# ${label}: ${list.length} files`);
+  const argv = [
+    ...command,
+    process.execPath,
+    "--conditions=source",
+    "--import",
+    "tsx",
+    "--test",
+    "--test-concurrency=3",
+    "--test-reporter=spec",
+    "--test-reporter-destination=stdout",
+    `--test-reporter=${timings}`,
+    "--test-reporter-destination=stdout",
+    ...list,
+  ];
+  const r = spawnSync(argv[0], argv.slice(1), { cwd: root, stdio: "inherit" });
+  if (r.error) {
+    console.error(`${label}: ${r.error.message}`);
+    return 1;
+  }
+  return r.status ?? 1;
+}
+
+let failed = 0;
+if (clock !== "future") failed += run("tests on the machine's clock", [], files) === 0 ? 0 : 1;
+const future = files.filter((f) => DATE_SENSITIVE.some((p) => f.startsWith(p)));
+if (clock !== "now" && future.length > 0) {
+  const faketime = spawnSync("faketime", ["-f", FUTURE, "true"]);
+  if (faketime.error || faketime.status !== 0) {
+    console.error(
+      "faketime is not installed: the far-future clock pass cannot run. Install Debian's " +
+        "faketime package (.ci/run does).",
+    );
+    failed++;
+  } else {
+    const label = `date-sensitive tests with the clock ${FUTURE} ahead (faketime)`;
+    failed += run(label, ["faketime", "-f", FUTURE], future) === 0 ? 0 : 1;
+  }
+}
+process.exit(failed === 0 ? 0 : 1);

@@ -12,6 +12,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown };
+  /** The clock (epoch milliseconds); the system's by default. */
+  now?: () => number;
 }
 
 export const USAGE = `compliance-api ${API_VERSION}: the Compliance API
@@ -69,8 +71,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
     throw e;
   }
 
+  const now = io.now ?? Date.now;
   if (command === "start") {
-    const server = await startServer(config, { print: (line) => io.stdout.write(`${line}\n`) });
+    const server = await startServer(config, {
+      print: (line) => io.stdout.write(`${line}\n`),
+      now,
+    });
     const stop = (signal: string) => {
       io.stdout.write(`${signal}: closing\n`);
       server.close().then(
@@ -83,7 +89,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
     return null;
   }
 
-  const store = new Store({ url: config.databaseUrl, poolSize: 2 });
+  const store = new Store({ url: config.databaseUrl, poolSize: 2, now });
   try {
     await store.migrate();
     switch (command) {
@@ -99,7 +105,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
           before !== undefined
             ? Date.parse(before)
             : days !== undefined && /^\d+$/.test(days)
-              ? Date.now() - Number(days) * 86_400_000
+              ? now() - Number(days) * 86_400_000
               : Number.NaN;
         if (Number.isNaN(ms)) {
           io.stderr.write(

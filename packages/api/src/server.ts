@@ -16,6 +16,8 @@ export interface ServerOptions {
   consoleDir?: string | null;
   /** Lines for the operator (secrets, URLs); defaults to stdout. */
   print?: (line: string) => void;
+  /** The clock (epoch milliseconds) every part of the API reads; the system's by default. */
+  now?: () => number;
 }
 
 /**
@@ -28,7 +30,9 @@ export async function startServer(
   options: ServerOptions = {},
 ): Promise<RunningServer> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const now = options.now ?? Date.now;
   const store = new Store({
+    now,
     url: config.databaseUrl,
     poolSize: config.databasePoolSize,
     sqliteSynchronous: config.sqliteSynchronous,
@@ -50,6 +54,7 @@ export async function startServer(
     config: { ...config, consoleDir: options.consoleDir ?? config.consoleDir },
     secrets,
     logger: { level: config.logLevel },
+    now,
   });
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
@@ -65,7 +70,7 @@ export async function startServer(
   if (config.retentionDays > 0) {
     const prune = async () => {
       try {
-        const r = await store.prune(Date.now() - config.retentionDays * 86_400_000);
+        const r = await store.prune(now() - config.retentionDays * 86_400_000);
         if (r.executions > 0) app.log.info({ retention: r }, "pruned old executions");
       } catch (e) {
         app.log.warn({ err: e }, "retention failed; will retry");

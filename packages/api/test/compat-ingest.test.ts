@@ -308,7 +308,11 @@ for (const engine of ENGINES) {
         payload: { enroll_secret: ENROLL_SECRET, host_identifier: "machine-7", hostname: "web-7" },
       });
       const { node_key, host_id } = enrolled.json();
-      const report = makeReport({ identifier: "machine-7" });
+      // Collected by the API's clock (the test's), like every other time in this suite.
+      const report = makeReport({
+        identifier: "machine-7",
+        collected_at: new Date(t.clock.ms).toISOString(),
+      });
       report.host.primary_ip = "10.0.7.1";
       report.host.ip_addresses = ["10.0.7.1"];
       const sent = await t.app.inject({
