@@ -102,7 +102,7 @@ async function fill(api: TestApi): Promise<number> {
   let t = performance.now();
   for (let i = 0; i < HOSTS; i++) {
     const report = smallReport(i, now - (i % 600) * 1000);
-    const { hostId } = await store.hosts.enroll({
+    const { hostId } = await store.enrollHost({
       identifier: report.host.identifier,
       hostname: report.host.hostname,
       nodeKeyHash: randomUUID(),
@@ -112,7 +112,7 @@ async function fill(api: TestApi): Promise<number> {
   }
   console.error(`${HOSTS} hosts stored in ${Math.round(performance.now() - t)} ms`);
   t = performance.now();
-  const { hostId } = await store.hosts.enroll({
+  const { hostId } = await store.enrollHost({
     identifier: "bench-big-host",
     hostname: "big-host",
     nodeKeyHash: randomUUID(),

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Store } from "../packages/api/src/store/store.ts";
+import { openDatabase } from "../packages/api/src/store/database.ts";
 import { createTestDatabase, type TestEngine } from "../packages/api/test/helpers/databases.ts";
 import { reportWithProcesses } from "../packages/api/test/helpers/reports.ts";
 import { createFullCopyTable, insertFullCopy } from "./support/full-copy.ts";
@@ -18,8 +18,8 @@ const engines = (process.env.BENCH_ENGINES ?? "sqlite,postgres,mysql").split(","
 
 /** The floor: the same rows written by the leanest possible code, `seconds` long. */
 async function rawFloor(url: string, engine: TestEngine): Promise<number> {
-  const store = new Store({ url, poolSize: CONNECTIONS });
-  const db = store.db;
+  const handle = openDatabase(url, { poolSize: CONNECTIONS });
+  const db = handle.db;
   await createFullCopyTable(db, engine, "raw_processes");
   const report = reportWithProcesses(300, { identifier: "floor" });
   let n = 0;
@@ -35,7 +35,7 @@ async function rawFloor(url: string, engine: TestEngine): Promise<number> {
   const t0 = performance.now();
   await Promise.all(Array.from({ length: engine === "sqlite" ? 1 : CONNECTIONS }, worker));
   const rate = (n / (performance.now() - t0)) * 1000;
-  await store.close();
+  await handle.close();
   return rate;
 }
 

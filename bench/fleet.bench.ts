@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { buildApp } from "../packages/api/src/app.ts";
 import { hashSecret } from "../packages/api/src/auth.ts";
 import { loadConfig } from "../packages/api/src/config.ts";
-import { Store } from "../packages/api/src/store/store.ts";
+import { openStore } from "../packages/api/src/store/sql-store.ts";
 import { ChurningHost } from "./support/churn.ts";
 import { fmt, percentile, table } from "./support/harness.ts";
 
@@ -33,7 +33,7 @@ const random = () => {
 if (!existsSync(file)) {
   const building = `${file}.building`;
   rmSync(building, { force: true });
-  const store = new Store({ url: `sqlite:${building}` });
+  const store = openStore({ url: `sqlite:${building}` });
   await store.migrate();
   const hosts = Array.from(
     { length: HOSTS },
@@ -44,7 +44,7 @@ if (!existsSync(file)) {
   for (const h of hosts) {
     ids.push(
       (
-        await store.hosts.enroll({
+        await store.enrollHost({
           identifier: h.identifier,
           hostname: h.identifier,
           nodeKeyHash: h.identifier,
@@ -76,7 +76,7 @@ if (!existsSync(file)) {
   for (const f of ["-wal", "-shm"]) rmSync(`${building}${f}`, { force: true });
 }
 
-const store = new Store({ url: `sqlite:${file}`, now: () => START + EXECUTIONS * INTERVAL });
+const store = openStore({ url: `sqlite:${file}`, now: () => START + EXECUTIONS * INTERVAL });
 await store.migrate();
 const token = "bench-admin-token-0123456789";
 const app = await buildApp({
@@ -178,7 +178,7 @@ const ingestRows: (string | number)[][] = [];
   );
   const ids: number[] = [];
   for (const h of joiners) {
-    const { hostId } = await store.hosts.enroll({
+    const { hostId } = await store.enrollHost({
       identifier: h.identifier,
       hostname: h.identifier,
       nodeKeyHash: h.identifier,

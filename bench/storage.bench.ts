@@ -1,8 +1,12 @@
 // Storage: bytes of database growth per check-in of a 300-process host with 0, 5 and 50
 // processes changed, against a plain full-copy table of the same rows written in the same
 // run and the same database.
+
+import type { Kysely } from "kysely";
 import { sql } from "kysely";
-import { Store } from "../packages/api/src/store/store.ts";
+import { openDatabase } from "../packages/api/src/store/database.ts";
+import type { Database } from "../packages/api/src/store/schema.ts";
+import { openStore } from "../packages/api/src/store/sql-store.ts";
 import { createTestDatabase, type TestEngine } from "../packages/api/test/helpers/databases.ts";
 import { ChurningHost } from "./support/churn.ts";
 import { createFullCopyTable, insertFullCopy } from "./support/full-copy.ts";
@@ -11,33 +15,37 @@ import { fmt, table } from "./support/harness.ts";
 const CHECK_INS = Number(process.env.BENCH_CHECK_INS ?? 300);
 const engines = (process.env.BENCH_ENGINES ?? "sqlite,postgres,mysql").split(",") as TestEngine[];
 
-async function bytesUsed(store: Store, tables: string[]): Promise<number> {
-  if (store.engine === "sqlite") {
-    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(store.db);
+async function bytesUsed(
+  db: Kysely<Database>,
+  engine: TestEngine,
+  tables: string[],
+): Promise<number> {
+  if (engine === "sqlite") {
+    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
     // Pages of the tables and of their indexes, including SQLite's automatic ones.
     const r = await sql<{
       n: number;
     }>`select sum(pgsize) as n from dbstat where name in (select name from sqlite_master where tbl_name in (${sql.join(tables)}))`.execute(
-      store.db,
+      db,
     );
     return Number(r.rows[0]!.n);
   }
-  if (store.engine === "postgres") {
-    await sql`checkpoint`.execute(store.db).catch(() => {});
+  if (engine === "postgres") {
+    await sql`checkpoint`.execute(db).catch(() => {});
     let total = 0;
     for (const t of tables) {
       const r = await sql<{
         n: string;
-      }>`select pg_total_relation_size(${t}::regclass) as n`.execute(store.db);
+      }>`select pg_total_relation_size(${t}::regclass) as n`.execute(db);
       total += Number(r.rows[0]!.n);
     }
     return total;
   }
-  await sql`analyze table ${sql.join(tables.map((t) => sql.id(t)))}`.execute(store.db);
+  await sql`analyze table ${sql.join(tables.map((t) => sql.id(t)))}`.execute(db);
   const r = await sql<{
     n: number;
   }>`select sum(data_length + index_length) as n from information_schema.tables where table_schema = database() and table_name in (${sql.join(tables)})`.execute(
-    store.db,
+    db,
   );
   return Number(r.rows[0]!.n);
 }
@@ -54,10 +62,12 @@ const OURS = [
 
 async function run(engine: TestEngine) {
   const database = await createTestDatabase(engine);
-  const store = new Store({ url: database.url });
+  const store = openStore({ url: database.url });
+  const inspect = openDatabase(database.url, { poolSize: 2 });
+  const db = inspect.db;
   try {
     await store.migrate();
-    await createFullCopyTable(store.db, engine, "full_copy");
+    await createFullCopyTable(db, engine, "full_copy");
     const rows: (string | number)[][] = [];
     for (const changed of [0, 5, 50]) {
       const host = new ChurningHost(
@@ -66,31 +76,32 @@ async function run(engine: TestEngine) {
         Date.parse("2026-01-01T00:00:00Z"),
         changed + 7,
       );
-      const { hostId } = await store.hosts.enroll({
+      const { hostId } = await store.enrollHost({
         identifier: host.identifier,
         hostname: host.identifier,
         nodeKeyHash: host.identifier,
         source: "agent",
       });
       const copy = (r: ReturnType<ChurningHost["next"]>) =>
-        insertFullCopy(store.db, engine, "full_copy", r.report_id, r.processes);
+        insertFullCopy(db, engine, "full_copy", r.report_id, r.processes);
       // Warm up: the first check-in of a host stores everything in both layouts.
       const first = host.next(0);
       await store.ingest(hostId, first, Date.now());
       await copy(first);
-      const ours0 = await bytesUsed(store, OURS);
-      const copy0 = await bytesUsed(store, ["full_copy"]);
+      const ours0 = await bytesUsed(db, engine, OURS);
+      const copy0 = await bytesUsed(db, engine, ["full_copy"]);
       for (let i = 0; i < CHECK_INS; i++) {
         const r = host.next(changed);
         await store.ingest(hostId, r, Date.now());
         await copy(r);
       }
-      const ours = ((await bytesUsed(store, OURS)) - ours0) / CHECK_INS;
-      const full = ((await bytesUsed(store, ["full_copy"])) - copy0) / CHECK_INS;
+      const ours = ((await bytesUsed(db, engine, OURS)) - ours0) / CHECK_INS;
+      const full = ((await bytesUsed(db, engine, ["full_copy"])) - copy0) / CHECK_INS;
       rows.push([engine, changed, fmt(ours, 0), fmt(full, 0), `${fmt(full / ours, 0)}×`]);
     }
     return rows;
   } finally {
+    await inspect.close();
     await store.close();
     await database.drop();
   }

@@ -5,12 +5,12 @@ import { ReportAcceptedSchema, ReportSchema } from "@compliance/contract";
 import { buildApp } from "../../packages/api/src/app.ts";
 import { hashSecret } from "../../packages/api/src/auth.ts";
 import { loadConfig } from "../../packages/api/src/config.ts";
-import { Store } from "../../packages/api/src/store/store.ts";
+import { openStore } from "../../packages/api/src/store/sql-store.ts";
 import { BENCH_ADMIN, BENCH_SECRET } from "./secrets.ts";
 
 const url = process.argv[2] ?? "sqlite::memory:";
 const config = loadConfig(process.env);
-const store = new Store({
+const store = openStore({
   url,
   poolSize: config.databasePoolSize,
   sqliteSynchronous: config.sqliteSynchronous,

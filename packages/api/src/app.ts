@@ -8,23 +8,21 @@ import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from "@fastify/typ
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
   type FastifyServerOptions,
   LogController,
 } from "fastify";
-import type { AuthSecrets } from "./auth.ts";
 import { compatRoutes } from "./compat/compat.routes.ts";
 import type { Config } from "./config.ts";
-import { ApiError } from "./errors.ts";
-import { agentRoutes } from "./routes/agent.ts";
-import { fleetRoutes } from "./routes/fleet.ts";
-import { healthRoutes } from "./routes/health.ts";
-import { historyRoutes } from "./routes/history.ts";
-import { hostRoutes } from "./routes/hosts.ts";
-import { tokenRoutes, whoAmIRoutes } from "./routes/tokens.ts";
+import { ApiError, fromStoreError } from "./errors.ts";
+import { handlers, registerRoutes } from "./routes/index.ts";
+import { type AuthSecrets, createServices } from "./services/index.ts";
 import type { Store } from "./store/store.ts";
 import { isDatabaseUnavailable } from "./store/unavailable.ts";
+import { API_VERSION } from "./version.ts";
 
-export const API_VERSION = "0.1.0";
+export { API_VERSION };
 
 export interface AppOptions {
   store: Store;
@@ -33,98 +31,62 @@ export interface AppOptions {
     "bodyLimitBytes" | "consoleDir" | "legacyIngest" | "legacyKey" | "agentIntervalSeconds"
   >;
   secrets: AuthSecrets;
-  now?: () => number;
+  now?: (() => number) | undefined;
   logger?: FastifyServerOptions["logger"];
 }
 
 export type App = FastifyInstance;
 
-/** What every route gets: the store, the secrets, the clock. */
-export interface RouteContext {
-  store: Store;
-  secrets: AuthSecrets;
-  now: () => number;
+/** One answer for every error: client errors keep their message; anything else is a 500. */
+function sendError(error: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply) {
+  const known = error instanceof ApiError ? error : fromStoreError(error);
+  if (known) {
+    for (const [k, v] of Object.entries(known.headers)) reply.header(k, v);
+    return reply.code(known.statusCode).send({
+      error: {
+        code: known.code,
+        message: known.message,
+        ...(known.details ? { details: known.details } : {}),
+      },
+    });
+  }
+  const e = error as FastifyError;
+  if (e.validation) {
+    const details = schemaProblems(e.validation as never).map((p) => ({
+      path: `${e.validationContext ?? "body"}${p.path === "/" ? "" : p.path}`,
+      message: p.message,
+    }));
+    const first = details[0];
+    return reply.code(400).send({
+      error: {
+        code: "invalid_request",
+        message: first ? `${first.path} ${first.message}` : "the request is not valid",
+        details,
+      },
+    });
+  }
+  if (isDatabaseUnavailable(e)) {
+    request.log.warn({ err: e }, "database unavailable");
+    reply.header("retry-after", "5");
+    return reply.code(503).send({
+      error: { code: "unavailable", message: "the database is unavailable; retry later" },
+    });
+  }
+  const status = e.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code =
+      status === 413
+        ? "body_too_large"
+        : status === 415
+          ? "unsupported_media_type"
+          : "invalid_request";
+    return reply.code(status).send({ error: { code, message: e.message } });
+  }
+  request.log.error({ err: e }, "request failed");
+  return reply.code(500).send({ error: { code: "internal", message: "internal error" } });
 }
 
-/**
- * Builds the API without listening: tests call `app.inject()`, the server calls
- * `app.listen()`. Everything it needs comes in as options.
- */
-export async function buildApp(options: AppOptions) {
-  const app = Fastify({
-    logger: options.logger ?? false,
-    bodyLimit: options.config.bodyLimitBytes,
-    // Reports are validated by TypeBox, never coerced: a string where a number belongs is a 400.
-    ajv: { customOptions: { coerceTypes: false } },
-    return503OnClosing: true,
-    // Thousands of agents check in: one log line per request would drown the rest.
-    logController: new LogController({ disableRequestLogging: true }),
-    forceCloseConnections: "idle",
-  }).withTypeProvider<TypeBoxTypeProvider>();
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
-
-  app.setErrorHandler((error: FastifyError | ApiError, request, reply) => {
-    if (error instanceof ApiError) {
-      for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
-      return reply.code(error.statusCode).send({
-        error: {
-          code: error.code,
-          message: error.message,
-          ...(error.details ? { details: error.details } : {}),
-        },
-      });
-    }
-    if (error.validation) {
-      const details = schemaProblems(error.validation as never).map((p) => ({
-        path: `${error.validationContext ?? "body"}${p.path === "/" ? "" : p.path}`,
-        message: p.message,
-      }));
-      const first = details[0];
-      return reply.code(400).send({
-        error: {
-          code: "invalid_request",
-          message: first ? `${first.path} ${first.message}` : "the request is not valid",
-          details,
-        },
-      });
-    }
-    if (isDatabaseUnavailable(error)) {
-      request.log.warn({ err: error }, "database unavailable");
-      reply.header("retry-after", "5");
-      return reply.code(503).send({
-        error: { code: "unavailable", message: "the database is unavailable; retry later" },
-      });
-    }
-    const status = error.statusCode ?? 500;
-    if (status >= 400 && status < 500) {
-      const code =
-        status === 413
-          ? "body_too_large"
-          : status === 415
-            ? "unsupported_media_type"
-            : "invalid_request";
-      return reply.code(status).send({ error: { code, message: error.message } });
-    }
-    request.log.error({ err: error }, "request failed");
-    return reply.code(500).send({ error: { code: "internal", message: "internal error" } });
-  });
-
-  app.addHook("onResponse", async (request, reply) => {
-    request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
-      "request",
-    );
-  });
-
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({
-      error: {
-        code: "not_found",
-        message: `no route ${request.method} ${request.url.split("?")[0]}`,
-      },
-    }),
-  );
-
+async function registerDocs(app: FastifyInstance) {
   await app.register(fastifySwagger, {
     openapi: {
       openapi: "3.1.0",
@@ -149,20 +111,50 @@ export async function buildApp(options: AppOptions) {
   });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+}
 
-  const ctx: RouteContext = {
-    store: options.store,
+/**
+ * Builds the API without listening: tests call `app.inject()`, the server calls
+ * `app.listen()`. Everything it needs comes in as options.
+ */
+export async function buildApp(options: AppOptions) {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.config.bodyLimitBytes,
+    // Reports are validated by TypeBox, never coerced: a string where a number belongs is a 400.
+    ajv: { customOptions: { coerceTypes: false } },
+    return503OnClosing: true,
+    // Thousands of agents check in: one log line per request would drown the rest.
+    logController: new LogController({ disableRequestLogging: true }),
+    forceCloseConnections: "idle",
+  }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setErrorHandler(sendError);
+  app.addHook("onResponse", async (request, reply) => {
+    request.log.debug(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
+      "request",
+    );
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({
+      error: {
+        code: "not_found",
+        message: `no route ${request.method} ${request.url.split("?")[0]}`,
+      },
+    }),
+  );
+  await registerDocs(app);
+
+  const services = createServices(options.store, {
     secrets: options.secrets,
     now: options.now ?? Date.now,
-  };
-  await app.register(healthRoutes(ctx, API_VERSION));
-  await app.register(agentRoutes(ctx), { prefix: "/api/v1" });
-  await app.register(hostRoutes(ctx), { prefix: "/api/v1" });
-  await app.register(historyRoutes(ctx), { prefix: "/api/v1" });
-  await app.register(tokenRoutes(ctx), { prefix: "/api/v1" });
-  await app.register(whoAmIRoutes(ctx), { prefix: "/api/v1" });
-  await app.register(fleetRoutes(ctx), { prefix: "/api/v1" });
-  if (options.config.legacyIngest) await app.register(compatRoutes(ctx, options.config));
+    version: API_VERSION,
+  });
+  registerRoutes(app, services, handlers(services));
+  if (options.config.legacyIngest) {
+    await app.register(compatRoutes(services.legacy, options.config));
+  }
 
   const consoleDir = options.config.consoleDir ? resolve(options.config.consoleDir) : null;
   if (consoleDir && existsSync(consoleDir)) {

@@ -1,12 +1,12 @@
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { TokenRole } from "@compliance/contract";
-import { API_VERSION } from "./app.ts";
-import { hashSecret, newSecret } from "./auth.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { exportCommand } from "./export.ts";
 import { startServer } from "./server.ts";
-import { Store } from "./store/store.ts";
+import { TokensService } from "./services/tokens.service.ts";
+import { openStore } from "./store/sql-store.ts";
+import { API_VERSION } from "./version.ts";
 
 export interface CliIo {
   env: Record<string, string | undefined>;
@@ -89,7 +89,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
     return null;
   }
 
-  const store = new Store({ url: config.databaseUrl, poolSize: 2, now });
+  const store = openStore({ url: config.databaseUrl, poolSize: 2, now });
   try {
     await store.migrate();
     switch (command) {
@@ -97,7 +97,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
         io.stdout.write(`database ${store.where} is up to date\n`);
         return 0;
       case "token":
-        return await tokenCommand(store, rest, values, io);
+        return await tokenCommand(new TokensService(store, now), rest, values, io);
       case "prune": {
         const days = values["older-than-days"];
         const before = values.before;
@@ -152,7 +152,7 @@ function parse(argv: string[]) {
 }
 
 async function tokenCommand(
-  store: Store,
+  tokens: TokensService,
   args: string[],
   values: ReturnType<typeof parse>["values"],
   io: CliIo,
@@ -164,15 +164,14 @@ async function tokenCommand(
       io.stderr.write("compliance-api token create: give --name <name> and --role reader|admin\n");
       return 2;
     }
-    const token = newSecret();
-    const tokenId = await store.tokens.create(values.name, role, hashSecret(token));
+    const created = await tokens.create(values.name, role);
     io.stdout.write(
-      `token ${tokenId} (${role}, "${values.name}"): ${token}\nIt is shown only now.\n`,
+      `token ${created.id} (${role}, "${values.name}"): ${created.token}\nIt is shown only now.\n`,
     );
     return 0;
   }
   if (sub === "list") {
-    for (const t of await store.tokens.list()) {
+    for (const t of await tokens.list()) {
       io.stdout.write(
         `${t.id}\t${t.role}\t${t.name}\tcreated ${t.created_at}\tlast used ${t.last_used_at ?? "never"}\n`,
       );
@@ -180,7 +179,10 @@ async function tokenCommand(
     return 0;
   }
   if (sub === "revoke" && id && /^\d+$/.test(id)) {
-    const ok = await store.tokens.revoke(Number(id));
+    const ok = await tokens.revoke(Number(id)).then(
+      () => true,
+      () => false,
+    );
     io.stdout.write(ok ? `token ${id} revoked\n` : `no token ${id}\n`);
     return ok ? 0 : 1;
   }

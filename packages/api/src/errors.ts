@@ -1,4 +1,5 @@
 import type { Problem } from "@compliance/contract";
+import { StoreError, type StoreErrorCode } from "./store/errors.ts";
 
 /**
  * An error the API answers with on purpose: a stable code, the HTTP status, a message for
@@ -24,6 +25,10 @@ export class ApiError extends Error {
 export const badRequest = (code: string, message: string, details?: Problem[]) =>
   new ApiError(400, code, message, details);
 
+/** A 400 for one field: the message names it. */
+export const invalidField = (path: string, problem: string) =>
+  badRequest("invalid_request", `${path} ${problem}`, [{ path, message: problem }]);
+
 export const notFound = (what: string) => new ApiError(404, "not_found", `${what} not found`);
 
 export const unauthorized = (message = "missing or invalid token", code = "unauthorized") =>
@@ -39,3 +44,18 @@ export const unavailable = (message: string, cause?: unknown, retryAfterSeconds 
     cause,
     headers: { "retry-after": String(retryAfterSeconds) },
   });
+
+/** How each refusal of the store is answered. */
+const STORE_STATUS: Record<StoreErrorCode, number> = {
+  report_id_taken: 409,
+  too_many_reports: 409,
+  latest_changed: 409,
+};
+
+/** The one place a store error becomes an HTTP answer. */
+export function fromStoreError(error: unknown): ApiError | null {
+  if (!(error instanceof StoreError)) return null;
+  return new ApiError(STORE_STATUS[error.code], error.code, error.message, undefined, {
+    cause: error,
+  });
+}

@@ -2,9 +2,8 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Report } from "@compliance/contract";
-import { type ExecutionCursor, LegacyRepository } from "./compat/legacy.repository.ts";
 import { seed000Name } from "./compat/seed-000.ts";
-import type { Store } from "./store/store.ts";
+import type { ExecutionCursor, Store } from "./store/store.ts";
 
 /**
  * `compliance-api export`: every stored report (our v1 JSON, rebuilt from the history) as
@@ -105,24 +104,20 @@ export async function exportReports(
     throw new ExportError(`no host ${options.hostId}`, 2);
   }
   await prepareDirectory(dir);
-  const repository = new LegacyRepository(store.db);
   const filter = { hostId: options.hostId, from: options.from, to: options.to };
   const every = options.progressEvery ?? PROGRESS_EVERY;
   const pageSize = options.pageSize ?? PAGE_SIZE;
-  const total = await repository.countExecutions(filter);
+  const total = await store.countExecutions(filter);
   let written = 0;
   let after: ExecutionCursor | null = null;
   for (;;) {
-    const page = await repository.executionsAfter(filter, after, pageSize);
+    const page = await store.executionsAfter(filter, after, pageSize);
     for (const ref of page) {
       // Pruned since the page was read: nothing to write.
-      const stored = await store.report(ref.reportId);
-      if (!stored) continue;
-      await writeNew(
-        dir,
-        exportBaseName(stored.report),
-        `${JSON.stringify(stored.report, null, 2)}\n`,
-      );
+      const execution = await store.executionByReportId(ref.reportId);
+      if (!execution) continue;
+      const report = await store.reportOf(execution);
+      await writeNew(dir, exportBaseName(report), `${JSON.stringify(report, null, 2)}\n`);
       written++;
       if (written % every === 0) io.stderr.write(`export: ${written}/${total} reports\n`);
     }

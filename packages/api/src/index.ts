@@ -1,4 +1,5 @@
 export { type App, type AppOptions, buildApp } from "./app.ts";
 export { type Config, ConfigError, loadConfig } from "./config.ts";
 export { type RunningServer, startServer } from "./server.ts";
-export { Store, type StoreOptions } from "./store/store.ts";
+export { openStore, type StoreOptions } from "./store/sql-store.ts";
+export type { Store } from "./store/store.ts";

@@ -3,7 +3,7 @@ import { runOnce } from "@compliance/agent";
 import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { resolveSecrets } from "./secrets.ts";
-import { Store } from "./store/store.ts";
+import { openStore } from "./store/sql-store.ts";
 import { isDatabaseUnavailable } from "./store/unavailable.ts";
 
 export interface RunningServer {
@@ -31,7 +31,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const now = options.now ?? Date.now;
-  const store = new Store({
+  const store = openStore({
     now,
     url: config.databaseUrl,
     poolSize: config.databasePoolSize,

@@ -14,6 +14,7 @@ import {
 } from "./fixtures/seeds/compat-app.ts";
 import { ENGINES } from "./helpers/databases.ts";
 import { makeReport } from "./helpers/reports.ts";
+import { storedReport } from "./helpers/store.ts";
 
 // `compliance-api export` writes every stored report as <ip>_<YYYY_MM_DD_H_M_S>.json, equal
 // to the report the store rebuilds.
@@ -111,7 +112,7 @@ for (const engine of ENGINES) {
       assert.deepEqual(files, EXPECTED_FILES);
       for (const file of files) {
         const report = JSON.parse(readFileSync(join(out, file), "utf8"));
-        const stored = await t.store.report(report.report_id);
+        const stored = await storedReport(t.store, report.report_id);
         assert.ok(stored, file);
         assert.deepEqual(report, stored.report, file);
       }

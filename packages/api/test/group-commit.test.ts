@@ -1,9 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Report } from "@compliance/contract";
-import { LatestChangedError } from "../src/store/history.repository.ts";
 import { makeProcess, makeReport } from "./helpers/reports.ts";
-import { storeFixture } from "./helpers/store.ts";
+import { storedReport, storeFixture } from "./helpers/store.ts";
 
 /**
  * On SQLite, reports that arrive together share one commit. A report that fails inside a
@@ -17,7 +16,7 @@ describe("group commit on SQLite", () => {
     for (let h = 0; h < 4; h++) {
       hosts.push(
         (
-          await fixture.store.hosts.enroll({
+          await fixture.store.enrollHost({
             identifier: `g${h}`,
             hostname: `g${h}`,
             nodeKeyHash: `g${h}`,
@@ -63,11 +62,11 @@ describe("group commit on SQLite", () => {
     const failures = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
     assert.equal(failures.length, 2);
     assert.ok(failures.some((f) => (f.reason as { code?: string }).code === "report_id_taken"));
-    assert.ok(failures.some((f) => f.reason instanceof LatestChangedError));
+    assert.ok(failures.some((f) => (f.reason as { code?: string }).code === "latest_changed"));
     for (const r of reports)
-      assert.deepEqual((await fixture.store.report(r.report.report_id))?.report, r.report);
-    assert.equal(await fixture.store.report(conditional.report_id), null);
-    const thief = await fixture.store.db
+      assert.deepEqual((await storedReport(fixture.store, r.report.report_id))?.report, r.report);
+    assert.equal(await storedReport(fixture.store, conditional.report_id), null);
+    const thief = await fixture.db
       .selectFrom("process_spans")
       .select("id")
       .where("name", "in", ["thief", "never"])

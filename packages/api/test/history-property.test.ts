@@ -9,7 +9,7 @@ import {
 import fc from "fast-check";
 import { ENGINES } from "./helpers/databases.ts";
 import { makeReport } from "./helpers/reports.ts";
-import { storeFixture } from "./helpers/store.ts";
+import { storedReport, storeFixture } from "./helpers/store.ts";
 
 /**
  * The heart of the store: whatever sequence of reports arrives (processes starting and
@@ -188,7 +188,7 @@ for (const engine of ENGINES) {
           const identifier = `prop-${engine}-${run}-${Math.random().toString(36).slice(2)}`;
           const reports = buildReports(scenario, identifier);
           for (const r of reports) assert.deepEqual(validateReport(r), { ok: true, value: r });
-          const { hostId } = await fixture.store.hosts.enroll({
+          const { hostId } = await fixture.store.enrollHost({
             identifier,
             hostname: "h",
             nodeKeyHash: identifier,
@@ -208,7 +208,7 @@ for (const engine of ENGINES) {
             }
           }
           for (const r of reports) {
-            const stored = await fixture.store.report(r.report_id);
+            const stored = await storedReport(fixture.store, r.report_id);
             assert.ok(stored, `report ${r.report_id} is stored`);
             assert.deepEqual(stored.report, r);
           }

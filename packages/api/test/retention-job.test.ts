@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { loadConfig } from "../src/config.ts";
 import { type RunningServer, startServer } from "../src/server.ts";
-import { Store } from "../src/store/store.ts";
+import { openStore } from "../src/store/sql-store.ts";
 import { makeReport } from "./helpers/reports.ts";
 
 const ADMIN = "retention-admin-token-0123456789";
@@ -25,9 +25,9 @@ describe("the retention job", () => {
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "compliance-retention-"));
     const url = `sqlite:${join(dir, "compliance.db")}`;
-    const store = new Store({ url });
+    const store = openStore({ url });
     await store.migrate();
-    const { hostId } = await store.hosts.enroll({
+    const { hostId } = await store.enrollHost({
       identifier: "aging",
       hostname: "aging",
       nodeKeyHash: "k",

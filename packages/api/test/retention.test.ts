@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import type { Report } from "@compliance/contract";
 import { ENGINES } from "./helpers/databases.ts";
 import { makeProcess, makeReport, makeSession } from "./helpers/reports.ts";
-import { storeFixture } from "./helpers/store.ts";
+import { storedReport, storeFixture } from "./helpers/store.ts";
 
 /** Twelve check-ins with churn; pruning the older half must not change the newer half. */
 function reports(identifier: string): Report[] {
@@ -40,7 +40,7 @@ for (const engine of ENGINES) {
         ["busy", busy],
         ["quiet", quiet],
       ] as const) {
-        const { hostId } = await fixture.store.hosts.enroll({
+        const { hostId } = await fixture.store.enrollHost({
           identifier,
           hostname: identifier,
           nodeKeyHash: identifier,
@@ -48,28 +48,29 @@ for (const engine of ENGINES) {
         });
         for (const r of list) await fixture.store.ingest(hostId, r, Date.now());
       }
-      const spansBefore = await fixture.store.db
+      const spansBefore = await fixture.db
         .selectFrom("process_spans")
         .select((eb) => eb.fn.countAll<number>().as("n"))
         .executeTakeFirstOrThrow();
       const result = await fixture.store.prune(Date.UTC(2026, 10, 1, 6));
       assert.equal(result.executions, 6 + 1, "six of busy and the older one of quiet");
       assert.ok(result.processSpans > 0, "lifetimes that only covered pruned executions are gone");
-      const spansAfter = await fixture.store.db
+      const spansAfter = await fixture.db
         .selectFrom("process_spans")
         .select((eb) => eb.fn.countAll<number>().as("n"))
         .executeTakeFirstOrThrow();
       assert.equal(Number(spansBefore.n) - Number(spansAfter.n), result.processSpans);
 
       for (const r of busy.slice(6))
-        assert.deepEqual((await fixture.store.report(r.report_id))?.report, r);
-      for (const r of busy.slice(0, 6)) assert.equal(await fixture.store.report(r.report_id), null);
+        assert.deepEqual((await storedReport(fixture.store, r.report_id))?.report, r);
+      for (const r of busy.slice(0, 6))
+        assert.equal(await storedReport(fixture.store, r.report_id), null);
       assert.deepEqual(
-        (await fixture.store.report(quiet[1]!.report_id))?.report,
+        (await storedReport(fixture.store, quiet[1]!.report_id))?.report,
         quiet[1],
         "a silent host keeps its latest",
       );
-      assert.equal(await fixture.store.report(quiet[0]!.report_id), null);
+      assert.equal(await storedReport(fixture.store, quiet[0]!.report_id), null);
 
       const busyHost = (await fixture.store.listHosts({ q: "busy" }, { limit: 10, offset: 0 }))
         .items[0]!;
@@ -94,9 +95,9 @@ for (const engine of ENGINES) {
         sessions: [],
       });
       await fixture.store.ingest(busyHost.id, late, Date.now());
-      assert.deepEqual((await fixture.store.report(late.report_id))?.report, late);
+      assert.deepEqual((await storedReport(fixture.store, late.report_id))?.report, late);
       for (const r of busy.slice(6))
-        assert.deepEqual((await fixture.store.report(r.report_id))?.report, r);
+        assert.deepEqual((await storedReport(fixture.store, r.report_id))?.report, r);
       // Pruning again with nothing old enough does nothing.
       assert.equal((await fixture.store.prune(Date.UTC(2026, 10, 1, 0))).executions, 0);
     });

@@ -26,7 +26,12 @@ let browser: Browser;
 const stateDir = mkdtempSync(join(tmpdir(), "compliance-console-agent-"));
 
 before(async () => {
-  [api, browser] = await Promise.all([startTestApi(), launchBrowser()]);
+  // Both are kept even when the other fails, so that after() closes what did start and a
+  // failed start ends the run instead of leaving a browser holding it open.
+  const [started, launched] = await Promise.allSettled([startTestApi(), launchBrowser()]);
+  if (started.status === "fulfilled") api = started.value;
+  if (launched.status === "fulfilled") browser = launched.value;
+  for (const r of [started, launched]) if (r.status === "rejected") throw r.reason;
 });
 
 after(async () => {

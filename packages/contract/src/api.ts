@@ -335,6 +335,8 @@ export const ProcessSearchHitSchema = Type.Object({
   processes: Type.Array(ProcessIdentitySchema),
 });
 
+export type ProcessSearchHit = Static<typeof ProcessSearchHitSchema>;
+
 export const SessionSearchHitSchema = Type.Object({
   host_id: Type.Integer(),
   hostname: Type.String(),
@@ -352,6 +354,8 @@ export const SessionSearchHitSchema = Type.Object({
   open: Type.Boolean({ description: "Open in the host's latest execution" }),
 });
 
+export type SessionSearchHit = Static<typeof SessionSearchHitSchema>;
+
 export const CpuPointSchema = Type.Object({
   host_id: Type.Integer(),
   hostname: Type.String(),
@@ -359,6 +363,8 @@ export const CpuPointSchema = Type.Object({
   collected_at: Type.String(),
   cpu_usage_percent: Type.Number(),
 });
+
+export type CpuPoint = Static<typeof CpuPointSchema>;
 
 export const ChangeSchema = Type.Object({
   cursor: Type.String({ description: "Pass as `since` to get what came after this item" }),
@@ -381,3 +387,47 @@ export const ChangeFeedSchema = Type.Object({
   }),
   has_more: Type.Boolean(),
 });
+
+// ---- inventory tables -------------------------------------------------------------------
+
+/**
+ * The inventory tables the older systems reported on (seed 004's five reports), computed
+ * from the history: users per server and execution; OS and processor per server;
+ * processes per execution; process count and user count per server and execution.
+ */
+export const INVENTORY_TABLES = [
+  "users",
+  "platforms",
+  "processes",
+  "process-counts",
+  "user-counts",
+] as const;
+export type InventoryTable = (typeof INVENTORY_TABLES)[number];
+
+const EXECUTION_COLUMNS = ["host_id", "hostname", "ip", "report_id", "collected_at"] as const;
+
+/** Column order of each table, for CSV and documentation. */
+export const INVENTORY_COLUMNS: Record<InventoryTable, readonly string[]> = {
+  users: [...EXECUTION_COLUMNS, "user"],
+  platforms: [
+    "host_id",
+    "hostname",
+    "ip",
+    "os_name",
+    "os_version",
+    "kernel",
+    "arch",
+    "cpu_model",
+    "cpu_vendor",
+    "cpu_cores",
+  ],
+  processes: [...EXECUTION_COLUMNS, "pid", "ppid", "name", "user"],
+  "process-counts": [...EXECUTION_COLUMNS, "process_count"],
+  "user-counts": [...EXECUTION_COLUMNS, "session_count", "user_count"],
+};
+
+export const InventoryRowSchema = Type.Record(
+  Type.String(),
+  Type.Union([Type.String(), Type.Number(), Type.Null()]),
+);
+export type InventoryRow = Static<typeof InventoryRowSchema>;

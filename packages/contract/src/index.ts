@@ -1,3 +1,5 @@
 export * from "./api.ts";
+export * from "./operations.ts";
 export * from "./report.ts";
+export * from "./routes.ts";
 export * from "./validate.ts";

@@ -1,11 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyRequest } from "fastify";
-import type { RouteContext } from "../app.ts";
 import { hashSecret, sameHash } from "../auth.ts";
 import type { Config } from "../config.ts";
 import { ApiError, unauthorized } from "../errors.ts";
-import { LegacyRepository } from "./legacy.repository.ts";
-import { LegacyIngest } from "./legacy-ingest.ts";
+import type { LegacyService } from "../services/legacy.service.ts";
 import { seed000Routes } from "./seed-000.ts";
 import { seed001Routes } from "./seed-001.ts";
 import { seed002Routes } from "./seed-002.ts";
@@ -19,7 +17,7 @@ export const SEEDS = {
   "002": seed002Routes,
   "003": seed003Routes,
   "004": seed004Routes,
-} as const satisfies Record<string, (ingest: LegacyIngest) => FastifyPluginAsyncTypebox>;
+} as const satisfies Record<string, (ingest: LegacyService) => FastifyPluginAsyncTypebox>;
 
 /** Sends 401 unless the request carries the legacy key in `x-api-key` (seed 003's header). */
 export function requireLegacyKey(key: string | null) {
@@ -67,13 +65,12 @@ function parseAnyAsJson(
  * See packages/api/COMPAT.md.
  */
 export function compatRoutes(
-  ctx: RouteContext,
+  ingest: LegacyService,
   config: Pick<Config, "legacyKey">,
 ): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.addHook("onRequest", requireLegacyKey(config.legacyKey));
     app.addContentTypeParser("*", { parseAs: "string" }, parseAnyAsJson);
-    const ingest = new LegacyIngest(ctx, new LegacyRepository(ctx.store.db));
     for (const routes of Object.values(SEEDS)) await app.register(routes(ingest));
   };
 }

@@ -1,7 +1,7 @@
 import { LIMITS, type Report } from "@compliance/contract";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type, { type Static } from "typebox";
-import type { LegacyIngest } from "./legacy-ingest.ts";
+import type { LegacyService } from "../services/legacy.service.ts";
 import {
   ipsOf,
   legacyIps,
@@ -158,7 +158,7 @@ export function seed000Name(ip: string, collectedAt: string): string {
   return `${ip}_${t.getUTCFullYear()}_${pad(t.getUTCMonth() + 1)}_${pad(t.getUTCDate())}_${pad(t.getUTCHours())}_${pad(t.getUTCMinutes())}_${pad(t.getUTCSeconds())}`;
 }
 
-export function seed000Routes(ingest: LegacyIngest): FastifyPluginAsyncTypebox {
+export function seed000Routes(ingest: LegacyService): FastifyPluginAsyncTypebox {
   return async (app) => {
     // The code says system_info, the seed's document systeminfo: both are served.
     for (const path of ["/api/v1/compliance/system_info", "/api/v1/compliance/systeminfo"]) {

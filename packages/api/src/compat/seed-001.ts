@@ -1,7 +1,7 @@
 import { LIMITS, type Report } from "@compliance/contract";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type, { type Static } from "typebox";
-import type { LegacyIngest } from "./legacy-ingest.ts";
+import type { LegacyService } from "../services/legacy.service.ts";
 import {
   legacyIps,
   legacyProcess,
@@ -114,7 +114,7 @@ const Seed001Server = Type.Object({
   report_id: Type.String(),
 });
 
-export function seed001Routes(ingest: LegacyIngest): FastifyPluginAsyncTypebox {
+export function seed001Routes(ingest: LegacyService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       "/servers",

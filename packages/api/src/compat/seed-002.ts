@@ -2,7 +2,7 @@ import type { Report } from "@compliance/contract";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type, { type Static } from "typebox";
 import { notFound } from "../errors.ts";
-import type { LegacyIngest } from "./legacy-ingest.ts";
+import type { LegacyService } from "../services/legacy.service.ts";
 import {
   legacyIp,
   legacyIps,
@@ -105,7 +105,7 @@ const Seed002View = Type.Object({
   mem: Type.Optional(Type.Number()),
 });
 
-export function seed002Routes(ingest: LegacyIngest): FastifyPluginAsyncTypebox {
+export function seed002Routes(ingest: LegacyService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       "/report",

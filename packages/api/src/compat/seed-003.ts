@@ -10,8 +10,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import type { FastifyError } from "fastify";
 import Type from "typebox";
 import { ApiError } from "../errors.ts";
-import { LatestChangedError } from "../store/history.repository.ts";
-import type { LegacyIngest } from "./legacy-ingest.ts";
+import type { LegacyService } from "../services/legacy.service.ts";
 import {
   type Collector,
   invalid,
@@ -236,7 +235,7 @@ function problemsOf(error: FastifyError | ApiError): Problem[] | null {
   return error.statusCode === 400 ? [{ path: "body", message: error.message }] : null;
 }
 
-export function seed003Routes(ingest: LegacyIngest): FastifyPluginAsyncTypebox {
+export function seed003Routes(ingest: LegacyService): FastifyPluginAsyncTypebox {
   /**
    * Applies one part call to the host of `ip`: its latest state, changed by `apply`, stored
    * as a new execution. Calls for one host run one at a time (in this process).
@@ -271,7 +270,7 @@ export function seed003Routes(ingest: LegacyIngest): FastifyPluginAsyncTypebox {
             : report;
           return { report: kept, created: hostId === null };
         } catch (e) {
-          if (!(e instanceof LatestChangedError) || attempt >= 5) throw e;
+          if (!(e instanceof ApiError && e.code === "latest_changed") || attempt >= 5) throw e;
         }
       }
     });
@@ -455,7 +454,7 @@ export function seed003Routes(ingest: LegacyIngest): FastifyPluginAsyncTypebox {
         },
       },
       async (request) => {
-        const page = await ingest.repository.cpuSamples({
+        const page = await ingest.cpuSamples({
           limit: request.query.limit ?? 1000,
           offset: request.query.skip ?? 0,
         });

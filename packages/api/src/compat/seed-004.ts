@@ -1,7 +1,7 @@
 import { LIMITS, type Report } from "@compliance/contract";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type, { type Static } from "typebox";
-import type { LegacyIngest } from "./legacy-ingest.ts";
+import type { LegacyService } from "../services/legacy.service.ts";
 import {
   invalid,
   legacyIps,
@@ -90,7 +90,7 @@ export function mapSeed004(body: Seed004Body, nowMs: number): Report {
   });
 }
 
-export function seed004Routes(ingest: LegacyIngest): FastifyPluginAsyncTypebox {
+export function seed004Routes(ingest: LegacyService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       "/",

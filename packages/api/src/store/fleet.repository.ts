@@ -1,47 +1,17 @@
-import type { FleetSummary, PageOf } from "@compliance/contract";
+import type {
+  CpuPoint,
+  FleetSummary,
+  PageOf,
+  ProcessSearchHit,
+  SessionSearchHit,
+} from "@compliance/contract";
 import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from "kysely";
-import { POS_PER_MS, posOfTime, spanRowToSession } from "./history.repository.ts";
-import type { HostsRepository, ListOptions } from "./hosts.repository.ts";
+import type { HostsRepository } from "./hosts.repository.ts";
 import { isGlob, matchesGlob } from "./like.ts";
-import { type Database, type HostsTable, OPEN } from "./schema.ts";
-
-export interface ProcessMatch {
-  host_id: number;
-  hostname: string;
-  report_id: string;
-  collected_at: string;
-  processes: {
-    pid: number;
-    ppid: number;
-    name: string;
-    user: string;
-    started_at?: string;
-    cmdline?: string;
-  }[];
-}
-
-export interface SessionMatch {
-  host_id: number;
-  hostname: string;
-  user: string;
-  terminal: string;
-  remote_host?: string;
-  started_at?: string;
-  pid?: number;
-  first_seen_at: string;
-  last_seen_at: string | null;
-  open: boolean;
-}
-
-export interface CpuPoint {
-  host_id: number;
-  hostname: string;
-  report_id: string;
-  collected_at: string;
-  cpu_usage_percent: number;
-}
-
-const posIso = (pos: number) => new Date(Math.floor(pos / POS_PER_MS)).toISOString();
+import { isoOfPos, OPEN, posOfTime } from "./positions.ts";
+import type { Page } from "./records.ts";
+import type { Database, HostsTable } from "./schema.ts";
+import { sessionOfRow } from "./span-kinds.ts";
 
 /** Questions about the whole fleet at once. */
 export class FleetRepository {
@@ -114,8 +84,8 @@ export class FleetRepository {
   async hostsRunning(
     term: string,
     at: number | null,
-    page: ListOptions,
-  ): Promise<PageOf<ProcessMatch>> {
+    page: Page,
+  ): Promise<PageOf<ProcessSearchHit>> {
     // An exact name uses the index on names; a glob scans, ignoring case.
     const byName = (column: string) =>
       isGlob(term) ? matchesGlob(column, term) : sql<boolean>`${sql.ref(column)} = ${term}`;
@@ -189,7 +159,7 @@ export class FleetRepository {
         .orderBy("pid")
         .execute(),
     ]);
-    const items = hosts.map((h): ProcessMatch => {
+    const items = hosts.map((h): ProcessSearchHit => {
       const execution = executions.find((e) => e.host_id === h.host_id && e.pos === h.pos)!;
       return {
         host_id: h.host_id,
@@ -239,8 +209,8 @@ export class FleetRepository {
   async sessionsOf(
     pattern: string,
     range: { from?: number; to?: number; openOnly: boolean },
-    page: ListOptions,
-  ): Promise<PageOf<SessionMatch>> {
+    page: Page,
+  ): Promise<PageOf<SessionSearchHit>> {
     let q = this.db
       .selectFrom("session_spans as s")
       .innerJoin("hosts as h", "h.id", "s.host_id")
@@ -267,9 +237,9 @@ export class FleetRepository {
       items: rows.map((r) => ({
         host_id: r.host_id,
         hostname: r.hostname,
-        ...spanRowToSession(r),
-        first_seen_at: posIso(r.first_pos),
-        last_seen_at: r.last_pos === OPEN ? null : posIso(r.last_pos),
+        ...sessionOfRow(r),
+        first_seen_at: isoOfPos(r.first_pos),
+        last_seen_at: r.last_pos === OPEN ? null : isoOfPos(r.last_pos),
         open: r.last_pos === OPEN,
       })),
       total: Number(total.n),
@@ -281,7 +251,7 @@ export class FleetRepository {
   /** CPU use per execution over the fleet (or one host), newest first: what seed 003 called /cpus. */
   async cpuSeries(
     filter: { hostId?: number; from?: number; to?: number },
-    page: ListOptions,
+    page: Page,
   ): Promise<PageOf<CpuPoint>> {
     let q = this.db.selectFrom("executions as e").innerJoin("hosts as h", "h.id", "e.host_id");
     if (filter.hostId !== undefined) q = q.where("e.host_id", "=", filter.hostId);

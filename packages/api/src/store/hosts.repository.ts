@@ -7,9 +7,10 @@ import {
   type SelectQueryBuilder,
   sql,
 } from "kysely";
-import type { Engine } from "./database.ts";
-import { POS_PER_MS } from "./history.repository.ts";
+import type { Dialect } from "./dialect.ts";
 import { contains, isGlob, matchesGlob } from "./like.ts";
+import { isoOfPos, isoOrNull } from "./positions.ts";
+import type { NodeIdentity, Page } from "./records.ts";
 import type { Database, HostsTable } from "./schema.ts";
 
 /** The host list's filters (see the contract's HostListQuery), plus the source of hosts. */
@@ -19,12 +20,6 @@ export type HostFilter = Pick<
 > & {
   source?: string;
 };
-
-export interface ListOptions {
-  limit: number;
-  offset: number;
-  sort?: string;
-}
 
 type HostRow = Selectable<HostsTable>;
 
@@ -46,15 +41,14 @@ const HOST_SORTS = {
   executions: "executions",
 } as const satisfies Record<HostSortKey, keyof HostRow>;
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const posIso = (pos: number | null) => (pos === null ? null : iso(Math.floor(pos / POS_PER_MS)));
+const posIso = (pos: number | null) => (pos === null ? null : isoOfPos(pos));
 
 export class HostsRepository {
   constructor(
     private readonly db: Kysely<Database>,
     /** Reads go here (see DatabaseHandle.reader). */
     private readonly reader: Kysely<Database>,
-    private readonly engine: Engine,
+    private readonly dialect: Dialect,
     /** A host is online when its last report arrived less than this many ms ago. */
     private readonly onlineWindowMs: number,
     private readonly now: () => number,
@@ -76,14 +70,9 @@ export class HostsRepository {
       .select("id")
       .where("identifier", "=", input.identifier)
       .executeTakeFirst();
-    let q = this.db.insertInto("hosts").values(values);
-    q =
-      this.engine === "mysql"
-        ? q.onDuplicateKeyUpdate({ node_key_hash: input.nodeKeyHash })
-        : q.onConflict((oc) =>
-            oc.column("identifier").doUpdateSet({ node_key_hash: input.nodeKeyHash }),
-          );
-    await q.execute();
+    await this.dialect.upsert(this.db, "hosts", values, "identifier", {
+      node_key_hash: input.nodeKeyHash,
+    });
     const row = await this.db
       .selectFrom("hosts")
       .select("id")
@@ -116,9 +105,7 @@ export class HostsRepository {
     };
   }
 
-  async byNodeKeyHash(
-    hash: string,
-  ): Promise<{ id: number; identifier: string; source: string } | null> {
+  async byNodeKeyHash(hash: string): Promise<NodeIdentity | null> {
     return (
       (await this.reader
         .selectFrom("hosts")
@@ -143,12 +130,8 @@ export class HostsRepository {
   async ensureKeyless(identifier: string, hostname: string, source: string): Promise<number> {
     const existing = await this.byIdentifier(identifier);
     if (existing) return existing.id;
-    let q = this.db.insertInto("hosts").values(this.newHost(identifier, hostname, source, null));
-    q =
-      this.engine === "mysql"
-        ? q.onDuplicateKeyUpdate({ identifier })
-        : q.onConflict((oc) => oc.column("identifier").doNothing());
-    await q.execute();
+    const values = this.newHost(identifier, hostname, source, null);
+    await this.dialect.upsert(this.db, "hosts", values, "identifier", null);
     return (await this.byIdentifier(identifier))!.id;
   }
 
@@ -163,13 +146,15 @@ export class HostsRepository {
 
   /** Deletes a host and its whole history. */
   async delete(id: number): Promise<boolean> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.dialect.transaction(async (trx) => {
       for (const table of [
         "session_spans",
         "process_spans",
         "executions",
         "host_facts",
         "host_addresses",
+        "host_state",
+        "current_names",
       ] as const) {
         await trx.deleteFrom(table).where("host_id", "=", id).execute();
       }
@@ -188,7 +173,7 @@ export class HostsRepository {
     return (await this.toHosts([row]))[0]!;
   }
 
-  async list(filter: HostFilter, options: ListOptions): Promise<PageOf<Host>> {
+  async list(filter: HostFilter, options: Page): Promise<PageOf<Host>> {
     const base = this.filtered(filter);
     const totalRow = await base
       .select((eb) => eb.fn.countAll<number>().as("n"))
@@ -328,13 +313,13 @@ export class HostsRepository {
       cpu: { model: r.cpu_model, vendor: r.cpu_vendor, cores: r.cpu_cores },
       memory_total_bytes: r.memory_total,
       agent_version: r.agent_version,
-      enrolled_at: iso(r.enrolled_at)!,
+      enrolled_at: new Date(r.enrolled_at).toISOString(),
       first_seen_at: posIso(r.first_pos),
       last_seen_at: posIso(r.latest_pos),
       last_report_id:
         r.latest_execution_id === null ? null : (latest.get(r.latest_execution_id) ?? null),
       last_changed_at: posIso(r.changed_pos),
-      last_received_at: iso(r.last_received_at),
+      last_received_at: isoOrNull(r.last_received_at),
       online: r.last_received_at !== null && r.last_received_at >= since,
       executions: r.executions,
       process_count: r.process_count,

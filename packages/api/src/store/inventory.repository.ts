@@ -1,7 +1,7 @@
-import type { PageOf } from "@compliance/contract";
+import type { InventoryRow, InventoryTable, PageOf } from "@compliance/contract";
 import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
-import { posOfTime } from "./history.repository.ts";
-import type { ListOptions } from "./hosts.repository.ts";
+import { posOfTime } from "./positions.ts";
+import type { Page } from "./records.ts";
 import type { Database } from "./schema.ts";
 
 /**
@@ -11,61 +11,14 @@ import type { Database } from "./schema.ts";
  */
 
 export interface InventoryFilter {
-  hostId?: number;
-  reportId?: string;
+  hostId?: number | undefined;
+  reportId?: string | undefined;
   /** collected_at bounds in ms, inclusive. */
-  from?: number;
-  to?: number;
+  from?: number | undefined;
+  to?: number | undefined;
 }
 
-export type Row = Record<string, string | number | null>;
-
-export const INVENTORY_TABLES = [
-  "users",
-  "platforms",
-  "processes",
-  "process-counts",
-  "user-counts",
-] as const;
-export type InventoryTable = (typeof INVENTORY_TABLES)[number];
-
-/** Column order of each table, for CSV and documentation. */
-export const INVENTORY_COLUMNS: Record<InventoryTable, string[]> = {
-  users: ["host_id", "hostname", "ip", "report_id", "collected_at", "user"],
-  platforms: [
-    "host_id",
-    "hostname",
-    "ip",
-    "os_name",
-    "os_version",
-    "kernel",
-    "arch",
-    "cpu_model",
-    "cpu_vendor",
-    "cpu_cores",
-  ],
-  processes: [
-    "host_id",
-    "hostname",
-    "ip",
-    "report_id",
-    "collected_at",
-    "pid",
-    "ppid",
-    "name",
-    "user",
-  ],
-  "process-counts": ["host_id", "hostname", "ip", "report_id", "collected_at", "process_count"],
-  "user-counts": [
-    "host_id",
-    "hostname",
-    "ip",
-    "report_id",
-    "collected_at",
-    "session_count",
-    "user_count",
-  ],
-};
+export type Row = InventoryRow;
 
 /** Joins the spans (alias `a`) that contain execution `e`: its processes or sessions. */
 // biome-ignore lint/suspicious/noExplicitAny: a join builder over either span table.
@@ -87,11 +40,7 @@ const EXECUTION_COLUMNS = [
 export class InventoryRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async table(
-    table: InventoryTable,
-    filter: InventoryFilter,
-    page: ListOptions,
-  ): Promise<PageOf<Row>> {
+  async table(table: InventoryTable, filter: InventoryFilter, page: Page): Promise<PageOf<Row>> {
     switch (table) {
       case "platforms":
         return this.platforms(filter, page);
@@ -153,7 +102,7 @@ export class InventoryRepository {
     return q;
   }
 
-  private async platforms(filter: InventoryFilter, page: ListOptions): Promise<PageOf<Row>> {
+  private async platforms(filter: InventoryFilter, page: Page): Promise<PageOf<Row>> {
     let q = this.db.selectFrom("hosts").where("latest_execution_id", "is not", null);
     if (filter.hostId !== undefined) q = q.where("id", "=", filter.hostId);
     const total = await q
@@ -184,7 +133,7 @@ export class InventoryRepository {
   private async paged(
     // biome-ignore lint/suspicious/noExplicitAny: the queries above differ in their joins; the rows are plain.
     query: SelectQueryBuilder<any, any, any>,
-    page: ListOptions,
+    page: Page,
     order: string[],
     hidden: string[] = [],
   ): Promise<PageOf<Row>> {
@@ -202,21 +151,4 @@ export class InventoryRepository {
     for (const r of rows) for (const h of hidden) delete r[h];
     return { items: rows, total: Number(total.n), limit: page.limit, offset: page.offset };
   }
-}
-
-/**
- * One CSV document: a header line, then the rows; RFC 4180 quoting. A text cell that a
- * spreadsheet would run as a formula (starting with =, + or @) gets a leading quote mark;
- * "-" is left alone because login shells are really named "-bash".
- */
-export function toCsv(columns: string[], rows: Row[]): string {
-  const cell = (v: string | number | null | undefined) => {
-    if (v === null || v === undefined) return "";
-    let s = String(v);
-    if (typeof v === "string" && /^[=+@\t\r]/.test(s)) s = `'${s}`;
-    return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-  };
-  const lines = [columns.join(",")];
-  for (const r of rows) lines.push(columns.map((c) => cell(r[c])).join(","));
-  return `${lines.join("\r\n")}\r\n`;
 }

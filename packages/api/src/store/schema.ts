@@ -92,7 +92,7 @@ export interface ExecutionsTable {
   sessions_known: number;
   cpu_usage: number;
   memory_available: number;
-  metrics: Buffer;
+  metrics: Uint8Array;
   extra: string | null;
   processes_started: number | null;
   processes_ended: number | null;
@@ -140,6 +140,3 @@ export interface Database {
   process_spans: ProcessSpansTable;
   session_spans: SessionSpansTable;
 }
-
-/** last_pos of a span that is still open (present in its host's latest execution). */
-export const OPEN = Number.MAX_SAFE_INTEGER;

@@ -1,4 +1,4 @@
-import { OPEN } from "./schema.ts";
+import { OPEN } from "./positions.ts";
 
 /**
  * How one execution changes the lifetimes ("spans") of its host's processes or sessions.

@@ -1,45 +1,43 @@
 import type { TokenRole } from "@compliance/contract";
-import type { Kysely } from "kysely";
-import type { Engine } from "./database.ts";
-import type { Database } from "./schema.ts";
+import type { Kysely, Selectable } from "kysely";
+import type { Dialect } from "./dialect.ts";
+import { isoOrNull } from "./positions.ts";
+import type { TokenRecord } from "./records.ts";
+import type { ApiTokensTable, Database } from "./schema.ts";
 
-export interface TokenRecord {
-  id: number;
-  name: string;
-  role: TokenRole;
-  created_at: string;
-  last_used_at: string | null;
+function tokenRecordOf(row: Selectable<ApiTokensTable>): TokenRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    role: row.role as TokenRole,
+    created_at: new Date(row.created_at).toISOString(),
+    last_used_at: isoOrNull(row.last_used_at),
+  };
 }
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-/** API tokens of people and scripts (admin or reader), stored as hashes only. */
+/** API tokens of people and scripts (admin or reader), stored as hashes only; and settings. */
 export class TokensRepository {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly reader: Kysely<Database>,
-    private readonly engine: Engine,
-    private readonly now: () => number,
+    private readonly dialect: Dialect,
   ) {}
 
-  async create(name: string, role: TokenRole, tokenHash: string): Promise<number> {
+  async create(input: {
+    name: string;
+    role: TokenRole;
+    tokenHash: string;
+    createdAt: number;
+  }): Promise<TokenRecord> {
     const values = {
-      name,
-      role,
-      token_hash: tokenHash,
-      created_at: this.now(),
+      name: input.name,
+      role: input.role,
+      token_hash: input.tokenHash,
+      created_at: input.createdAt,
       last_used_at: null,
     };
-    if (this.engine === "postgres") {
-      const r = await this.db
-        .insertInto("api_tokens")
-        .values(values)
-        .returning("id")
-        .executeTakeFirstOrThrow();
-      return r.id;
-    }
-    const r = await this.db.insertInto("api_tokens").values(values).executeTakeFirstOrThrow();
-    return Number(r.insertId);
+    const id = await this.dialect.insertReturningId(this.db, "api_tokens", values);
+    return tokenRecordOf({ id, ...values });
   }
 
   async byHash(tokenHash: string): Promise<TokenRecord | null> {
@@ -48,20 +46,20 @@ export class TokensRepository {
       .selectAll()
       .where("token_hash", "=", tokenHash)
       .executeTakeFirst();
-    return row ? toRecord(row) : null;
+    return row ? tokenRecordOf(row) : null;
   }
 
-  async touch(id: number): Promise<void> {
+  async touch(id: number, at: number): Promise<void> {
     await this.db
       .updateTable("api_tokens")
-      .set({ last_used_at: this.now() })
+      .set({ last_used_at: at })
       .where("id", "=", id)
       .execute();
   }
 
   async list(): Promise<TokenRecord[]> {
     const rows = await this.reader.selectFrom("api_tokens").selectAll().orderBy("id").execute();
-    return rows.map(toRecord);
+    return rows.map(tokenRecordOf);
   }
 
   async revoke(id: number): Promise<boolean> {
@@ -69,7 +67,7 @@ export class TokensRepository {
     return Number(r.numDeletedRows) > 0;
   }
 
-  async getSetting(name: string): Promise<string | null> {
+  async setting(name: string): Promise<string | null> {
     const row = await this.db
       .selectFrom("settings")
       .select("value")
@@ -80,37 +78,7 @@ export class TokensRepository {
 
   /** Stores the value unless one is there already; returns the value that holds. */
   async settingOnce(name: string, value: string): Promise<string> {
-    let q = this.db.insertInto("settings").values({ name, value });
-    q =
-      this.engine === "mysql"
-        ? q.onDuplicateKeyUpdate({ name })
-        : q.onConflict((oc) => oc.column("name").doNothing());
-    await q.execute();
-    return (await this.getSetting(name))!;
+    await this.dialect.upsert(this.db, "settings", { name, value }, "name", null);
+    return (await this.setting(name))!;
   }
-
-  async setSetting(name: string, value: string): Promise<void> {
-    let q = this.db.insertInto("settings").values({ name, value });
-    q =
-      this.engine === "mysql"
-        ? q.onDuplicateKeyUpdate({ value })
-        : q.onConflict((oc) => oc.column("name").doUpdateSet({ value }));
-    await q.execute();
-  }
-}
-
-function toRecord(row: {
-  id: number;
-  name: string;
-  role: string;
-  created_at: number;
-  last_used_at: number | null;
-}): TokenRecord {
-  return {
-    id: row.id,
-    name: row.name,
-    role: row.role as TokenRole,
-    created_at: iso(row.created_at)!,
-    last_used_at: iso(row.last_used_at),
-  };
 }

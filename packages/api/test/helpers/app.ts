@@ -2,7 +2,7 @@ import type { Report } from "@compliance/contract";
 import { buildApp } from "../../src/app.ts";
 import { hashSecret } from "../../src/auth.ts";
 import { loadConfig } from "../../src/config.ts";
-import { Store } from "../../src/store/store.ts";
+import { openStore } from "../../src/store/sql-store.ts";
 import { createTestDatabase, type TestDatabase, type TestEngine } from "./databases.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789";
@@ -19,7 +19,7 @@ export async function startTestApp(
   options: { now?: () => number } = {},
 ) {
   const database: TestDatabase = await createTestDatabase(engine);
-  const store = new Store({ url: database.url, now: options.now });
+  const store = openStore({ url: database.url, now: options.now });
   await store.migrate();
   const app = await buildApp({
     store,

@@ -1,20 +1,32 @@
 import { after, before } from "node:test";
-import { Store } from "../../src/store/store.ts";
+import type { Report } from "@compliance/contract";
+import type { Kysely } from "kysely";
+import { type DatabaseHandle, openDatabase } from "../../src/store/database.ts";
+import type { Database } from "../../src/store/schema.ts";
+import { openStore } from "../../src/store/sql-store.ts";
+import type { Store } from "../../src/store/store.ts";
 import { createTestDatabase, type TestDatabase, type TestEngine } from "./databases.ts";
 
 /**
  * A migrated Store on a fresh database of `engine` for the suite it is called in, closed
- * and dropped after it. Read `.store` inside tests (it exists once the suite started).
+ * and dropped after it. Read `.store` inside tests (it exists once the suite started);
+ * `.db` is a connection of the test's own to the same database, to look at its rows.
  */
-export function storeFixture(engine: TestEngine): { readonly store: Store } {
+export function storeFixture(engine: TestEngine): {
+  readonly store: Store;
+  readonly db: Kysely<Database>;
+} {
   let database: TestDatabase | undefined;
   let store: Store | undefined;
+  let inspect: DatabaseHandle | undefined;
   before(async () => {
     database = await createTestDatabase(engine);
-    store = new Store({ url: database.url });
+    store = openStore({ url: database.url });
     await store.migrate();
+    inspect = openDatabase(database.url, { poolSize: 1 });
   });
   after(async () => {
+    await inspect?.close();
     await store?.close();
     await database?.drop();
   });
@@ -23,5 +35,18 @@ export function storeFixture(engine: TestEngine): { readonly store: Store } {
       if (!store) throw new Error("the store fixture is used before its suite started");
       return store;
     },
+    get db() {
+      if (!inspect) throw new Error("the store fixture is used before its suite started");
+      return inspect.db;
+    },
   };
+}
+
+/** A stored report as the API serves it, with its host; null when it is not stored. */
+export async function storedReport(
+  store: Store,
+  reportId: string,
+): Promise<{ hostId: number; report: Report } | null> {
+  const execution = await store.executionByReportId(reportId);
+  return execution ? { hostId: execution.hostId, report: await store.reportOf(execution) } : null;
 }

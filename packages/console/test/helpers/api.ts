@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildApp, Store } from "@compliance/api";
+import { buildApp, openStore, type Store } from "@compliance/api";
 import { type EnrollResponse, LIMITS, type Report } from "@compliance/contract";
 import { createTestDatabase } from "../../../api/test/helpers/databases.ts";
 
@@ -35,12 +35,17 @@ export interface TestApi {
 export async function startTestApi(options: { consoleDir?: string } = {}): Promise<TestApi> {
   const consoleDir = requireBuiltConsole(options.consoleDir);
   const db = await createTestDatabase("sqlite");
-  const store = new Store({ url: db.url });
+  const store = openStore({ url: db.url });
   await store.migrate();
   const adminToken = secret();
   const readerToken = secret();
   const enrollSecret = secret();
-  await store.createToken("console test reader", "reader", sha256(readerToken));
+  await store.createToken({
+    name: "console test reader",
+    role: "reader",
+    tokenHash: sha256(readerToken),
+    createdAt: Date.now(),
+  });
   const app = await buildApp({
     store,
     config: {

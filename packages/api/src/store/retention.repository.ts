@@ -1,15 +1,8 @@
 import type { Kysely } from "kysely";
-import type { Engine } from "./database.ts";
-import { posOfTime } from "./history.repository.ts";
+import type { Dialect } from "./dialect.ts";
+import { posOfTime } from "./positions.ts";
+import type { PruneResult } from "./records.ts";
 import type { Database } from "./schema.ts";
-
-export interface PruneResult {
-  hosts: number;
-  executions: number;
-  processSpans: number;
-  sessionSpans: number;
-  facts: number;
-}
 
 /**
  * Deletes executions collected before `beforeMs`, host by host, one transaction each. The
@@ -19,7 +12,7 @@ export interface PruneResult {
  */
 export async function pruneExecutions(
   db: Kysely<Database>,
-  engine: Engine,
+  dialect: Dialect,
   beforeMs: number,
 ): Promise<PruneResult> {
   const cutoff = posOfTime(beforeMs);
@@ -37,13 +30,13 @@ export async function pruneExecutions(
     .where("pos", "<", cutoff)
     .execute();
   for (const { host_id: hostId } of hosts) {
-    await db.transaction().execute(async (trx) => {
-      let hq = trx
+    await dialect.transaction(async (trx) => {
+      await dialect.lockRow(trx, "hosts", hostId);
+      const host = await trx
         .selectFrom("hosts")
         .select(["latest_execution_id", "facts_id"])
-        .where("id", "=", hostId);
-      if (engine !== "sqlite") hq = hq.forUpdate();
-      const host = await hq.executeTakeFirst();
+        .where("id", "=", hostId)
+        .executeTakeFirst();
       if (!host) return;
       let del = trx
         .deleteFrom("executions")

@@ -1,6 +1,6 @@
 import type { Diff, ReportProcess, ReportSession } from "@compliance/contract";
-import { type Facts, factChanges } from "./history.repository.ts";
-import { processKey, sessionKey } from "./identity.ts";
+import { type Facts, factChanges } from "../store/facts.ts";
+import { processKey, sessionKey } from "../store/identity.ts";
 
 /**
  * What changed between two executions: processes started and ended, processes that kept

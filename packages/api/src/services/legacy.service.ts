@@ -1,9 +1,8 @@
 import { type Host, type PageOf, type Report, validateReport } from "@compliance/contract";
-import type { RouteContext } from "../app.ts";
+import { LEGACY_SOURCE, legacyIdentifier } from "../compat/legacy-report.ts";
 import { badRequest, conflict } from "../errors.ts";
-import type { IngestOptions } from "../store/history.repository.ts";
-import type { LegacyRepository } from "./legacy.repository.ts";
-import { LEGACY_SOURCE, legacyIdentifier } from "./legacy-report.ts";
+import type { CpuSample, IngestOptions, Store } from "../store/store.ts";
+import type { IngestService } from "./ingest.service.ts";
 
 export interface LegacyStored {
   hostId: number;
@@ -13,26 +12,27 @@ export interface LegacyStored {
 }
 
 /**
- * Stores the seeds' reports through the one write path (store.ingest) and reads them back.
- * A legacy host is keyed by its primary IP (`legacy:ip:<ip>`, source `legacy`) and never
- * merges into a host that enrolled with a key.
+ * The older systems' reports: stored through the one write path (the ingest service) and
+ * read back. A legacy host is keyed by its primary IP (`legacy:ip:<ip>`, source `legacy`)
+ * and never merges into a host that enrolled with a key.
  */
-export class LegacyIngest {
+export class LegacyService {
   private readonly queues = new Map<string, Promise<void>>();
 
   constructor(
-    private readonly ctx: RouteContext,
-    readonly repository: LegacyRepository,
+    private readonly data: Store,
+    private readonly ingest: IngestService,
+    private readonly clock: () => number,
   ) {}
 
   get now(): number {
-    return this.ctx.now();
+    return this.clock();
   }
 
   /**
    * Validates a mapped report against the contract, creates its host if new, stores it.
    * With `expectLatestReportId`, stores only if the host's latest execution is still that
-   * one (see Store.ingest); otherwise LatestChangedError.
+   * one (see Store.ingest); otherwise a 409 latest_changed.
    */
   async store(report: Report, options: IngestOptions = {}): Promise<LegacyStored> {
     const checked = validateReport(report);
@@ -49,13 +49,13 @@ export class LegacyIngest {
       );
     }
     const hostId = await this.hostFor(report.host.identifier, report.host.hostname);
-    const outcome = await this.ctx.store.ingest(hostId, report, this.ctx.now(), options);
+    const outcome = await this.ingest.save(hostId, report, options);
     return { hostId, reportId: outcome.execution.reportId, duplicate: outcome.duplicate };
   }
 
   /** The legacy host with this identifier, created (without a key) when new. */
   async hostFor(identifier: string, hostname: string): Promise<number> {
-    const existing = await this.ctx.store.hosts.byIdentifier(identifier);
+    const existing = await this.data.hostByIdentifier(identifier);
     if (existing) {
       if (existing.hasKey || existing.source !== LEGACY_SOURCE) {
         throw conflict(
@@ -65,36 +65,45 @@ export class LegacyIngest {
       }
       return existing.id;
     }
-    return this.ctx.store.hosts.ensureKeyless(identifier, hostname, LEGACY_SOURCE);
+    return this.data.keylessHost(identifier, hostname, LEGACY_SOURCE);
   }
 
   /** The legacy host of an address, if it exists. */
   async hostOf(ip: string): Promise<number | null> {
-    const host = await this.ctx.store.hosts.byIdentifier(legacyIdentifier(ip));
+    const host = await this.data.hostByIdentifier(legacyIdentifier(ip));
     return host && host.source === LEGACY_SOURCE ? host.id : null;
   }
 
   /** The latest report of a legacy host, rebuilt from history. */
   async latest(hostId: number): Promise<Report | null> {
-    const row = await this.ctx.store.findExecution(hostId, { latest: true });
-    return row ? await this.report(row.report_id) : null;
+    const execution = await this.data.findExecution(hostId, { latest: true });
+    return execution ? await this.data.reportOf(execution) : null;
   }
 
   /** The latest report of the legacy host of `ip` collected within the second starting at ms. */
   async inSecond(ip: string, ms: number): Promise<Report | null> {
     const hostId = await this.hostOf(ip);
     if (hostId === null) return null;
-    const reportId = await this.repository.reportIdInSecond(hostId, ms);
+    const reportId = await this.data.reportIdInSecond(hostId, ms);
     return reportId ? await this.report(reportId) : null;
   }
 
   /** The legacy hosts, in the order they first reported. */
   hosts(page: { limit: number; offset: number }): Promise<PageOf<Host>> {
-    return this.ctx.store.listHosts({ source: LEGACY_SOURCE }, { ...page, sort: "id" });
+    return this.data.listHosts({ source: LEGACY_SOURCE }, { ...page, sort: "id" });
   }
 
   async report(reportId: string): Promise<Report | null> {
-    return (await this.ctx.store.report(reportId))?.report ?? null;
+    const execution = await this.data.executionByReportId(reportId);
+    return execution ? await this.data.reportOf(execution) : null;
+  }
+
+  /** CPU uses the legacy agents measured, newest first (seed 003's /cpus). */
+  cpuSamples(page: {
+    limit: number;
+    offset: number;
+  }): Promise<{ items: CpuSample[]; total: number }> {
+    return this.data.cpuSamples(LEGACY_SOURCE, page);
   }
 
   /**

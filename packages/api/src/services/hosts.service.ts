@@ -1,0 +1,52 @@
+import type { EnrollRequest, EnrollResponse, Host, PageOf } from "@compliance/contract";
+import { hashSecret, newSecret } from "../auth.ts";
+import { invalidField, notFound, unauthorized } from "../errors.ts";
+import type { HostFilter, Page, Store } from "../store/store.ts";
+import type { AuthService } from "./auth.service.ts";
+
+/** Prefix of the identifiers of hosts the older systems' agents report (compat/). */
+export const LEGACY_PREFIX = "legacy:";
+
+/** Hosts: the list, enrollment and the admin's actions. */
+export class HostsService {
+  constructor(
+    private readonly store: Store,
+    private readonly auth: AuthService,
+  ) {}
+
+  /** Trades the enroll secret for a new node key of the host with this identifier. */
+  async enroll(request: EnrollRequest): Promise<EnrollResponse> {
+    if (!this.auth.isEnrollSecret(request.enroll_secret)) {
+      throw unauthorized("the enroll secret is not valid", "invalid_enroll_secret");
+    }
+    if (request.host_identifier.startsWith(LEGACY_PREFIX)) {
+      throw invalidField("body/host_identifier", `must not start with ${LEGACY_PREFIX}`);
+    }
+    const nodeKey = newSecret();
+    const { hostId } = await this.store.enrollHost({
+      identifier: request.host_identifier,
+      hostname: request.hostname ?? "",
+      nodeKeyHash: hashSecret(nodeKey),
+      source: "agent",
+    });
+    return { node_key: nodeKey, host_id: hostId };
+  }
+
+  list(filter: HostFilter, page: Page): Promise<PageOf<Host>> {
+    return this.store.listHosts(filter, page);
+  }
+
+  async get(id: number): Promise<Host> {
+    const host = await this.store.getHost(id);
+    if (!host) throw notFound(`host ${id}`);
+    return host;
+  }
+
+  async delete(id: number): Promise<void> {
+    if (!(await this.store.deleteHost(id))) throw notFound(`host ${id}`);
+  }
+
+  async revokeKey(id: number): Promise<void> {
+    if (!(await this.store.revokeHostKey(id))) throw notFound(`host ${id}`);
+  }
+}

@@ -1,0 +1,73 @@
+import { type Report, type ReportAccepted, reportRules } from "@compliance/contract";
+import { badRequest, forbidden, fromStoreError, invalidField } from "../errors.ts";
+import type { IngestOptions, IngestOutcome, NodeIdentity, Store } from "../store/store.ts";
+
+/** How far ahead of the API's clock a report may claim to be collected. */
+const MAX_CLOCK_AHEAD_MS = 24 * 3600_000;
+/** Reports older than this were not collected by any agent of ours. */
+const EARLIEST = Date.UTC(2000, 0, 1);
+
+/**
+ * Accepting a report: the rules beyond its schema, whose host it may write, whether its
+ * time is believable, then the store. Every report, an agent's or an older system's, goes
+ * through here.
+ */
+export class IngestService {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number,
+  ) {}
+
+  /** An agent's report, already checked against the schema, for the host of its node key. */
+  async accept(
+    node: NodeIdentity,
+    report: Report,
+  ): Promise<ReportAccepted & { duplicate: boolean }> {
+    this.checkRules(report, "body");
+    if (report.host.identifier !== node.identifier) {
+      throw forbidden(
+        "host_mismatch",
+        "this node key belongs to another host than body/host/identifier; enroll this host with its own identifier",
+      );
+    }
+    this.checkTime(report, "body");
+    const outcome = await this.save(node.id, report);
+    return {
+      status: "stored",
+      report_id: outcome.execution.reportId,
+      host_id: outcome.execution.hostId,
+      received_at: new Date(outcome.execution.receivedAt).toISOString(),
+      duplicate: outcome.duplicate,
+    };
+  }
+
+  /**
+   * Stores a report of hostId received now. The rules beyond the schema are checked by the
+   * caller; a refusal of the store becomes its HTTP answer.
+   */
+  async save(hostId: number, report: Report, options?: IngestOptions): Promise<IngestOutcome> {
+    try {
+      return await this.store.ingest(hostId, report, this.now(), options);
+    } catch (e) {
+      throw fromStoreError(e) ?? e;
+    }
+  }
+
+  /** The rules a schema cannot say; problems are named under `where` (body, report). */
+  checkRules(report: Report, where: string): void {
+    const problems = reportRules(report);
+    if (problems.length > 0) {
+      const details = problems.map((p) => ({ path: `${where}${p.path}`, message: p.message }));
+      throw badRequest("invalid_request", `${details[0]!.path} ${details[0]!.message}`, details);
+    }
+  }
+
+  /** A collected_at no agent could have sent: a day ahead of this clock, or before 2000. */
+  checkTime(report: Report, where: string): void {
+    const collected = Date.parse(report.collected_at);
+    if (collected > this.now() + MAX_CLOCK_AHEAD_MS) {
+      throw invalidField(`${where}/collected_at`, "is more than a day ahead of the API's clock");
+    }
+    if (collected < EARLIEST) throw invalidField(`${where}/collected_at`, "is before 2000");
+  }
+}

@@ -1,0 +1,120 @@
+import { type Kysely, sql, type Transaction } from "kysely";
+import type { Engine } from "./database.ts";
+import { GroupCommit } from "./group-commit.ts";
+import type { Database } from "./schema.ts";
+
+export type Db = Kysely<Database> | Transaction<Database>;
+
+/** Rows per multi-row insert: under SQLite's 32,766 and MySQL's 65,535 parameters. */
+const CHUNK = 500;
+
+type Table = keyof Database;
+
+/**
+ * Everything that differs between SQLite, PostgreSQL and MySQL/MariaDB, in one place; the
+ * repositories call these and never branch on the engine themselves.
+ */
+export class Dialect {
+  private readonly groupCommit: GroupCommit | null;
+
+  constructor(
+    readonly engine: Engine,
+    private readonly db: Kysely<Database>,
+  ) {
+    this.groupCommit = engine === "sqlite" ? new GroupCommit(db) : null;
+  }
+
+  /**
+   * One report's writes, atomically. SQLite has one writer and one fsync per commit, so
+   * writes that arrive together share a commit, each in its own savepoint (group-commit.ts).
+   * PostgreSQL and MySQL give each its own read-committed transaction; the caller locks the
+   * rows it builds on (lockRow).
+   */
+  write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    if (this.groupCommit) return this.groupCommit.run(work);
+    return this.db.transaction().setIsolationLevel("read committed").execute(work);
+  }
+
+  /** A plain transaction, for rare administrative writes (deleting a host, retention). */
+  transaction<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(work);
+  }
+
+  /**
+   * Takes the row lock of one row until the transaction ends, so writers of the same row
+   * (another API replica) take turns. SQLite has a single writer: nothing to lock.
+   */
+  async lockRow(trx: Db, table: "hosts", id: number): Promise<void> {
+    if (this.engine === "sqlite") return;
+    await trx.selectFrom(table).select("id").where("id", "=", id).forUpdate().execute();
+  }
+
+  /** Inserts one row and returns its generated id. */
+  async insertReturningId(
+    trx: Db,
+    table: "executions" | "host_facts" | "api_tokens",
+    row: object,
+  ): Promise<number> {
+    const insert = trx.insertInto(table).values(row as never);
+    if (this.engine === "postgres") {
+      return Number((await insert.returning("id").executeTakeFirstOrThrow()).id);
+    }
+    return Number((await insert.executeTakeFirstOrThrow()).insertId);
+  }
+
+  /**
+   * Inserts many rows. PostgreSQL takes any count in one statement (one array parameter per
+   * column, unnest), given each column's type; elsewhere multi-row inserts in chunks.
+   */
+  async insertMany(
+    trx: Db,
+    table: Table,
+    rows: object[],
+    postgresTypes?: readonly (readonly [column: string, type: string])[],
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    if (this.engine === "postgres" && postgresTypes) {
+      const arrays = postgresTypes.map(([name, type]) => {
+        const values = rows.map((r) => (r as Record<string, unknown>)[name] ?? null);
+        return sql`${values}::${sql.raw(type)}[]`;
+      });
+      const columns = sql.join(postgresTypes.map(([name]) => sql.ref(name)));
+      await sql`insert into ${sql.table(table)} (${columns}) select * from unnest(${sql.join(arrays)})`.execute(
+        trx,
+      );
+      return;
+    }
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      await trx
+        .insertInto(table)
+        .values(rows.slice(i, i + CHUNK) as never)
+        .execute();
+    }
+  }
+
+  /**
+   * Inserts a row, or when its unique `key` is taken, sets `update` on the row there (null:
+   * leaves it as it is). Concurrent callers with one key end with one row.
+   */
+  async upsert<T extends "hosts" | "settings">(
+    trx: Db,
+    table: T,
+    values: object,
+    key: string,
+    update: Record<string, unknown> | null,
+  ): Promise<void> {
+    const insert = trx.insertInto(table).values(values as never);
+    if (this.engine === "mysql") {
+      // MySQL has no DO NOTHING: a key set to its own value changes nothing.
+      const set = update ?? { [key]: (values as Record<string, unknown>)[key] };
+      await insert.onDuplicateKeyUpdate(set as never).execute();
+      return;
+    }
+    await insert
+      .onConflict((oc) => {
+        const target = oc.column(key as never);
+        return update ? target.doUpdateSet(update as never) : target.doNothing();
+      })
+      .execute();
+  }
+}

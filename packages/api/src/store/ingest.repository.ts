@@ -1,0 +1,381 @@
+import type { Report } from "@compliance/contract";
+import type { Transaction } from "kysely";
+import type { Db, Dialect } from "./dialect.ts";
+import { StoreError } from "./errors.ts";
+import type { Facts } from "./facts.ts";
+import {
+  type HostState,
+  type IngestInput,
+  type IngestPlan,
+  type Neighbour,
+  type Placement,
+  type PreparedReport,
+  planIngest,
+  prepareReport,
+  unchangedKinds,
+} from "./ingest-plan.ts";
+import { POS_PER_MS, posOfTime, timeOfPos } from "./positions.ts";
+import type { Database } from "./schema.ts";
+import { PROCESS_SPANS, SESSION_SPANS, type SpanKind } from "./span-kinds.ts";
+
+export interface IngestOptions {
+  /**
+   * Store only if the host's latest execution is still this one (null: the host has none
+   * yet); otherwise a StoreError "latest_changed" and nothing written. For writers that
+   * build a report from the latest one (read, change, write) on several API processes.
+   */
+  expectLatestReportId?: string | null;
+}
+
+/** An execution as stored: what a write answers with. */
+export interface StoredExecution {
+  id: number;
+  hostId: number;
+  reportId: string;
+  pos: number;
+  collectedAt: string;
+  receivedAt: number;
+}
+
+export interface IngestOutcome {
+  execution: StoredExecution;
+  /** True when this report_id was already stored: nothing was written. */
+  duplicate: boolean;
+}
+
+/** Rows of one statement updating a span column to one value. */
+const CHUNK = 500;
+
+/** The host's row and state as ingest reads them, under the host's lock. */
+interface HostRead extends HostState {
+  latestId: number | null;
+  sessionsKnown: boolean;
+  duplicateId: number | null;
+}
+
+/**
+ * Stores reports as executions, one transaction each: reads what the plan needs
+ * (ingest-plan.ts decides), then applies the plan. The only write path of history.
+ */
+export class IngestRepository {
+  constructor(private readonly dialect: Dialect) {}
+
+  /**
+   * Stores one report as an execution of hostId. A report_id already stored for this host
+   * returns that execution and writes nothing; stored for another host it is a StoreError.
+   */
+  ingest(
+    hostId: number,
+    report: Report,
+    receivedAt: number,
+    options: IngestOptions = {},
+  ): Promise<IngestOutcome> {
+    // Pure work first, outside the transaction (and, on SQLite, outside the group commit).
+    const prepared = prepareReport(report);
+    return this.dialect.write(async (trx) => {
+      // One writer per host at a time, across API replicas. What is read after the lock
+      // (a new statement: a new snapshot on PostgreSQL and MySQL) includes whatever the
+      // writer before us committed.
+      await this.dialect.lockRow(trx, "hosts", hostId);
+      const host = await readHost(trx, hostId, report.report_id);
+      if (host.duplicateId !== null) return duplicateOf(trx, hostId, report.report_id);
+      if (options.expectLatestReportId !== undefined) {
+        await expectLatest(trx, host, options.expectLatestReportId);
+      }
+      const placement = await place(trx, hostId, host, prepared.collectedMs);
+      const input = await this.readInput(trx, prepared, hostId, receivedAt, host, placement);
+      const plan = planIngest(prepared, input);
+      const id = await this.apply(trx, hostId, plan);
+      return {
+        execution: {
+          id,
+          hostId,
+          reportId: report.report_id,
+          pos: placement.pos,
+          collectedAt: report.collected_at,
+          receivedAt,
+        },
+        duplicate: false,
+      };
+    });
+  }
+
+  private async readInput(
+    trx: Transaction<Database>,
+    prepared: PreparedReport,
+    hostId: number,
+    receivedAt: number,
+    host: HostRead,
+    placement: Placement,
+  ): Promise<IngestInput> {
+    const unchanged = unchangedKinds(prepared, host, placement);
+    const factsId =
+      host.factsHash === prepared.factsHash && host.factsId !== null
+        ? host.factsId
+        : await findFacts(trx, hostId, prepared.factsHash);
+    const factsOfNeighbour = (n: Neighbour | null) =>
+      n === null || n.factsId === factsId ? null : loadFacts(trx, n.factsId);
+    const [processSpans, sessionSpans, prevFacts, nextFacts] = await Promise.all([
+      unchanged.processes ? null : loadSpans(trx, PROCESS_SPANS, hostId, placement),
+      unchanged.sessions ? null : loadSpans(trx, SESSION_SPANS, hostId, placement),
+      factsOfNeighbour(placement.prev),
+      factsOfNeighbour(placement.next),
+    ]);
+    return {
+      hostId,
+      receivedAt,
+      host,
+      placement,
+      processSpans,
+      sessionSpans,
+      factsId,
+      prevFacts,
+      nextFacts,
+    };
+  }
+
+  /** Writes a plan; returns the new execution's id. */
+  private async apply(trx: Transaction<Database>, hostId: number, plan: IngestPlan) {
+    for (const writes of plan.spans) await this.applySpans(trx, writes);
+    const factsId =
+      "id" in plan.facts
+        ? plan.facts.id
+        : await this.dialect.insertReturningId(trx, "host_facts", plan.facts.insert);
+    const executionId = await this.dialect.insertReturningId(trx, "executions", {
+      ...plan.execution,
+      facts_id: factsId,
+    });
+    if (plan.next) {
+      await trx
+        .updateTable("executions")
+        .set(plan.next.counts)
+        .where("id", "=", plan.next.id)
+        .execute();
+    }
+    await trx
+      .updateTable("hosts")
+      .set({
+        ...plan.host.set,
+        ...(plan.host.newest ? { latest_execution_id: executionId } : {}),
+        ...(plan.host.factsChanged ? { facts_id: factsId } : {}),
+      })
+      .where("id", "=", hostId)
+      .execute();
+    await this.applyHostSide(trx, hostId, plan);
+    return executionId;
+  }
+
+  /** The host's addresses, current names and state row. */
+  private async applyHostSide(trx: Transaction<Database>, hostId: number, plan: IngestPlan) {
+    if (plan.addresses) {
+      await trx.deleteFrom("host_addresses").where("host_id", "=", hostId).execute();
+      const rows = plan.addresses.map((ip) => ({ host_id: hostId, ip }));
+      await this.dialect.insertMany(trx, "host_addresses", rows);
+    }
+    if (plan.names) {
+      await trx.deleteFrom("current_names").where("host_id", "=", hostId).execute();
+      await this.dialect.insertMany(trx, "current_names", plan.names);
+    }
+    if (plan.state) {
+      const { row, existed } = plan.state;
+      if (existed) {
+        await trx.updateTable("host_state").set(row).where("host_id", "=", hostId).execute();
+      } else {
+        await trx.insertInto("host_state").values(row).execute();
+      }
+    }
+  }
+
+  private async applySpans(trx: Transaction<Database>, writes: IngestPlan["spans"][number]) {
+    const table = writes.kind.table;
+    for (const [column, changes] of [
+      ["last_pos", writes.setLast.map((c) => [c.id, c.last] as const)],
+      ["first_pos", writes.setFirst.map((c) => [c.id, c.first] as const)],
+    ] as const) {
+      // Most changes set one value (the new position) on many spans: one statement each.
+      const byValue = new Map<number, number[]>();
+      for (const [id, value] of changes) byValue.set(value, [...(byValue.get(value) ?? []), id]);
+      for (const [value, ids] of byValue) {
+        for (let i = 0; i < ids.length; i += CHUNK) {
+          await trx
+            .updateTable(table)
+            .set({ [column]: value })
+            .where("id", "in", ids.slice(i, i + CHUNK))
+            .execute();
+        }
+      }
+    }
+    await this.dialect.insertMany(trx, table, writes.insert, writes.kind.postgresTypes);
+  }
+}
+
+/** The host row, its state row and whether the report is stored already: one round trip. */
+async function readHost(trx: Db, hostId: number, reportId: string): Promise<HostRead> {
+  const row = await trx
+    .selectFrom("hosts")
+    .leftJoin("host_state", "host_state.host_id", "hosts.id")
+    .select([
+      "hosts.facts_id",
+      "hosts.facts_hash",
+      "hosts.latest_pos",
+      "hosts.latest_execution_id",
+      "hosts.first_pos",
+      "hosts.changed_pos",
+      "hosts.last_received_at",
+      "hosts.executions",
+      "hosts.sessions_known",
+      "host_state.process_hash",
+      "host_state.session_hash",
+      "host_state.bases",
+      "host_state.names_hash",
+      (eb) =>
+        eb
+          .selectFrom("executions")
+          .select("id")
+          .where("report_id", "=", reportId)
+          .as("duplicate_id"),
+    ])
+    .where("hosts.id", "=", hostId)
+    .executeTakeFirstOrThrow();
+  return {
+    factsId: row.facts_id,
+    factsHash: row.facts_hash,
+    latestPos: row.latest_pos,
+    latestId: row.latest_execution_id,
+    firstPos: row.first_pos,
+    changedPos: row.changed_pos,
+    lastReceivedAt: row.last_received_at,
+    executions: row.executions,
+    sessionsKnown: row.sessions_known === 1,
+    duplicateId: row.duplicate_id ?? null,
+    state:
+      row.process_hash === null
+        ? null
+        : {
+            process_hash: row.process_hash,
+            session_hash: row.session_hash!,
+            bases: row.bases!,
+            names_hash: row.names_hash,
+          },
+  };
+}
+
+async function duplicateOf(trx: Db, hostId: number, reportId: string): Promise<IngestOutcome> {
+  const row = await trx
+    .selectFrom("executions")
+    .select(["id", "host_id", "report_id", "pos", "collected_at", "received_at"])
+    .where("report_id", "=", reportId)
+    .executeTakeFirstOrThrow();
+  if (row.host_id !== hostId) {
+    throw new StoreError("report_id_taken", "report_id is already stored for another host");
+  }
+  return {
+    execution: {
+      id: row.id,
+      hostId: row.host_id,
+      reportId: row.report_id,
+      pos: row.pos,
+      collectedAt: row.collected_at,
+      receivedAt: row.received_at,
+    },
+    duplicate: true,
+  };
+}
+
+async function expectLatest(trx: Db, host: HostRead, expected: string | null): Promise<void> {
+  const latest =
+    host.latestId === null
+      ? null
+      : ((
+          await trx
+            .selectFrom("executions")
+            .select("report_id")
+            .where("id", "=", host.latestId)
+            .executeTakeFirst()
+        )?.report_id ?? null);
+  if (latest !== expected) {
+    throw new StoreError("latest_changed", "the host's latest execution changed meanwhile");
+  }
+}
+
+/**
+ * The new execution's position and neighbours. A report newer than the host's latest (the
+ * usual case) or of the latest's millisecond needs no query; an older one is placed between
+ * the executions around its time.
+ */
+async function place(trx: Db, hostId: number, host: HostRead, ms: number): Promise<Placement> {
+  const base = posOfTime(ms);
+  const latest: Neighbour | null =
+    host.latestPos === null || host.latestId === null
+      ? null
+      : {
+          id: host.latestId,
+          pos: host.latestPos,
+          factsId: host.factsId ?? 0,
+          sessionsKnown: host.sessionsKnown,
+        };
+  if (latest === null || base > latest.pos) return { pos: base, prev: latest, next: null };
+  if (timeOfPos(latest.pos) === ms) return { pos: latest.pos + 1, prev: latest, next: null };
+  const same = await trx
+    .selectFrom("executions")
+    .select((eb) => eb.fn.max("pos").as("pos"))
+    .where("host_id", "=", hostId)
+    .where("pos", ">=", base)
+    .where("pos", "<", base + POS_PER_MS)
+    .executeTakeFirst();
+  const pos = same?.pos == null ? base : Number(same.pos) + 1;
+  if (pos >= base + POS_PER_MS) {
+    throw new StoreError(
+      "too_many_reports",
+      "too many reports of this host collected in the same millisecond",
+    );
+  }
+  const neighbour = (side: "<" | ">") =>
+    trx
+      .selectFrom("executions")
+      .select(["id", "pos", "facts_id", "sessions_known"])
+      .where("host_id", "=", hostId)
+      .where("pos", side, pos)
+      .orderBy("pos", side === "<" ? "desc" : "asc")
+      .limit(1)
+      .executeTakeFirst()
+      .then((r) =>
+        r
+          ? { id: r.id, pos: r.pos, factsId: r.facts_id, sessionsKnown: r.sessions_known === 1 }
+          : null,
+      );
+  const [prev, next] = await Promise.all([neighbour("<"), neighbour(">")]);
+  return { pos, prev, next };
+}
+
+/** Every span of the kind that can be affected: last >= prev and first <= next. */
+function loadSpans<Row>(
+  trx: Db,
+  kind: SpanKind<unknown, Row>,
+  hostId: number,
+  placement: Placement,
+): Promise<Row[]> {
+  let q = trx.selectFrom(kind.table).selectAll().where("host_id", "=", hostId);
+  if (placement.prev) q = q.where("last_pos", ">=", placement.prev.pos);
+  if (placement.next) q = q.where("first_pos", "<=", placement.next.pos);
+  return q.execute() as Promise<Row[]>;
+}
+
+async function findFacts(trx: Db, hostId: number, hash: string): Promise<number | null> {
+  const row = await trx
+    .selectFrom("host_facts")
+    .select("id")
+    .where("host_id", "=", hostId)
+    .where("hash", "=", hash)
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+export async function loadFacts(db: Db, factsId: number): Promise<Facts> {
+  const row = await db
+    .selectFrom("host_facts")
+    .select("body")
+    .where("id", "=", factsId)
+    .executeTakeFirstOrThrow();
+  return JSON.parse(row.body) as Facts;
+}

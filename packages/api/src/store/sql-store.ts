@@ -1,0 +1,133 @@
+import { sql } from "kysely";
+import { type DatabaseHandle, migrateToLatest, openDatabase } from "./database.ts";
+import { Dialect } from "./dialect.ts";
+import { ExecutionsRepository } from "./executions.repository.ts";
+import { FleetRepository } from "./fleet.repository.ts";
+import { HostsRepository } from "./hosts.repository.ts";
+import { IngestRepository, loadFacts } from "./ingest.repository.ts";
+import { InventoryRepository } from "./inventory.repository.ts";
+import { LegacyRepository } from "./legacy.repository.ts";
+import { processesOf, reportOf, sessionsOf } from "./report-rebuild.ts";
+import { pruneExecutions } from "./retention.repository.ts";
+import type { Store } from "./store.ts";
+import { TokensRepository } from "./tokens.repository.ts";
+
+export interface StoreOptions {
+  /** DATABASE_URL: sqlite:<path>, postgres://…, mysql://… */
+  url: string;
+  /** Connections per API process (PostgreSQL, MySQL). */
+  poolSize?: number | undefined;
+  /** SQLite's synchronous setting (see database.ts). */
+  sqliteSynchronous?: "FULL" | "NORMAL" | undefined;
+  /** A host is online when it reported within this many ms. */
+  onlineWindowMs?: number | undefined;
+  /** The clock (epoch ms); the system's by default. */
+  now?: (() => number) | undefined;
+}
+
+/** Opens the store of DATABASE_URL. Call migrate() before the first use. */
+export function openStore(options: StoreOptions): Store {
+  const handle = openDatabase(options.url, {
+    poolSize: options.poolSize,
+    sqliteSynchronous: options.sqliteSynchronous,
+  });
+  return new SqlStore(handle, options.onlineWindowMs ?? 11 * 60_000, options.now ?? Date.now);
+}
+
+/** The Store over Kysely: one repository per concept, composed. */
+class SqlStore implements Store {
+  readonly engine;
+  readonly where;
+  private readonly dialect: Dialect;
+  private readonly hosts: HostsRepository;
+  private readonly tokens: TokensRepository;
+  private readonly ingestion: IngestRepository;
+  private readonly executions: ExecutionsRepository;
+  private readonly fleet: FleetRepository;
+  private readonly inventory: InventoryRepository;
+  private readonly legacy: LegacyRepository;
+
+  constructor(
+    private readonly handle: DatabaseHandle,
+    onlineWindowMs: number,
+    now: () => number,
+  ) {
+    const { db, reader } = handle;
+    this.engine = handle.engine;
+    this.where = handle.where;
+    this.dialect = new Dialect(handle.engine, db);
+    this.hosts = new HostsRepository(db, reader, this.dialect, onlineWindowMs, now);
+    this.tokens = new TokensRepository(db, reader, this.dialect);
+    this.ingestion = new IngestRepository(this.dialect);
+    this.executions = new ExecutionsRepository(reader);
+    this.fleet = new FleetRepository(reader, this.hosts, onlineWindowMs, now);
+    this.inventory = new InventoryRepository(reader);
+    this.legacy = new LegacyRepository(reader);
+  }
+
+  migrate = () => migrateToLatest(this.handle.db);
+  close = () => this.handle.close();
+  ping = async () => {
+    await sql`select 1`.execute(this.handle.db);
+  };
+
+  setting: Store["setting"] = (name) => this.tokens.setting(name);
+  settingOnce: Store["settingOnce"] = (name, value) => this.tokens.settingOnce(name, value);
+
+  createToken: Store["createToken"] = (input) => this.tokens.create(input);
+  tokenByHash: Store["tokenByHash"] = (hash) => this.tokens.byHash(hash);
+  listTokens: Store["listTokens"] = () => this.tokens.list();
+  revokeToken: Store["revokeToken"] = (id) => this.tokens.revoke(id);
+  touchToken: Store["touchToken"] = (id, at) => this.tokens.touch(id, at);
+
+  enrollHost: Store["enrollHost"] = (input) => this.hosts.enroll(input);
+  keylessHost: Store["keylessHost"] = (identifier, hostname, source) =>
+    this.hosts.ensureKeyless(identifier, hostname, source);
+  hostByNodeKeyHash: Store["hostByNodeKeyHash"] = (hash) => this.hosts.byNodeKeyHash(hash);
+  hostByIdentifier: Store["hostByIdentifier"] = (identifier) => this.hosts.byIdentifier(identifier);
+  getHost: Store["getHost"] = (id) => this.hosts.get(id);
+  listHosts: Store["listHosts"] = (filter, page) => this.hosts.list(filter, page);
+  deleteHost: Store["deleteHost"] = (id) => this.hosts.delete(id);
+  revokeHostKey: Store["revokeHostKey"] = (id) => this.hosts.revokeKey(id);
+
+  ingest: Store["ingest"] = (hostId, report, receivedAt, options) =>
+    this.ingestion.ingest(hostId, report, receivedAt, options);
+  prune: Store["prune"] = (beforeMs) => pruneExecutions(this.handle.db, this.dialect, beforeMs);
+
+  findExecution: Store["findExecution"] = (hostId, selector) =>
+    this.executions.find(hostId, selector);
+  executionByReportId: Store["executionByReportId"] = (reportId) =>
+    this.executions.byReportId(reportId);
+  executionsByIds: Store["executionsByIds"] = (ids) => this.executions.byIds(ids);
+  listExecutions: Store["listExecutions"] = (hostId, range, page) =>
+    this.executions.list(hostId, range, page);
+  processesOf: Store["processesOf"] = (e) => processesOf(this.handle.reader, e);
+  sessionsOf: Store["sessionsOf"] = (e) => sessionsOf(this.handle.reader, e);
+  factsOf: Store["factsOf"] = (e) => loadFacts(this.handle.reader, e.factsId);
+  reportOf: Store["reportOf"] = async (e) => {
+    const host = await this.handle.reader
+      .selectFrom("hosts")
+      .select("identifier")
+      .where("id", "=", e.hostId)
+      .executeTakeFirstOrThrow();
+    return reportOf(this.handle.reader, e, host.identifier);
+  };
+  changedExecutionsAfter: Store["changedExecutionsAfter"] = (since, limit, settledBefore) =>
+    this.executions.changedAfter(since, limit, settledBefore);
+  countExecutions: Store["countExecutions"] = (filter) => this.executions.count(filter);
+  executionsAfter: Store["executionsAfter"] = (filter, after, limit) =>
+    this.executions.after(filter, after, limit);
+
+  fleetSummary: Store["fleetSummary"] = () => this.fleet.summary();
+  searchProcesses: Store["searchProcesses"] = (term, at, page) =>
+    this.fleet.hostsRunning(term, at, page);
+  searchSessions: Store["searchSessions"] = (pattern, range, page) =>
+    this.fleet.sessionsOf(pattern, range, page);
+  cpuSeries: Store["cpuSeries"] = (filter, page) => this.fleet.cpuSeries(filter, page);
+  inventoryTable: Store["inventoryTable"] = (table, filter, page) =>
+    this.inventory.table(table, filter, page);
+
+  reportIdInSecond: Store["reportIdInSecond"] = (hostId, ms) =>
+    this.legacy.reportIdInSecond(hostId, ms);
+  cpuSamples: Store["cpuSamples"] = (source, page) => this.legacy.cpuSamples(source, page);
+}

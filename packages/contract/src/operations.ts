@@ -1,0 +1,398 @@
+import Type, { type Static, type TSchema } from "typebox";
+import {
+  ChangeFeedSchema,
+  CpuPointSchema,
+  DiffSchema,
+  EnrollRequestSchema,
+  EnrollResponseSchema,
+  EXECUTION_SORT_KEYS,
+  ExecutionSchema,
+  FleetSummarySchema,
+  HOST_SORT_KEYS,
+  HostListQuerySchema,
+  HostSchema,
+  INVENTORY_TABLES,
+  InventoryRowSchema,
+  Page,
+  PageQuerySchema,
+  PROCESS_SORT_KEYS,
+  ProcessPageSchema,
+  ProcessSearchHitSchema,
+  ReportAcceptedSchema,
+  SESSION_SORT_KEYS,
+  SessionPageSchema,
+  SessionSearchHitSchema,
+  SnapshotQuerySchema,
+  TokenRoleSchema,
+  WhoAmISchema,
+} from "./api.ts";
+import { LIMITS, ReportSchema } from "./report.ts";
+import { type Auth, ROUTES, type RouteName } from "./routes.ts";
+
+/**
+ * Every operation of the API: its route (routes.ts), its schemas and how its lists page.
+ * The API registers its routes from this table, validates with these schemas and publishes
+ * them as its OpenAPI document; the console types its client from it.
+ */
+export interface Operation {
+  method: string;
+  path: string;
+  auth: Auth;
+  tags: readonly string[];
+  summary: string;
+  description?: string;
+  params?: TSchema;
+  querystring?: TSchema;
+  body?: TSchema;
+  /** The answers on success, by status. Errors are added by who may call it (ERRORS). */
+  response: Record<number, TSchema>;
+  /** A list: its default and largest page, and the fields it sorts by. */
+  page?: { defaultLimit: number; maxLimit: number; sorts: readonly string[] };
+  /** Also answers text/csv (`format=csv` or `Accept: text/csv`). */
+  csv?: true;
+}
+
+export const HostParamsSchema = Type.Object({
+  id: Type.Integer({ minimum: 1, maximum: 2 ** 52, description: "Host id" }),
+});
+const RangeFields = {
+  from: Type.Optional(
+    Type.String({ format: "date-time", description: "collected_at at or after" }),
+  ),
+  to: Type.Optional(Type.String({ format: "date-time", description: "collected_at at or before" })),
+};
+const Limit = (max: number) => Type.Optional(Type.Integer({ minimum: 1, maximum: max }));
+const Offset = PageQuerySchema.properties.offset;
+
+export const HealthSchema = Type.Object({
+  status: Type.Union([Type.Literal("ok"), Type.Literal("degraded")]),
+  health: Type.Union([Type.Literal("ok"), Type.Literal("degraded")], {
+    description: "The same as status, in the shape the older os_inspector clients read",
+  }),
+  version: Type.String(),
+  database: Type.Object({
+    engine: Type.String(),
+    ok: Type.Boolean(),
+    error: Type.Optional(Type.String()),
+  }),
+});
+export type Health = Static<typeof HealthSchema>;
+
+export const TokenSchema = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  role: TokenRoleSchema,
+  created_at: Type.String({ format: "date-time" }),
+  last_used_at: Type.Union([Type.String({ format: "date-time" }), Type.Null()], {
+    description: "When the token was last used, to the minute",
+  }),
+});
+export type Token = Static<typeof TokenSchema>;
+
+export const CreateTokenRequestSchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: LIMITS.name }),
+    role: TokenRoleSchema,
+  },
+  { additionalProperties: false },
+);
+
+const Nothing = Type.Null({ description: "No content" });
+
+const agentOperations = {
+  enroll: {
+    ...ROUTES.enroll,
+    tags: ["agent"],
+    summary: "Trade the enroll secret for this host's node key",
+    description:
+      "Creates the host with this identifier, or gives it a new node key (the old key stops working).",
+    body: EnrollRequestSchema,
+    response: { 200: EnrollResponseSchema },
+  },
+  sendReport: {
+    ...ROUTES.sendReport,
+    tags: ["agent"],
+    summary: "Send a report (one execution of this host)",
+    description:
+      "Authenticated by the host's node key, which can only write its own host. Resending a " +
+      "report_id returns the first answer and stores nothing new (header idempotent-replayed: true).",
+    body: ReportSchema,
+    response: { 201: ReportAcceptedSchema },
+  },
+} as const;
+
+const hostOperations = {
+  listHosts: {
+    ...ROUTES.listHosts,
+    tags: ["hosts"],
+    summary: "List hosts",
+    description:
+      "`q` matches hostname, identifier, OS, CPU, an IP, a running process or a logged-in user. " +
+      `Sort by: ${HOST_SORT_KEYS.join(", ")}.`,
+    querystring: HostListQuerySchema,
+    response: { 200: Page(HostSchema) },
+    page: { defaultLimit: 50, maxLimit: 1000, sorts: HOST_SORT_KEYS },
+  },
+  getHost: {
+    ...ROUTES.getHost,
+    tags: ["hosts"],
+    summary: "One host, with its latest facts",
+    params: HostParamsSchema,
+    response: { 200: HostSchema },
+  },
+  deleteHost: {
+    ...ROUTES.deleteHost,
+    tags: ["hosts"],
+    summary: "Delete a host and its whole history (admin)",
+    description:
+      "Its node key stops working; if its agent still runs, it enrolls again as a new host.",
+    params: HostParamsSchema,
+    response: { 204: Nothing },
+  },
+  revokeHostKey: {
+    ...ROUTES.revokeHostKey,
+    tags: ["hosts"],
+    summary: "Revoke a host's node key (admin)",
+    description:
+      "The history stays; the agent must enroll again (with the enroll secret) to report.",
+    params: HostParamsSchema,
+    response: { 204: Nothing },
+  },
+} as const;
+
+const historyOperations = {
+  listExecutions: {
+    ...ROUTES.listExecutions,
+    tags: ["history"],
+    summary: "A host's executions: the timeline",
+    description:
+      "Per execution: time, process and session counts, CPU use, and what changed against the previous one. " +
+      "`from`/`to` bound collected_at. Newest first unless `sort=collected_at`.",
+    params: HostParamsSchema,
+    querystring: Type.Intersect([PageQuerySchema, Type.Object(RangeFields)]),
+    response: { 200: Page(ExecutionSchema) },
+    page: { defaultLimit: 100, maxLimit: 5000, sorts: EXECUTION_SORT_KEYS },
+  },
+  hostProcesses: {
+    ...ROUTES.hostProcesses,
+    tags: ["history"],
+    summary: "What ran on a host: now, at a time, or at an execution",
+    description:
+      "`at` picks the execution in effect at that time (the latest collected at or before it); `report` " +
+      `picks one; neither: the latest. \`q\` matches name, user, pid or command line. Sort by: ${PROCESS_SORT_KEYS.join(", ")}.`,
+    params: HostParamsSchema,
+    querystring: SnapshotQuerySchema,
+    response: { 200: ProcessPageSchema },
+    page: { defaultLimit: 1000, maxLimit: 20_000, sorts: PROCESS_SORT_KEYS },
+  },
+  hostSessions: {
+    ...ROUTES.hostSessions,
+    tags: ["history"],
+    summary: "Who was logged in on a host: now, at a time, or at an execution",
+    description:
+      "`known: false` means the agent could not read sessions there (e.g. no utmp): unknown, not nobody. " +
+      `Sort by: ${SESSION_SORT_KEYS.join(", ")}.`,
+    params: HostParamsSchema,
+    querystring: SnapshotQuerySchema,
+    response: { 200: SessionPageSchema },
+    page: { defaultLimit: 1000, maxLimit: 10_000, sorts: SESSION_SORT_KEYS },
+  },
+  hostDiff: {
+    ...ROUTES.hostDiff,
+    tags: ["history"],
+    summary: "What changed between two executions of a host",
+    description:
+      "Processes started and ended (and those that kept pid and start time but changed name, user, parent " +
+      "or command line), sessions opened and closed, facts changed. `from` and `to` are report ids; `to` " +
+      "defaults to the latest, `from` to the execution before `to`.",
+    params: HostParamsSchema,
+    querystring: Type.Object({
+      from: Type.Optional(Type.String({ format: "uuid" })),
+      to: Type.Optional(Type.String({ format: "uuid" })),
+    }),
+    response: { 200: DiffSchema },
+  },
+  getReport: {
+    ...ROUTES.getReport,
+    tags: ["history"],
+    summary: "A stored report, as the agent sent it",
+    description: "Rebuilt from the history; equal, field for field, to the report received.",
+    params: Type.Object({ id: Type.String({ format: "uuid" }) }),
+    response: { 200: ReportSchema },
+  },
+} as const;
+
+const fleetOperations = {
+  fleetSummary: {
+    ...ROUTES.fleetSummary,
+    tags: ["fleet"],
+    summary: "The fleet at a glance",
+    description:
+      "Hosts online (reported within two agent intervals), offline and never reported; OS and CPU " +
+      "breakdowns; processes and sessions now; the most recently changed hosts.",
+    response: { 200: FleetSummarySchema },
+  },
+  searchProcesses: {
+    ...ROUTES.searchProcesses,
+    tags: ["fleet"],
+    summary: "Hosts running a process, now or at a time",
+    description:
+      "`name` is a glob on the process name (`nginx`, `postgres*`, `?sh`), case-insensitive. " +
+      "With `at`, each host is searched in its execution in effect then; without, in its latest.",
+    querystring: Type.Object({
+      name: Type.String({ minLength: 1, maxLength: 255 }),
+      at: Type.Optional(Type.String({ format: "date-time" })),
+      limit: Limit(1000),
+      offset: Offset,
+    }),
+    response: { 200: Page(ProcessSearchHitSchema) },
+    page: { defaultLimit: 100, maxLimit: 1000, sorts: [] },
+  },
+  searchSessions: {
+    ...ROUTES.searchSessions,
+    tags: ["fleet"],
+    summary: "Where a user has or had a session",
+    description:
+      "`user` is a glob on the user name. `open=true`: sessions open now. `from`/`to`: sessions open at " +
+      "any execution collected in that range. One row per session, newest first.",
+    querystring: Type.Object({
+      user: Type.String({ minLength: 1, maxLength: 255 }),
+      open: Type.Optional(Type.Boolean()),
+      ...RangeFields,
+      limit: Limit(1000),
+      offset: Offset,
+    }),
+    response: { 200: Page(SessionSearchHitSchema) },
+    page: { defaultLimit: 100, maxLimit: 1000, sorts: [] },
+  },
+  cpuSeries: {
+    ...ROUTES.cpuSeries,
+    tags: ["fleet"],
+    summary: "CPU use per execution, fleet-wide or for one host",
+    description: "Newest first; `sort=collected_at` for oldest first.",
+    querystring: Type.Object({
+      host_id: Type.Optional(Type.Integer({ minimum: 1 })),
+      ...RangeFields,
+      limit: Limit(10_000),
+      offset: Offset,
+      sort: Type.Optional(
+        Type.Union([Type.Literal("collected_at"), Type.Literal("-collected_at")]),
+      ),
+    }),
+    response: { 200: Page(CpuPointSchema) },
+    page: { defaultLimit: 100, maxLimit: 10_000, sorts: ["collected_at"] },
+  },
+  inventoryTable: {
+    ...ROUTES.inventoryTable,
+    tags: ["fleet"],
+    summary: "Inventory tables, as JSON or CSV",
+    description:
+      "`users`: users per server and execution; `platforms`: OS and processor per server; `processes`: " +
+      "processes per execution; `process-counts` and `user-counts`: per server and execution. Filter by " +
+      "`host_id`, `report_id`, `from`/`to`. `format=csv` (or `Accept: text/csv`) answers CSV.",
+    params: Type.Object({ table: Type.Union(INVENTORY_TABLES.map((t) => Type.Literal(t))) }),
+    querystring: Type.Object({
+      host_id: Type.Optional(Type.Integer({ minimum: 1 })),
+      report_id: Type.Optional(Type.String({ format: "uuid" })),
+      ...RangeFields,
+      format: Type.Optional(Type.Union([Type.Literal("json"), Type.Literal("csv")])),
+      limit: Limit(100_000),
+      offset: Offset,
+    }),
+    response: { 200: Page(InventoryRowSchema) },
+    page: { defaultLimit: 1000, maxLimit: 100_000, sorts: [] },
+    csv: true,
+  },
+  changes: {
+    ...ROUTES.changes,
+    tags: ["fleet"],
+    summary: "What changed fleet-wide since a cursor",
+    description:
+      "Each item is an execution that changed something against the previous execution of its host " +
+      "(processes started/ended/changed, sessions opened/closed, facts), in the order stored. Start with " +
+      "`since=0`, then pass `next_cursor`. A report that arrives late (collected before its host's " +
+      "latest) is its own item when it arrives.",
+    querystring: Type.Object({
+      since: Type.Optional(Type.String({ pattern: "^[0-9]{1,15}$" })),
+      limit: Limit(500),
+    }),
+    response: { 200: ChangeFeedSchema },
+  },
+} as const;
+
+const tokenOperations = {
+  listTokens: {
+    ...ROUTES.listTokens,
+    tags: ["tokens"],
+    summary: "List API tokens (admin)",
+    response: { 200: Type.Object({ items: Type.Array(TokenSchema) }) },
+  },
+  createToken: {
+    ...ROUTES.createToken,
+    tags: ["tokens"],
+    summary: "Create an API token (admin); its secret is in this answer only",
+    body: CreateTokenRequestSchema,
+    response: { 201: Type.Intersect([TokenSchema, Type.Object({ token: Type.String() })]) },
+  },
+  revokeToken: {
+    ...ROUTES.revokeToken,
+    tags: ["tokens"],
+    summary: "Revoke an API token (admin)",
+    params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+    response: { 204: Nothing },
+  },
+  whoAmI: {
+    ...ROUTES.whoAmI,
+    tags: ["tokens"],
+    summary: "The role of the token sent (admin or reader)",
+    response: { 200: WhoAmISchema },
+  },
+} as const;
+
+export const OPERATIONS = {
+  health: {
+    ...ROUTES.health,
+    tags: ["health"],
+    summary: "Whether the API and its database answer (no token)",
+    description: "Load balancers and agents use it; 503 says which part is down.",
+    response: { 200: HealthSchema, 503: HealthSchema },
+  },
+  ...agentOperations,
+  ...hostOperations,
+  ...historyOperations,
+  ...fleetOperations,
+  ...tokenOperations,
+} as const satisfies Record<RouteName, Operation>;
+
+export type Operations = typeof OPERATIONS;
+
+/** The errors each kind of caller can get, besides those an operation lists itself. */
+export const ERROR_STATUSES: Record<Auth, readonly number[]> = {
+  none: [400, 401, 413, 503],
+  node: [400, 401, 403, 409, 413, 503],
+  reader: [400, 401, 403, 404, 503],
+  admin: [400, 401, 403, 404, 503],
+};
+
+// Types of each operation's parts, for handlers and clients.
+type Part<
+  N extends RouteName,
+  K extends "params" | "querystring" | "body",
+> = Operations[N] extends {
+  [P in K]: infer S extends TSchema;
+}
+  ? Static<S>
+  : undefined;
+export type ParamsOf<N extends RouteName> = Part<N, "params">;
+export type QueryOf<N extends RouteName> = Part<N, "querystring">;
+export type BodyOf<N extends RouteName> = Part<N, "body">;
+/** The answer on success (its lowest 2xx status). */
+export type AnswerOf<N extends RouteName> = Operations[N]["response"] extends infer R
+  ? R extends { 200: infer S extends TSchema }
+    ? Static<S>
+    : R extends { 201: infer S extends TSchema }
+      ? Static<S>
+      : R extends { 204: TSchema }
+        ? null
+        : never
+  : never;

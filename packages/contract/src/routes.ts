@@ -1,0 +1,51 @@
+/**
+ * Every route of the API v1: method, path and who may call it. Kept apart from the schemas
+ * (operations.ts) so the console takes its paths from here without loading them.
+ *
+ * auth: `none` (anyone; enroll proves itself with the enroll secret in its body), `node` (a
+ * host's node key, writing its own host), `reader` (a reader or admin token), `admin`.
+ */
+export type Auth = "none" | "node" | "reader" | "admin";
+
+export interface Route {
+  method: "GET" | "POST" | "PUT" | "DELETE";
+  /** With `:name` for path parameters. */
+  path: string;
+  auth: Auth;
+}
+
+export const ROUTES = {
+  health: { method: "GET", path: "/health", auth: "none" },
+  enroll: { method: "POST", path: "/api/v1/enroll", auth: "none" },
+  sendReport: { method: "POST", path: "/api/v1/reports", auth: "node" },
+  listHosts: { method: "GET", path: "/api/v1/hosts", auth: "reader" },
+  getHost: { method: "GET", path: "/api/v1/hosts/:id", auth: "reader" },
+  deleteHost: { method: "DELETE", path: "/api/v1/hosts/:id", auth: "admin" },
+  revokeHostKey: { method: "POST", path: "/api/v1/hosts/:id/revoke-key", auth: "admin" },
+  listExecutions: { method: "GET", path: "/api/v1/hosts/:id/reports", auth: "reader" },
+  hostProcesses: { method: "GET", path: "/api/v1/hosts/:id/processes", auth: "reader" },
+  hostSessions: { method: "GET", path: "/api/v1/hosts/:id/sessions", auth: "reader" },
+  hostDiff: { method: "GET", path: "/api/v1/hosts/:id/diff", auth: "reader" },
+  getReport: { method: "GET", path: "/api/v1/reports/:id", auth: "reader" },
+  fleetSummary: { method: "GET", path: "/api/v1/summary", auth: "reader" },
+  searchProcesses: { method: "GET", path: "/api/v1/search/processes", auth: "reader" },
+  searchSessions: { method: "GET", path: "/api/v1/search/sessions", auth: "reader" },
+  cpuSeries: { method: "GET", path: "/api/v1/cpus", auth: "reader" },
+  inventoryTable: { method: "GET", path: "/api/v1/inventory/:table", auth: "reader" },
+  changes: { method: "GET", path: "/api/v1/changes", auth: "reader" },
+  listTokens: { method: "GET", path: "/api/v1/tokens", auth: "admin" },
+  createToken: { method: "POST", path: "/api/v1/tokens", auth: "admin" },
+  revokeToken: { method: "DELETE", path: "/api/v1/tokens/:id", auth: "admin" },
+  whoAmI: { method: "GET", path: "/api/v1/me", auth: "reader" },
+} as const satisfies Record<string, Route>;
+
+export type RouteName = keyof typeof ROUTES;
+
+/** A route's path with its parameters filled in (each encoded). */
+export function pathOf(route: Route, params: Record<string, string | number> = {}): string {
+  return route.path.replace(/:([a-z_]+)/g, (_, name: string) => {
+    const value = params[name];
+    if (value === undefined) throw new Error(`${route.path} needs :${name}`);
+    return encodeURIComponent(String(value));
+  });
+}
