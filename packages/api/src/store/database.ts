@@ -6,7 +6,7 @@ import { createPool as createMysqlPool } from "mysql2";
 import pg from "pg";
 import { migrations } from "./migrations/index.ts";
 import type { Database } from "./schema.ts";
-import { openSqlite } from "./sqlite-driver.ts";
+import { openSqlite, type SqliteConnection } from "./sqlite-driver.ts";
 
 export type Engine = "sqlite" | "postgres" | "mysql";
 
@@ -26,7 +26,15 @@ export interface DatabaseOptions {
   poolSize?: number;
   /** SQLite's synchronous setting: FULL (default, durable through power loss) or NORMAL. */
   sqliteSynchronous?: "FULL" | "NORMAL";
+  /**
+   * Opens each SQLite connection; node:sqlite (`openSqlite`) when absent. Lets a benchmark
+   * run the same store, pragmas and connections over another driver; the API never sets it.
+   */
+  sqliteDriver?: SqliteOpener;
 }
+
+/** Opens one SQLite connection, as `openSqlite` does. */
+export type SqliteOpener = (path: string, options: { readOnly: boolean }) => SqliteConnection;
 
 /** Parses DATABASE_URL into an engine; throws a message naming the variable when it cannot. */
 export function engineOf(url: string): Engine {
@@ -44,8 +52,9 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   if (engine === "sqlite") {
     const path = url.slice("sqlite:".length) || ":memory:";
     if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
+    const driver = options.sqliteDriver ?? openSqlite;
     const open = (readOnly: boolean) => {
-      const sqlite = openSqlite(path, { readOnly });
+      const sqlite = driver(path, { readOnly });
       if (!readOnly) {
         sqlite.pragma("journal_mode = WAL");
         // FULL: a report acknowledged is on disk even if the machine loses power right

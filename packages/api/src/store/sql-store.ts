@@ -1,5 +1,10 @@
 import { sql } from "kysely";
-import { type DatabaseHandle, migrateToLatest, openDatabase } from "./database.ts";
+import {
+  type DatabaseHandle,
+  migrateToLatest,
+  openDatabase,
+  type SqliteOpener,
+} from "./database.ts";
 import { Dialect } from "./dialect.ts";
 import { ExecutionsRepository } from "./executions.repository.ts";
 import { FleetRepository } from "./fleet.repository.ts";
@@ -19,6 +24,8 @@ export interface StoreOptions {
   poolSize?: number | undefined;
   /** SQLite's synchronous setting (see database.ts). */
   sqliteSynchronous?: "FULL" | "NORMAL" | undefined;
+  /** Opens SQLite connections over another driver than node:sqlite (see database.ts). */
+  sqliteDriver?: SqliteOpener | undefined;
   /** A host is online when it reported within this many ms. */
   onlineWindowMs?: number | undefined;
   /** The clock (epoch ms); the system's by default. */
@@ -30,6 +37,7 @@ export function openStore(options: StoreOptions): Store {
   const handle = openDatabase(options.url, {
     poolSize: options.poolSize,
     sqliteSynchronous: options.sqliteSynchronous,
+    sqliteDriver: options.sqliteDriver,
   });
   return new SqlStore(handle, options.onlineWindowMs ?? 11 * 60_000, options.now ?? Date.now);
 }
