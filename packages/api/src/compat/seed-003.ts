@@ -7,6 +7,7 @@ import {
   schemaProblems,
 } from "@compliance/contract";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+
 import type { FastifyError } from "fastify";
 import Type from "typebox";
 import { ApiError } from "../errors.ts";
@@ -50,6 +51,9 @@ import { IpField, legacyErrors, NumberLike, PidLike, ShortText, Text } from "./s
  */
 
 type Part = "hosts" | "users" | "processes" | "cpu";
+
+/** The plugin instance the seed's routes are added to. */
+type App = Parameters<FastifyPluginAsyncTypebox>[0];
 
 const HostBody = Type.Object({
   ip: IpField("The host's address"),
@@ -235,47 +239,286 @@ function problemsOf(error: FastifyError | ApiError): Problem[] | null {
   return error.statusCode === 400 ? [{ path: "body", message: error.message }] : null;
 }
 
-export function seed003Routes(ingest: LegacyService): FastifyPluginAsyncTypebox {
-  /**
-   * Applies one part call to the host of `ip`: its latest state, changed by `apply`, stored
-   * as a new execution. Calls for one host run one at a time (in this process).
-   */
-  async function storePart(
-    ip: string,
-    part: Part,
-    body: unknown,
-    apply: (state: State) => void,
-  ): Promise<{ report: Report; created: boolean }> {
-    return ingest.exclusive(legacyIdentifier(ip), async () => {
-      // Another API process may store a part of the same host between our read and our
-      // write: the store refuses then (the latest changed), and the part is applied again.
-      for (let attempt = 1; ; attempt++) {
-        const hostId = await ingest.hostOf(ip);
-        const base = hostId === null ? null : await ingest.latest(hostId);
-        const state = stateOf(base, ip);
-        apply(state);
-        const at = receiveSecond(ingest.now);
-        const report = reportOf(
-          state,
-          legacyUuid("003", ip, part, at.iso, JSON.stringify(body)),
-          at.iso,
-        );
-        try {
-          const stored = await ingest.store(report, {
-            expectLatestReportId: base?.report_id ?? null,
-          });
-          // A resend within the same second is the execution already stored.
-          const kept = stored.duplicate
-            ? ((await ingest.report(stored.reportId)) ?? report)
-            : report;
-          return { report: kept, created: hostId === null };
-        } catch (e) {
-          if (!(e instanceof ApiError && e.code === "latest_changed") || attempt >= 5) throw e;
-        }
+/**
+ * Applies one part call to the host of `ip`: its latest state, changed by `apply`, stored
+ * as a new execution. Calls for one host run one at a time (in this process).
+ */
+async function storePart(
+  ingest: LegacyService,
+  ip: string,
+  part: Part,
+  body: unknown,
+  apply: (state: State) => void,
+): Promise<{ report: Report; created: boolean }> {
+  return ingest.exclusive(legacyIdentifier(ip), async () => {
+    // Another API process may store a part of the same host between our read and our
+    // write: the store refuses then (the latest changed), and the part is applied again.
+    for (let attempt = 1; ; attempt++) {
+      const hostId = await ingest.hostOf(ip);
+      const base = hostId === null ? null : await ingest.latest(hostId);
+      const state = stateOf(base, ip);
+      apply(state);
+      const at = receiveSecond(ingest.now);
+      const report = reportOf(
+        state,
+        legacyUuid("003", ip, part, at.iso, JSON.stringify(body)),
+        at.iso,
+      );
+      try {
+        const stored = await ingest.store(report, {
+          expectLatestReportId: base?.report_id ?? null,
+        });
+        // A resend within the same second is the execution already stored.
+        const kept = stored.duplicate ? ((await ingest.report(stored.reportId)) ?? report) : report;
+        return { report: kept, created: hostId === null };
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === "latest_changed") || attempt >= 5) throw e;
       }
-    });
-  }
+    }
+  });
+}
 
+/** The OS part; every part call stores a new execution of its host with that part replaced. */
+function writeRoutes(app: App, ingest: LegacyService): void {
+  app.post(
+    "/hosts",
+    {
+      schema: {
+        tags,
+        summary: "Seed 003: the OS name and/or version of a host (upsert by ip)",
+        description: "Changes only the fields sent. 201 when the host is new, else 200.",
+        body: HostBody,
+        response: { 200: HostView, 201: HostView, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const { so_name, so_version } = request.body;
+      const ip = legacyIp(request.body.ip, "body/ip");
+      if ((so_name === null || so_name === undefined) && (so_version ?? null) === null) {
+        // Nothing to change: the host exists afterwards, its history is untouched.
+        const existing = await ingest.hostOf(ip);
+        const hostId = existing ?? (await ingest.hostFor(legacyIdentifier(ip), ""));
+        const latest = await ingest.latest(hostId);
+        reply.code(existing === null ? 201 : 200);
+        return hostView(ip, latest?.os ?? { name: "", version: "" }, latest?.host.hostname ?? "");
+      }
+      const { report, created } = await storePart(ingest, ip, "hosts", request.body, (state) => {
+        if (so_name !== null && so_name !== undefined) {
+          const uname = splitUname(so_name);
+          state.os.name = uname.system;
+          if (uname.node !== null) state.hostname = uname.node;
+        }
+        if (so_version !== null && so_version !== undefined) {
+          state.os.version = so_version;
+          state.os.kernel = so_version;
+        }
+      });
+      reply.code(created ? 201 : 200);
+      return hostView(ip, report.os, report.host.hostname);
+    },
+  );
+}
+
+/** The parts that replace a list or a measurement: users, processes, CPU use. */
+function listRoutes(app: App, ingest: LegacyService): void {
+  app.post(
+    "/users",
+    {
+      schema: {
+        tags,
+        summary: "Seed 003: the users with an open session",
+        body: UsersBody,
+        response: {
+          201: Type.Object({ users: Type.Array(UserRow), total: Type.Integer() }),
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const ip = legacyIp(request.body.host, "body/host");
+      const names = request.body.users.map((u) => ({
+        name: typeof u === "object" && u !== null ? u.name : u,
+      }));
+      const { report } = await storePart(ingest, ip, "users", request.body, (state) => {
+        state.sessions = legacySessions(names);
+      });
+      const users = userRows(report, ip);
+      reply.code(201);
+      return { users, total: users.length };
+    },
+  );
+
+  app.post(
+    "/processes",
+    {
+      schema: {
+        tags,
+        summary: "Seed 003: the running processes",
+        body: ProcessesBody,
+        response: {
+          201: Type.Object({ processes: Type.Array(ProcessRow), total: Type.Integer() }),
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const ip = legacyIp(request.body.host, "body/host");
+      const processes = uniqueProcesses(
+        request.body.processes.map((p, i) => {
+          const path = `body/processes/${i}`;
+          return {
+            path,
+            process: legacyProcess(toPid(p.pid, `${path}/pid`), { name: p.name, user: p.user }),
+          };
+        }),
+      );
+      const { report } = await storePart(ingest, ip, "processes", request.body, (state) => {
+        state.processes = processes;
+      });
+      const rows = processRows(report, ip);
+      reply.code(201);
+      return { processes: rows, total: rows.length };
+    },
+  );
+
+  app.post(
+    "/cpus",
+    {
+      schema: {
+        tags,
+        summary: "Seed 003: the CPU use",
+        body: CpuBody,
+        response: {
+          201: Type.Intersect([CpuRow, Type.Object({ uuid: Type.String() })]),
+          ...errors,
+        },
+      },
+    },
+    async (request, reply) => {
+      const ip = legacyIp(request.body.host, "body/host");
+      const usage = toNumber(request.body.cpu_usage, "body/cpu_usage", 100);
+      if (usage === null) throw invalid("body/cpu_usage", "must be a number from 0 to 100");
+      const { report } = await storePart(ingest, ip, "cpu", request.body, (state) => {
+        state.cpu.usage = usage;
+      });
+      reply.code(201);
+      return {
+        uuid: rowUuid(ip, "cpu", report.report_id),
+        cpu_usage: report.cpu.usage_percent,
+        created_at: report.collected_at,
+        host: ip,
+      };
+    },
+  );
+}
+
+/** The reads, from the legacy hosts' latest executions. */
+function readRoutes(app: App, ingest: LegacyService): void {
+  app.get(
+    "/hosts",
+    {
+      schema: {
+        tags,
+        summary: "Seed 003: the legacy hosts",
+        querystring: ListQuery,
+        response: {
+          200: Type.Object({ hosts: Type.Array(HostView), total: Type.Integer() }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const page = await ingest.hosts({
+        limit: request.query.limit ?? 1000,
+        offset: request.query.skip ?? 0,
+      });
+      return {
+        hosts: page.items.map((h) =>
+          hostView(h.primary_ip ?? ipOfIdentifier(h.identifier), h.os, h.hostname),
+        ),
+        total: page.total,
+      };
+    },
+  );
+
+  app.get(
+    "/cpus",
+    {
+      schema: {
+        tags,
+        summary: "Seed 003: the measured CPU uses of the legacy hosts, newest first",
+        querystring: ListQuery,
+        response: {
+          200: Type.Object({ cpus: Type.Array(CpuRow), total: Type.Integer() }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const page = await ingest.cpuSamples({
+        limit: request.query.limit ?? 1000,
+        offset: request.query.skip ?? 0,
+      });
+      return {
+        cpus: page.items.map((c) => ({
+          cpu_usage: c.usagePercent,
+          created_at: c.collectedAt,
+          host: c.primaryIp ?? ipOfIdentifier(c.identifier),
+        })),
+        total: page.total,
+      };
+    },
+  );
+
+  /** The latest report of the host of ?ip=, or null when there is none. */
+  const latestOf = async (raw: string) => {
+    const ip = legacyIp(raw, "querystring/ip");
+    const hostId = await ingest.hostOf(ip);
+    return { ip, report: hostId === null ? null : await ingest.latest(hostId) };
+  };
+
+  app.get(
+    "/processes",
+    {
+      schema: {
+        tags,
+        summary: "Seed 003: the processes of a host at its latest execution",
+        querystring: IpQuery,
+        response: {
+          200: Type.Object({ processes: Type.Array(ProcessRow), total: Type.Integer() }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { ip, report } = await latestOf(request.query.ip);
+      const rows = report ? processRows(report, ip) : [];
+      return { processes: rows, total: rows.length };
+    },
+  );
+
+  app.get(
+    "/users",
+    {
+      schema: {
+        tags,
+        summary: "Seed 003: the users logged in on a host at its latest execution",
+        querystring: IpQuery,
+        response: {
+          200: Type.Object({ users: Type.Array(UserRow), total: Type.Integer() }),
+          ...errors,
+        },
+      },
+    },
+    async (request) => {
+      const { ip, report } = await latestOf(request.query.ip);
+      const rows = report ? userRows(report, ip) : [];
+      return { users: rows, total: rows.length };
+    },
+  );
+}
+
+export function seed003Routes(ingest: LegacyService): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.setErrorHandler((error: FastifyError | ApiError, _request, reply) => {
       const problems = problemsOf(error);
@@ -285,236 +528,9 @@ export function seed003Routes(ingest: LegacyService): FastifyPluginAsyncTypebox 
       return reply.code(422).send(unprocessable(problems, message));
     });
 
-    app.post(
-      "/hosts",
-      {
-        schema: {
-          tags,
-          summary: "Seed 003: the OS name and/or version of a host (upsert by ip)",
-          description: "Changes only the fields sent. 201 when the host is new, else 200.",
-          body: HostBody,
-          response: { 200: HostView, 201: HostView, ...errors },
-        },
-      },
-      async (request, reply) => {
-        const { so_name, so_version } = request.body;
-        const ip = legacyIp(request.body.ip, "body/ip");
-        if ((so_name === null || so_name === undefined) && (so_version ?? null) === null) {
-          // Nothing to change: the host exists afterwards, its history is untouched.
-          const existing = await ingest.hostOf(ip);
-          const hostId = existing ?? (await ingest.hostFor(legacyIdentifier(ip), ""));
-          const latest = await ingest.latest(hostId);
-          reply.code(existing === null ? 201 : 200);
-          return hostView(ip, latest?.os ?? { name: "", version: "" }, latest?.host.hostname ?? "");
-        }
-        const { report, created } = await storePart(ip, "hosts", request.body, (state) => {
-          if (so_name !== null && so_name !== undefined) {
-            const uname = splitUname(so_name);
-            state.os.name = uname.system;
-            if (uname.node !== null) state.hostname = uname.node;
-          }
-          if (so_version !== null && so_version !== undefined) {
-            state.os.version = so_version;
-            state.os.kernel = so_version;
-          }
-        });
-        reply.code(created ? 201 : 200);
-        return hostView(ip, report.os, report.host.hostname);
-      },
-    );
-
-    app.post(
-      "/users",
-      {
-        schema: {
-          tags,
-          summary: "Seed 003: the users with an open session",
-          body: UsersBody,
-          response: {
-            201: Type.Object({ users: Type.Array(UserRow), total: Type.Integer() }),
-            ...errors,
-          },
-        },
-      },
-      async (request, reply) => {
-        const ip = legacyIp(request.body.host, "body/host");
-        const names = request.body.users.map((u) => ({
-          name: typeof u === "object" && u !== null ? u.name : u,
-        }));
-        const { report } = await storePart(ip, "users", request.body, (state) => {
-          state.sessions = legacySessions(names);
-        });
-        const users = userRows(report, ip);
-        reply.code(201);
-        return { users, total: users.length };
-      },
-    );
-
-    app.post(
-      "/processes",
-      {
-        schema: {
-          tags,
-          summary: "Seed 003: the running processes",
-          body: ProcessesBody,
-          response: {
-            201: Type.Object({ processes: Type.Array(ProcessRow), total: Type.Integer() }),
-            ...errors,
-          },
-        },
-      },
-      async (request, reply) => {
-        const ip = legacyIp(request.body.host, "body/host");
-        const processes = uniqueProcesses(
-          request.body.processes.map((p, i) => {
-            const path = `body/processes/${i}`;
-            return {
-              path,
-              process: legacyProcess(toPid(p.pid, `${path}/pid`), { name: p.name, user: p.user }),
-            };
-          }),
-        );
-        const { report } = await storePart(ip, "processes", request.body, (state) => {
-          state.processes = processes;
-        });
-        const rows = processRows(report, ip);
-        reply.code(201);
-        return { processes: rows, total: rows.length };
-      },
-    );
-
-    app.post(
-      "/cpus",
-      {
-        schema: {
-          tags,
-          summary: "Seed 003: the CPU use",
-          body: CpuBody,
-          response: {
-            201: Type.Intersect([CpuRow, Type.Object({ uuid: Type.String() })]),
-            ...errors,
-          },
-        },
-      },
-      async (request, reply) => {
-        const ip = legacyIp(request.body.host, "body/host");
-        const usage = toNumber(request.body.cpu_usage, "body/cpu_usage", 100);
-        if (usage === null) throw invalid("body/cpu_usage", "must be a number from 0 to 100");
-        const { report } = await storePart(ip, "cpu", request.body, (state) => {
-          state.cpu.usage = usage;
-        });
-        reply.code(201);
-        return {
-          uuid: rowUuid(ip, "cpu", report.report_id),
-          cpu_usage: report.cpu.usage_percent,
-          created_at: report.collected_at,
-          host: ip,
-        };
-      },
-    );
-
-    app.get(
-      "/hosts",
-      {
-        schema: {
-          tags,
-          summary: "Seed 003: the legacy hosts",
-          querystring: ListQuery,
-          response: {
-            200: Type.Object({ hosts: Type.Array(HostView), total: Type.Integer() }),
-            ...errors,
-          },
-        },
-      },
-      async (request) => {
-        const page = await ingest.hosts({
-          limit: request.query.limit ?? 1000,
-          offset: request.query.skip ?? 0,
-        });
-        return {
-          hosts: page.items.map((h) =>
-            hostView(h.primary_ip ?? ipOfIdentifier(h.identifier), h.os, h.hostname),
-          ),
-          total: page.total,
-        };
-      },
-    );
-
-    app.get(
-      "/cpus",
-      {
-        schema: {
-          tags,
-          summary: "Seed 003: the measured CPU uses of the legacy hosts, newest first",
-          querystring: ListQuery,
-          response: {
-            200: Type.Object({ cpus: Type.Array(CpuRow), total: Type.Integer() }),
-            ...errors,
-          },
-        },
-      },
-      async (request) => {
-        const page = await ingest.cpuSamples({
-          limit: request.query.limit ?? 1000,
-          offset: request.query.skip ?? 0,
-        });
-        return {
-          cpus: page.items.map((c) => ({
-            cpu_usage: c.usagePercent,
-            created_at: c.collectedAt,
-            host: c.primaryIp ?? ipOfIdentifier(c.identifier),
-          })),
-          total: page.total,
-        };
-      },
-    );
-
-    /** The latest report of the host of ?ip=, or null when there is none. */
-    const latestOf = async (raw: string) => {
-      const ip = legacyIp(raw, "querystring/ip");
-      const hostId = await ingest.hostOf(ip);
-      return { ip, report: hostId === null ? null : await ingest.latest(hostId) };
-    };
-
-    app.get(
-      "/processes",
-      {
-        schema: {
-          tags,
-          summary: "Seed 003: the processes of a host at its latest execution",
-          querystring: IpQuery,
-          response: {
-            200: Type.Object({ processes: Type.Array(ProcessRow), total: Type.Integer() }),
-            ...errors,
-          },
-        },
-      },
-      async (request) => {
-        const { ip, report } = await latestOf(request.query.ip);
-        const rows = report ? processRows(report, ip) : [];
-        return { processes: rows, total: rows.length };
-      },
-    );
-
-    app.get(
-      "/users",
-      {
-        schema: {
-          tags,
-          summary: "Seed 003: the users logged in on a host at its latest execution",
-          querystring: IpQuery,
-          response: {
-            200: Type.Object({ users: Type.Array(UserRow), total: Type.Integer() }),
-            ...errors,
-          },
-        },
-      },
-      async (request) => {
-        const { ip, report } = await latestOf(request.query.ip);
-        const rows = report ? userRows(report, ip) : [];
-        return { users: rows, total: rows.length };
-      },
-    );
+    writeRoutes(app, ingest);
+    listRoutes(app, ingest);
+    readRoutes(app, ingest);
   };
 }
 

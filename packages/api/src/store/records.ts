@@ -1,4 +1,4 @@
-import type { ChangeCounts, CollectorError, Execution, TokenRole } from "@compliance/contract";
+import type { ChangeCounts, CollectorError, Execution, Token } from "@compliance/contract";
 import type { Selectable } from "kysely";
 import type { ExecutionsTable } from "./schema.ts";
 
@@ -103,14 +103,8 @@ export function toExecution(e: ExecutionRecord): Execution {
   };
 }
 
-/** An API token, without its secret. */
-export interface TokenRecord {
-  id: number;
-  name: string;
-  role: TokenRole;
-  created_at: string;
-  last_used_at: string | null;
-}
+/** An API token, without its secret: the contract's shape. */
+export type TokenRecord = Token;
 
 /** The host a node key belongs to: the only host it may write. */
 export interface NodeIdentity {
