@@ -136,20 +136,28 @@ function problemOf(
   const here = group.filter((e) => depthOf(e.instancePath) === deepest);
   const path = here[0]?.instancePath ?? "";
   const at = `${prefix}${path}` || "/";
-  const extra = here.find((e) => e.keyword === "additionalProperties");
-  if (extra) {
-    const names = (extra.params as { additionalProperties?: string[] }).additionalProperties ?? [];
-    return names.map((name) => ({
-      path: `${prefix}${path}/${name}`,
-      message: `is not a field of ${what} (its fields: ${fields.join(", ")})`,
-    }));
+  const found: Problem[] = [];
+  for (const e of here) {
+    if (e.keyword === "additionalProperties") {
+      const names = (e.params as { additionalProperties?: string[] }).additionalProperties ?? [];
+      // At the top of the object a stray key is a misspelt field; deeper, a matcher operator.
+      const message =
+        path === ""
+          ? `is not a field of ${what} (its fields: ${fields.join(", ")})`
+          : "is not a matcher operator (not, all)";
+      found.push(...names.map((name) => ({ path: `${prefix}${path}/${name}`, message })));
+    } else if (e.keyword === "required") {
+      const missing = (e.params as { requiredProperties?: string[] }).requiredProperties ?? [];
+      found.push(
+        ...missing.map((name) => ({ path: `${prefix}${path}/${name}`, message: "is required" })),
+      );
+    }
   }
-  const required = here.find((e) => e.keyword === "required");
-  if (required) {
-    const missing = (required.params as { requiredProperties?: string[] }).requiredProperties ?? [];
-    return missing.map((name) => ({ path: `${prefix}${path}/${name}`, message: "is required" }));
-  }
-  return [{ path: at, message: messageOf(here) }];
+  if (found.length === 0) return [{ path: at, message: messageOf(here) }];
+  // Stray keys first; inside a matcher, the "required" of its alternatives is noise.
+  const stray = found.filter((p) => p.message !== "is required");
+  if (path !== "" && stray.length > 0) return stray;
+  return [...stray, ...found.filter((p) => p.message === "is required")];
 }
 
 /** Messages for the patterns of the schema, which say more than the pattern itself. */

@@ -1,5 +1,5 @@
 import { validatePolicy } from "@compliance/contract";
-import { type Document, isNode, LineCounter, parseAllDocuments } from "yaml";
+import { type Document, isNode, isScalar, LineCounter, parseAllDocuments } from "yaml";
 import { PolicyCompileError } from "./errors.ts";
 import { type CompiledPolicy, compilePolicy } from "./evaluate.ts";
 
@@ -37,7 +37,8 @@ export function parsePolicies(text: string): ParseResult {
       problems.push(...doc.errors.map((e) => syntaxProblem(e.message, e.linePos?.[0].line)));
       continue;
     }
-    if (doc.contents === null) continue; // an empty document, e.g. after a final ---
+    // An empty document, e.g. after a final ---, holds nothing rather than a bad policy.
+    if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) continue;
     const result = policyOf(doc, lines);
     if ("problems" in result) problems.push(...result.problems);
     else if (policies.some((p) => p.policy.id === result.policy.policy.id)) {
@@ -60,7 +61,7 @@ export function formatProblem(problem: PolicyProblem): string {
 
 function syntaxProblem(message: string, line: number | undefined): PolicyProblem {
   // The yaml package appends a picture of the line; the line number says it already.
-  const first = message.split("\n")[0] ?? message;
+  const first = (message.split("\n")[0] ?? message).replace(/ at line \d+, column \d+:?$/, "");
   return line === undefined ? { path: "/", message: first } : { line, path: "/", message: first };
 }
 
