@@ -71,6 +71,104 @@ export const CollectorErrorSchema = Type.Object(
   { additionalProperties: false },
 );
 
+// Inventory beyond processes. Each of these report fields is optional: absent means the
+// agent did not collect it (unknown); an empty list means collected, and there is none.
+
+export const PackageSchema = Type.Object(
+  {
+    name: NonEmptyName("Package name"),
+    version: Name("Version exactly as the package manager writes it (epoch, release, tilde)"),
+    arch: Type.Optional(Name("Architecture (amd64, x86_64, noarch, all, ...)")),
+    source: NonEmptyName("Package manager: deb, rpm, apk, ..."),
+  },
+  { additionalProperties: false },
+);
+
+export const ListeningSchema = Type.Object(
+  {
+    protocol: Type.Union(
+      [Type.Literal("tcp"), Type.Literal("tcp6"), Type.Literal("udp"), Type.Literal("udp6")],
+      { description: "tcp and udp are IPv4 sockets, tcp6 and udp6 IPv6" },
+    ),
+    address: Type.String({
+      minLength: 1,
+      maxLength: LIMITS.ip,
+      pattern: "^[0-9A-Za-z:.%_*-]+$",
+      description: "The local address bound (0.0.0.0 or :: for every address)",
+    }),
+    port: Type.Integer({ minimum: 0, maximum: 65_535, description: "Local port" }),
+    pid: Type.Optional(Pid("Process owning the socket, when the agent may see it")),
+    process: Type.Optional(Name("That process's name")),
+  },
+  { additionalProperties: false },
+);
+
+export const AccountSchema = Type.Object(
+  {
+    name: NonEmptyName("Account name (/etc/passwd)"),
+    uid: Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: "User id" }),
+    gid: Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: "Primary group id" }),
+    home: Type.String({ maxLength: LIMITS.path, description: "Home directory" }),
+    shell: Type.String({ maxLength: LIMITS.path, description: "Login shell" }),
+    password: Type.Optional(
+      Type.Union(
+        [Type.Literal("set"), Type.Literal("empty"), Type.Literal("locked"), Type.Literal("none")],
+        {
+          description:
+            "From /etc/shadow, never the hash: set, empty (no password needed), locked, or " +
+            "none (no shadow entry). Absent when the agent could not read /etc/shadow.",
+        },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ServiceSchema = Type.Object(
+  {
+    name: NonEmptyName("Unit name, e.g. ssh.service"),
+    state: NonEmptyName("Active state: active, inactive, failed, activating, ..."),
+    enabled: Type.Optional(
+      Type.Boolean({ description: "Starts at boot; absent when the unit has no install state" }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+const SettingMap = (description: string) =>
+  Type.Record(
+    Type.String({ minLength: 1, maxLength: LIMITS.name }),
+    Type.String({ maxLength: LIMITS.settingValue }),
+    { maxProperties: LIMITS.settingKeys, description },
+  );
+
+export const FileModeSchema = Type.Object(
+  {
+    path: Type.String({ minLength: 1, maxLength: LIMITS.path, description: "Absolute path" }),
+    mode: Type.String({
+      pattern: "^[0-7]{4}$",
+      description: "Permission bits in octal, four digits (0640)",
+    }),
+    uid: Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: "Owner's user id" }),
+    gid: Type.Integer({ minimum: 0, maximum: 4_294_967_295, description: "Group id" }),
+  },
+  { additionalProperties: false },
+);
+
+export const SettingsSchema = Type.Object(
+  {
+    sysctl: Type.Optional(SettingMap("Kernel parameters by dotted name (net.ipv4.ip_forward)")),
+    sshd: Type.Optional(SettingMap("Effective sshd options, keys in lower case")),
+    files: Type.Optional(
+      Type.Array(FileModeSchema, {
+        maxItems: LIMITS.files,
+        description: "Owner and mode of sensitive files that exist",
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 export const ReportSchema = Type.Object(
   {
     schema_version: Type.Literal(1),
@@ -133,6 +231,11 @@ export const ReportSchema = Type.Object(
     ),
     processes: Type.Array(ProcessSchema, { maxItems: LIMITS.processes }),
     sessions: Type.Array(SessionSchema, { maxItems: LIMITS.sessions }),
+    packages: Type.Optional(Type.Array(PackageSchema, { maxItems: LIMITS.packages })),
+    listening: Type.Optional(Type.Array(ListeningSchema, { maxItems: LIMITS.listening })),
+    accounts: Type.Optional(Type.Array(AccountSchema, { maxItems: LIMITS.accounts })),
+    services: Type.Optional(Type.Array(ServiceSchema, { maxItems: LIMITS.services })),
+    settings: Type.Optional(SettingsSchema),
     errors: Type.Optional(
       Type.Array(CollectorErrorSchema, {
         maxItems: LIMITS.errors,
@@ -149,3 +252,9 @@ export type Report = Static<typeof ReportSchema>;
 export type ReportProcess = Static<typeof ProcessSchema>;
 export type ReportSession = Static<typeof SessionSchema>;
 export type CollectorError = Static<typeof CollectorErrorSchema>;
+export type ReportPackage = Static<typeof PackageSchema>;
+export type ReportListening = Static<typeof ListeningSchema>;
+export type ReportAccount = Static<typeof AccountSchema>;
+export type ReportService = Static<typeof ServiceSchema>;
+export type ReportSettings = Static<typeof SettingsSchema>;
+export type ReportFileMode = Static<typeof FileModeSchema>;

@@ -58,7 +58,35 @@ export function reportRules(report: Report): Problem[] {
       sessions.set(key, i);
     }
   });
+  uniqueIn(report.packages, "packages", (p) => [p.source, p.name, p.version, p.arch], problems);
+  uniqueIn(report.listening, "listening", (l) => [l.protocol, l.address, l.port, l.pid], problems);
+  uniqueIn(report.accounts, "accounts", (a) => [a.name], problems);
+  uniqueIn(report.services, "services", (s) => [s.name], problems);
+  uniqueIn(report.settings?.files, "settings/files", (f) => [f.path], problems);
   return problems.slice(0, 20);
+}
+
+/** Each item of an inventory list is one thing: the same identity twice is a mistake. */
+function uniqueIn<T>(
+  items: T[] | undefined,
+  field: string,
+  identity: (item: T) => unknown[],
+  problems: Problem[],
+): void {
+  if (!items) return;
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    const key = JSON.stringify(identity(item));
+    const first = seen.get(key);
+    if (first !== undefined) {
+      problems.push({
+        path: `/${field}/${i}`,
+        message: `the same item appears twice (also at /${field}/${first})`,
+      });
+    } else {
+      seen.set(key, i);
+    }
+  });
 }
 
 function findNul(value: unknown, path: string, problems: Problem[]): void {
