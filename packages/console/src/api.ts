@@ -1,33 +1,37 @@
-import type {
-  ApiError,
-  Diff,
-  Execution,
-  FleetSummary,
-  Host,
-  HostListQuery,
-  HostSortKey,
-  PageOf,
-  ProcessPage,
-  SessionPage,
-  WhoAmI,
-} from "@compliance/contract";
+import type { AnswerOf, ApiError, ParamsOf, QueryOf } from "@compliance/contract";
+// The route table only: the schemas (and the library behind them) stay out of the bundle.
+import { pathOf, ROUTES, type RouteName } from "@compliance/contract/routes";
 
-export type { ProcessPage, SessionPage };
+/** The routes a client can read: the API's GETs. */
+export type ReadRoute = {
+  [N in RouteName]: (typeof ROUTES)[N]["method"] extends "GET" ? N : never;
+}[RouteName];
 
-export type HostSort = HostSortKey;
+/**
+ * What a call to route N takes: its path parameters when its path has some, and its query,
+ * which may be left out when nothing in it is required. `Extract` leaves the contract's
+ * types as they are while telling the compiler they fit in a URL; a part that did not
+ * would become `never`, and its calls would stop compiling.
+ */
+export type RequestOf<N extends ReadRoute> = (ParamsOf<N> extends undefined
+  ? { params?: undefined }
+  : { params: Extract<ParamsOf<N>, PathParams> }) &
+  (QueryOf<N> extends undefined
+    ? { query?: undefined }
+    : object extends QueryOf<N>
+      ? { query?: Extract<QueryOf<N>, Query> }
+      : { query: Extract<QueryOf<N>, Query> });
 
-/** The host list's query: the contract's, with the page always given. */
-export type HostQuery = Omit<HostListQuery, "limit" | "offset"> & { limit: number; offset: number };
+type PathParams = Record<string, string | number>;
+type Query = Record<string, string | number | boolean | undefined | null>;
 
-/** Which execution a snapshot read is about; none of them means the latest. */
-export type ExecutionPick = { report: string } | { at: string } | { latest: true };
-
-export interface SnapshotQuery {
-  q?: string;
-  sort?: string;
-  limit: number;
-  offset: number;
-}
+// The request may be left out when the route needs nothing.
+type RequestArg<N extends ReadRoute> =
+  object extends RequestOf<N> ? [request?: RequestOf<N>] : [request: RequestOf<N>];
+type CallArgs<N extends ReadRoute> =
+  object extends RequestOf<N>
+    ? [request?: RequestOf<N>, signal?: AbortSignal]
+    : [request: RequestOf<N>, signal?: AbortSignal];
 
 /**
  * Why a request failed, sorted by what the person should do about it: sign in again
@@ -63,12 +67,10 @@ function kindOf(status: number): FailureKind {
   return "bad_request";
 }
 
-type QueryValue = string | number | undefined | null;
-
 /** Leaves out empty values so URLs stay short and the API applies its defaults. */
-export function queryString(params: Record<string, QueryValue>): string {
+function queryString(query: Query): string {
   const search = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) {
+  for (const [k, v] of Object.entries(query)) {
     if (v === undefined || v === null || v === "") continue;
     search.set(k, String(v));
   }
@@ -76,30 +78,20 @@ export function queryString(params: Record<string, QueryValue>): string {
   return s ? `?${s}` : "";
 }
 
-const pickParams = (pick: ExecutionPick): Record<string, QueryValue> =>
-  "report" in pick ? { report: pick.report } : "at" in pick ? { at: pick.at } : {};
-
 /**
- * The paths of the read API, one builder each, so that a request started early (see
+ * The path and query a call makes, so that a request started early (see
  * `ApiClient.prefetch`) and the one a component makes later are the same string.
  */
-export const paths = {
-  summary: () => "/summary",
-  me: () => "/me",
-  hosts: (query: HostQuery) => `/hosts${queryString({ ...query })}`,
-  host: (id: number) => `/hosts/${id}`,
-  executions: (
-    hostId: number,
-    range: { from?: string | undefined; to?: string | undefined; sort?: string; limit: number },
-  ) => `/hosts/${hostId}/reports${queryString({ ...range })}`,
-  processes: (hostId: number, pick: ExecutionPick, query: SnapshotQuery) =>
-    `/hosts/${hostId}/processes${queryString({ ...pickParams(pick), ...query })}`,
-  sessions: (hostId: number, pick: ExecutionPick, query: SnapshotQuery) =>
-    `/hosts/${hostId}/sessions${queryString({ ...pickParams(pick), ...query })}`,
-  diff: (hostId: number, from: string, to: string) =>
-    `/hosts/${hostId}/diff${queryString({ from, to })}`,
-  report: (reportId: string) => `/reports/${encodeURIComponent(reportId)}`,
-};
+export function requestPath<N extends ReadRoute>(name: N, ...[request]: RequestArg<N>): string {
+  return pathAndQuery(name, request);
+}
+
+function pathAndQuery(
+  name: ReadRoute,
+  request: { params?: PathParams | undefined; query?: Query | undefined } = {},
+): string {
+  return pathOf(ROUTES[name], request.params) + queryString(request.query ?? {});
+}
 
 /** How long a prefetched answer waits for the component that asked for it. */
 const PREFETCH_KEEP_MS = 15_000;
@@ -113,11 +105,12 @@ export interface ClientOptions {
   onUnauthorized?: () => void;
 }
 
-/** The one way the console talks to the API: v1 routes, Bearer token, typed answers. */
+/** The one way the console talks to the API: the contract's routes, Bearer token, typed answers. */
 export class ApiClient {
   private readonly base: string;
   private readonly doFetch: typeof fetch;
-  private readonly early = new Map<string, Promise<unknown>>();
+  /** Prefetched answers by path, their bodies already read. */
+  private readonly early = new Map<string, Promise<string>>();
 
   constructor(private readonly options: ClientOptions) {
     this.base = (options.baseUrl ?? "").replace(/\/+$/, "");
@@ -128,7 +121,7 @@ export class ApiClient {
   private async request(path: string, signal?: AbortSignal): Promise<Response> {
     let response: Response;
     try {
-      response = await this.doFetch(`${this.base}/api/v1${path}`, {
+      response = await this.doFetch(`${this.base}${path}`, {
         headers: { authorization: `Bearer ${this.options.token}`, accept: "application/json" },
         ...(signal ? { signal } : {}),
       });
@@ -142,7 +135,7 @@ export class ApiClient {
     if (response.ok) return response;
     let body: Partial<ApiError> | undefined;
     try {
-      body = (await response.json()) as Partial<ApiError>;
+      body = await response.json();
     } catch {
       // A proxy's HTML error page: the status alone has to do.
     }
@@ -156,24 +149,35 @@ export class ApiClient {
     );
   }
 
-  private async json<T>(path: string, signal?: AbortSignal): Promise<T> {
+  /**
+   * Reads route N: the answer its operation in the contract describes. The JSON is taken to
+   * be of that type without checking it (the schemas and their library stay out of the
+   * bundle): the API writes every answer through those same schemas.
+   */
+  async get<N extends ReadRoute>(name: N, ...[request, signal]: CallArgs<N>): Promise<AnswerOf<N>> {
+    const path = pathAndQuery(name, request);
     const early = this.early.get(path);
+    let text: string;
     if (early) {
       this.early.delete(path);
-      return (await untilAborted(early, signal)) as T;
+      text = await untilAborted(early, signal);
+    } else {
+      text = await (await this.request(path, signal)).text();
     }
-    return (await (await this.request(path, signal)).json()) as T;
+    return JSON.parse(text);
   }
 
   /**
    * Starts GETs that a page will make once another answer arrives, so they run alongside
-   * it instead of after it. The component's own request for the same path then takes the
-   * answer already on its way; an answer nobody takes is dropped after a while.
+   * it instead of after it. The component's own request for the same path (`requestPath`)
+   * then takes the answer already on its way; an answer nobody takes is dropped after a
+   * while.
    */
-  prefetch(...pathsToGet: string[]) {
-    for (const path of pathsToGet) {
+  prefetch(...paths: string[]) {
+    for (const path of paths) {
       if (this.early.has(path)) continue;
-      const answer = this.request(path).then((r) => r.json() as Promise<unknown>);
+      // Read now, so a long body is not held back until a component takes it.
+      const answer = this.request(path).then((r) => r.text());
       // The component that takes it sees the failure; until then it is not unhandled.
       answer.catch(() => {});
       this.early.set(path, answer);
@@ -183,56 +187,9 @@ export class ApiClient {
     }
   }
 
-  /** Which role the token has; a 401 means it is not a valid token. */
-  me(signal?: AbortSignal): Promise<WhoAmI> {
-    return this.json(paths.me(), signal);
-  }
-
-  summary(signal?: AbortSignal): Promise<FleetSummary> {
-    return this.json(paths.summary(), signal);
-  }
-
-  hosts(query: HostQuery, signal?: AbortSignal): Promise<PageOf<Host>> {
-    return this.json(paths.hosts(query), signal);
-  }
-
-  host(id: number, signal?: AbortSignal): Promise<Host> {
-    return this.json(paths.host(id), signal);
-  }
-
-  executions(
-    hostId: number,
-    range: { from?: string | undefined; to?: string | undefined; sort?: string; limit: number },
-    signal?: AbortSignal,
-  ): Promise<PageOf<Execution>> {
-    return this.json(paths.executions(hostId, range), signal);
-  }
-
-  processes(
-    hostId: number,
-    pick: ExecutionPick,
-    query: SnapshotQuery,
-    signal?: AbortSignal,
-  ): Promise<ProcessPage> {
-    return this.json(paths.processes(hostId, pick, query), signal);
-  }
-
-  sessions(
-    hostId: number,
-    pick: ExecutionPick,
-    query: SnapshotQuery,
-    signal?: AbortSignal,
-  ): Promise<SessionPage> {
-    return this.json(paths.sessions(hostId, pick, query), signal);
-  }
-
-  diff(hostId: number, from: string, to: string, signal?: AbortSignal): Promise<Diff> {
-    return this.json(paths.diff(hostId, from, to), signal);
-  }
-
   /** The report exactly as the agent sent it, as a file to save. */
   async rawReport(reportId: string): Promise<Blob> {
-    const response = await this.request(paths.report(reportId));
+    const response = await this.request(requestPath("getReport", { params: { id: reportId } }));
     return new Blob([await response.text()], { type: "application/json" });
   }
 }

@@ -22,7 +22,10 @@ export function DiffPanel({
   onClear: () => void;
 }) {
   const client = useClient();
-  const diff = useLoad((signal) => client.diff(host.id, from, to, signal), [host.id, from, to]);
+  const diff = useLoad(
+    (signal) => client.get("hostDiff", { params: { id: host.id }, query: { from, to } }, signal),
+    [host.id, from, to],
+  );
   const d = diff.data;
 
   return (

@@ -1,6 +1,5 @@
-import type { Host } from "@compliance/contract";
+import type { Host, QueryOf } from "@compliance/contract";
 import { useEffect, useState } from "preact/hooks";
-import type { ExecutionPick, SnapshotQuery } from "../api.ts";
 import { formatCount, formatTime, fromLocalInput, timeZoneName, toLocalInput } from "../format.ts";
 import { useClient, useLoad } from "../hooks.ts";
 import { navigate, type Route, withParams } from "../router.ts";
@@ -14,9 +13,18 @@ import { Time } from "./time.tsx";
 
 const PROCESS_PAGE = 100;
 
-/** The processes request of the panel for a route: its search, sort and page. */
-export function processQueryOf(params: URLSearchParams): SnapshotQuery {
+/** Which execution a snapshot read is about; none of them means the latest. */
+export type ExecutionPick = { report: string } | { at: string } | { latest: true };
+
+type SnapshotQuery = QueryOf<"hostProcesses"> & QueryOf<"hostSessions">;
+
+const pickQuery = (pick: ExecutionPick): SnapshotQuery =>
+  "report" in pick ? { report: pick.report } : "at" in pick ? { at: pick.at } : {};
+
+/** The processes query of the panel for a route: its execution, search, sort and page. */
+export function processQueryOf(pick: ExecutionPick, params: URLSearchParams): SnapshotQuery {
   return {
+    ...pickQuery(pick),
     q: params.get("pq") ?? "",
     sort: params.get("psort") ?? "-cpu_percent",
     limit: PROCESS_PAGE,
@@ -25,7 +33,11 @@ export function processQueryOf(params: URLSearchParams): SnapshotQuery {
 }
 
 /** Sessions are few: one page holds them all. */
-export const SESSION_QUERY: SnapshotQuery = { limit: 1000, offset: 0 };
+export const sessionQueryOf = (pick: ExecutionPick): SnapshotQuery => ({
+  ...pickQuery(pick),
+  limit: 1000,
+  offset: 0,
+});
 
 /**
  * What ran on the host and who was logged in, at one execution: the latest, a picked one,
@@ -48,17 +60,18 @@ export function SnapshotPanel({
   const client = useClient();
   const p = route.params;
   const tab = p.get("tab") === "sessions" ? "sessions" : "processes";
-  const query = processQueryOf(p);
+  const query = processQueryOf(pick, p);
   const q = query.q ?? "";
   const sort = query.sort ?? "";
   const pickKey = JSON.stringify(pick);
 
   const processes = useLoad(
-    (signal) => client.processes(host.id, pick, query, signal),
+    (signal) => client.get("hostProcesses", { params: { id: host.id }, query }, signal),
     [host.id, pickKey, q, sort, query.offset],
   );
   const sessions = useLoad(
-    (signal) => client.sessions(host.id, pick, SESSION_QUERY, signal),
+    (signal) =>
+      client.get("hostSessions", { params: { id: host.id }, query: sessionQueryOf(pick) }, signal),
     [host.id, pickKey],
   );
   const meta = processes.data ?? sessions.data;

@@ -1,10 +1,15 @@
-import type { Host } from "@compliance/contract";
+import type { Host, QueryOf } from "@compliance/contract";
 import type { ComponentChildren } from "preact";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useState } from "preact/hooks";
-import { type ExecutionPick, paths } from "../api.ts";
+import { requestPath } from "../api.ts";
 import { DiffPanel } from "../components/diff-panel.tsx";
 import { ExecutionList } from "../components/execution-list.tsx";
-import { processQueryOf, SESSION_QUERY, SnapshotPanel } from "../components/snapshot-panel.tsx";
+import {
+  type ExecutionPick,
+  processQueryOf,
+  SnapshotPanel,
+  sessionQueryOf,
+} from "../components/snapshot-panel.tsx";
 import { Empty, ErrorNotice, Loading } from "../components/states.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { Time } from "../components/time.tsx";
@@ -17,7 +22,10 @@ type HostRoute = Extract<Route, { page: "host" }>;
 
 export function HostDetail({ route }: { route: HostRoute }) {
   const client = useClient();
-  const host = useLoad((signal) => client.host(route.id, signal), [route.id]);
+  const host = useLoad(
+    (signal) => client.get("getHost", { params: { id: route.id } }, signal),
+    [route.id],
+  );
 
   // What the page asks for once the host is here, asked for now, alongside the host: for
   // the usual case (a host seen this week), the page is drawn one round trip sooner.
@@ -26,10 +34,14 @@ export function HostDetail({ route }: { route: HostRoute }) {
     if ((p.get("sel") ?? "").split(",").filter(Boolean).length === 2) return;
     const pick = pickOf(p);
     const range = (p.get("range") as RangeId | null) ?? "7d";
+    const params = { id: route.id };
     client.prefetch(
-      paths.processes(route.id, pick, processQueryOf(p)),
-      paths.sessions(route.id, pick, SESSION_QUERY),
-      paths.executions(route.id, executionRange(boundsOf(range, p, Date.now()))),
+      requestPath("hostProcesses", { params, query: processQueryOf(pick, p) }),
+      requestPath("hostSessions", { params, query: sessionQueryOf(pick) }),
+      requestPath("listExecutions", {
+        params,
+        query: executionRange(boundsOf(range, p, Date.now())),
+      }),
     );
   }, [route.id]);
 
@@ -198,10 +210,8 @@ function rangeOf(host: Host, params: URLSearchParams): RangeId {
   return Date.now() - last > 7 * 86_400_000 ? "all" : "7d";
 }
 
-interface Bounds {
-  from?: string | undefined;
-  to?: string | undefined;
-}
+type ExecutionQuery = QueryOf<"listExecutions">;
+type Bounds = Pick<ExecutionQuery, "from" | "to">;
 
 /**
  * The collected_at bounds of a range. Relative ranges end now and start on a whole minute,
@@ -217,7 +227,7 @@ function boundsOf(range: RangeId, params: URLSearchParams, now: number): Bounds 
 }
 
 /** Newest first, so that past the limit the newest are the ones kept. */
-const executionRange = (bounds: Bounds) => ({
+const executionRange = (bounds: Bounds): ExecutionQuery => ({
   ...bounds,
   sort: "-collected_at",
   limit: EXECUTION_LIMIT,
@@ -241,7 +251,11 @@ function History({ host, route }: { host: Host; route: HostRoute }) {
 
   const executions = useLoad(
     async (signal) => {
-      const page = await client.executions(host.id, executionRange(bounds), signal);
+      const page = await client.get(
+        "listExecutions",
+        { params: { id: host.id }, query: executionRange(bounds) },
+        signal,
+      );
       return { total: page.total, items: page.items.slice().reverse() };
     },
     [host.id, bounds.from, bounds.to],

@@ -1,6 +1,5 @@
-import type { Host } from "@compliance/contract";
+import type { Host, QueryOf } from "@compliance/contract";
 import { useEffect } from "preact/hooks";
-import type { HostQuery } from "../api.ts";
 import { EnrollHelp } from "../components/enroll-help.tsx";
 import { Pager } from "../components/pager.tsx";
 import { SearchField } from "../components/search-field.tsx";
@@ -10,6 +9,8 @@ import { StatusBadge } from "../components/status-badge.tsx";
 import { formatAgo, formatCount, formatTime } from "../format.ts";
 import { useClient, useLoad } from "../hooks.ts";
 import { navigate, type Route, withParams } from "../router.ts";
+
+type HostQuery = QueryOf<"listHosts">;
 
 const PAGE_SIZE = 50;
 /** Long enough to skip the requests of a word being typed, short enough to feel live. */
@@ -39,7 +40,7 @@ export function HostList({ route }: { route: Extract<Route, { page: "hosts" }> }
     offset: Math.max(0, Number(p.get("offset")) || 0),
   };
   const key = JSON.stringify(query);
-  const hosts = useLoad((signal) => client.hosts(query, signal), [key]);
+  const hosts = useLoad((signal) => client.get("listHosts", { query }, signal), [key]);
   const filtered = Boolean(query.q || query.status || FILTERS.some((f) => query[f]));
 
   useEffect(() => {

@@ -10,7 +10,7 @@ import { hrefOf } from "../router.ts";
 
 export function Overview() {
   const client = useClient();
-  const summary = useLoad((signal) => client.summary(signal), []);
+  const summary = useLoad((signal) => client.get("fleetSummary", {}, signal), []);
 
   useEffect(() => {
     document.title = "Overview · Compliance";

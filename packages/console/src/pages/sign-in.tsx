@@ -31,7 +31,7 @@ export function SignIn({
     setBusy(true);
     setError(null);
     try {
-      await new ApiClient({ token: value }).me();
+      await new ApiClient({ token: value }).get("whoAmI");
       onSignedIn(value);
     } catch (e) {
       setBusy(false);
