@@ -116,7 +116,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
         const r = await store.prune(ms);
         io.stdout.write(
           `pruned ${r.executions} executions of ${r.hosts} hosts collected before ${new Date(ms).toISOString()} ` +
-            `(${r.processSpans} process and ${r.sessionSpans} session lifetimes, ${r.facts} fact sets)\n`,
+            `(${r.processSpans} process, ${r.sessionSpans} session and ${r.inventorySpans} inventory lifetimes, ${r.facts} fact sets)\n`,
         );
         return 0;
       }

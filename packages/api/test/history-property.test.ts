@@ -30,9 +30,25 @@ const NAMES = [
 ];
 const USERS = ["root", "www-data", "postgres", "ana", "1001"];
 
+const PACKAGES = ["openssl", "telnetd", "libc6", "nginx", "zlib1g"];
+const VERSIONS = [
+  "3.0.11-1~deb12u2",
+  "3.0.15-1~deb12u1",
+  "1:2.4-3",
+  "1.2.13.dfsg-1",
+  "2.36-9+deb12u9",
+];
+const SERVICES = ["ssh.service", "cron.service", "auditd.service"];
+const SYSCTLS = ["net.ipv4.ip_forward", "kernel.randomize_va_space", "fs.suid_dumpable"];
+
 interface World {
   processes: ReportProcess[];
   sessions: ReportSession[];
+  /** Inventory, keyed by name so a change replaces the item. */
+  packages: Map<string, { version: string; arch: string }>;
+  ports: Set<number>;
+  services: Map<string, { state: string; enabled: boolean }>;
+  sysctl: Map<string, string>;
 }
 
 type Step =
@@ -41,7 +57,12 @@ type Step =
   | { op: "rename"; index: number; name: number }
   | { op: "load"; index: number; cpu: number; rss: number }
   | { op: "login"; user: number; tty: number; remote: boolean }
-  | { op: "logout"; index: number };
+  | { op: "logout"; index: number }
+  | { op: "install"; name: number; version: number; arch: boolean }
+  | { op: "remove"; name: number }
+  | { op: "port"; port: number }
+  | { op: "service"; name: number; state: boolean; enabled: boolean }
+  | { op: "sysctl"; key: number; value: number };
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
   fc.record({
@@ -77,9 +98,66 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     remote: fc.boolean(),
   }),
   fc.record({ op: fc.constant("logout" as const), index: fc.nat(10) }),
+  fc.record({
+    op: fc.constant("install" as const),
+    name: fc.nat(PACKAGES.length - 1),
+    version: fc.nat(VERSIONS.length - 1),
+    arch: fc.boolean(),
+  }),
+  fc.record({ op: fc.constant("remove" as const), name: fc.nat(PACKAGES.length - 1) }),
+  fc.record({ op: fc.constant("port" as const), port: fc.constantFrom(22, 23, 80, 443, 5432) }),
+  fc.record({
+    op: fc.constant("service" as const),
+    name: fc.nat(SERVICES.length - 1),
+    state: fc.boolean(),
+    enabled: fc.boolean(),
+  }),
+  fc.record({
+    op: fc.constant("sysctl" as const),
+    key: fc.nat(SYSCTLS.length - 1),
+    value: fc.nat(2),
+  }),
 );
 
+/** The inventory part of a step: a new world, or null when the step is not about it. */
+function applyInventory(world: World, step: Step): World | null {
+  const next = {
+    ...world,
+    packages: new Map(world.packages),
+    ports: new Set(world.ports),
+    services: new Map(world.services),
+    sysctl: new Map(world.sysctl),
+  };
+  switch (step.op) {
+    case "install":
+      next.packages.set(PACKAGES[step.name]!, {
+        version: VERSIONS[step.version]!,
+        arch: step.arch ? "amd64" : "all",
+      });
+      return next;
+    case "remove":
+      next.packages.delete(PACKAGES[step.name]!);
+      return next;
+    case "port":
+      if (!next.ports.delete(step.port)) next.ports.add(step.port);
+      return next;
+    case "service":
+      next.services.set(SERVICES[step.name]!, {
+        state: step.state ? "active" : "inactive",
+        enabled: step.enabled,
+      });
+      return next;
+    case "sysctl":
+      next.sysctl.set(SYSCTLS[step.key]!, String(step.value));
+      return next;
+    default:
+      return null;
+  }
+}
+
 function apply(world: World, step: Step, t: number): World {
+  const inventory = applyInventory(world, step);
+  if (inventory) return inventory;
   const processes = world.processes.map((p) => ({ ...p }));
   const sessions = [...world.sessions];
   const at = (i: number) => (processes.length === 0 ? -1 : i % processes.length);
@@ -130,7 +208,51 @@ function apply(world: World, step: Step, t: number): World {
       break;
     }
   }
-  return { processes, sessions };
+  return { ...world, processes, sessions };
+}
+
+/**
+ * The inventory sections of a check-in: some absent (not collected), some empty, in
+ * canonical or other order, settings with some of their parts.
+ */
+function inventoryOf(world: World, i: number, reverse: boolean): Partial<Report> {
+  const order = <T>(items: T[]) => (reverse ? items.reverse() : items);
+  const sections: Partial<Report> = {};
+  if (i % 3 !== 1) {
+    sections.packages = order(
+      [...world.packages].map(([name, p]) => ({
+        name,
+        version: p.version,
+        arch: p.arch,
+        source: "deb",
+      })),
+    );
+  }
+  if (i % 4 !== 2) {
+    sections.listening = order(
+      [...world.ports].map((port) => ({
+        protocol: "tcp" as const,
+        address: "0.0.0.0",
+        port,
+        ...(port === 22 ? { pid: 812, process: "sshd" } : {}),
+      })),
+    );
+  }
+  if (i % 5 !== 3) {
+    sections.services = order([...world.services].map(([name, s]) => ({ name, ...s })));
+  }
+  if (i % 2 === 0)
+    sections.accounts = [
+      { name: "root", uid: 0, gid: 0, home: "/root", shell: "/bin/bash", password: "set" },
+    ];
+  if (i % 3 !== 2) {
+    sections.settings = {
+      ...(i % 2 === 0 ? { sysctl: Object.fromEntries(world.sysctl) } : {}),
+      ...(i % 4 === 0 ? { sshd: { permitrootlogin: i % 8 === 0 ? "no" : "yes" } } : {}),
+      ...(i % 3 === 0 ? { files: [{ path: "/etc/shadow", mode: "0640", uid: 0, gid: 42 }] } : {}),
+    };
+  }
+  return sections;
 }
 
 const scenarioArb = fc.record({
@@ -146,7 +268,14 @@ const scenarioArb = fc.record({
 type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
 
 function buildReports(scenario: Scenario, identifier: string) {
-  let world: World = { processes: [], sessions: [] };
+  let world: World = {
+    processes: [],
+    sessions: [],
+    packages: new Map(),
+    ports: new Set(),
+    services: new Map(),
+    sysctl: new Map(),
+  };
   const reports: Report[] = [];
   let t = Date.parse("2026-11-01T00:00:00Z");
   scenario.checkIns.forEach((steps, i) => {
@@ -168,6 +297,7 @@ function buildReports(scenario: Scenario, identifier: string) {
         processes,
         sessions,
         cpu: { model: "m", vendor: "v", cores: 2, usage_percent: (i * 7.3) % 100 },
+        ...inventoryOf(world, i, scenario.shuffleLists[i] ?? false),
         ...(i % 5 === 4 ? { errors: [{ collector: "sessions", message: "no utmp" }] } : {}),
       }),
     );

@@ -1,4 +1,5 @@
 export * from "./api.ts";
+export * from "./canonical.ts";
 export * from "./operations.ts";
 export * from "./policy.ts";
 export * from "./policy-validate.ts";

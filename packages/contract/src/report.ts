@@ -73,6 +73,19 @@ export const CollectorErrorSchema = Type.Object(
 
 // Inventory beyond processes. Each of these report fields is optional: absent means the
 // agent did not collect it (unknown); an empty list means collected, and there is none.
+// A collector that could not work lists itself in `errors` under one of these names.
+
+/** Collector names of the inventory sections, as they appear in a report's `errors`. */
+export const INVENTORY_COLLECTORS = [
+  "packages",
+  "listening",
+  "accounts",
+  "services",
+  "sysctl",
+  "sshd",
+  "files",
+] as const;
+export type InventoryCollector = (typeof INVENTORY_COLLECTORS)[number];
 
 export const PackageSchema = Type.Object(
   {
@@ -144,7 +157,7 @@ const SettingMap = (description: string) =>
 
 export const FileModeSchema = Type.Object(
   {
-    path: Type.String({ minLength: 1, maxLength: LIMITS.path, description: "Absolute path" }),
+    path: Type.String({ minLength: 1, maxLength: LIMITS.name, description: "Absolute path" }),
     mode: Type.String({
       pattern: "^[0-7]{4}$",
       description: "Permission bits in octal, four digits (0640)",

@@ -127,6 +127,7 @@ export class ExecutionsRepository {
         "sessions_opened",
         "sessions_closed",
         "facts_changed",
+        "inventory_changed",
       ])
       .where("id", ">", since)
       .orderBy("id")
@@ -142,7 +143,8 @@ export class ExecutionsRepository {
           (r.processes_ended ?? 0) +
           (r.sessions_opened ?? 0) +
           (r.sessions_closed ?? 0) +
-          (r.facts_changed ?? 0) >
+          (r.facts_changed ?? 0) +
+          (r.inventory_changed ?? 0) >
           0;
       if (changed) {
         if (ids.length === limit) return { ids, next, more: true };

@@ -150,6 +150,7 @@ export class HostsRepository {
       for (const table of [
         "session_spans",
         "process_spans",
+        "inventory_spans",
         "executions",
         "host_facts",
         "host_addresses",

@@ -1,7 +1,22 @@
 import { createHash } from "node:crypto";
-import type { Report, ReportProcess, ReportSession } from "@compliance/contract";
+import { deflateRawSync } from "node:zlib";
+import {
+  compareText,
+  type Report,
+  type ReportProcess,
+  type ReportSession,
+} from "@compliance/contract";
+import type { Insertable } from "kysely";
 import { type Facts, factChanges, factsBody, factsOf } from "./facts.ts";
 import { compareProcesses, compareSessionKeys } from "./identity.ts";
+import {
+  INVENTORY_KINDS,
+  type InventoryKind,
+  type InventorySpanRow,
+  type KeyedItem,
+  keyedItems,
+  sectionsOf,
+} from "./inventory-kinds.ts";
 import { encodeMetrics, orderOf } from "./metrics-codec.ts";
 import type { ExecutionsTable, HostStateTable } from "./schema.ts";
 import {
@@ -37,6 +52,12 @@ export interface PreparedReport {
   names: { kind: "p" | "u"; name: string }[];
   namesHash: string;
   sessionsKnown: boolean;
+  /** Every inventory kind's items (none when its section is absent) and their hash. */
+  inventory: { kind: InventoryKind; items: KeyedItem[]; hash: string }[];
+  /** The bits of the inventory sections the report holds. */
+  sections: number;
+  /** The order lists were sent in, where it is not the canonical one. */
+  inventoryOrders: Uint8Array | null;
 }
 
 /** The parts of a host's row (and its state row) that ingest builds on. */
@@ -76,6 +97,8 @@ export interface IngestInput {
   /** The spans around the position; null for a kind whose identities did not change. */
   processSpans: ProcessSpanRow[] | null;
   sessionSpans: SessionSpanRow[] | null;
+  /** The spans around the position of each inventory kind that changed, by kind. */
+  inventorySpans: Map<string, InventorySpanRow[]>;
   /** The facts row holding this report's facts already, if any. */
   factsId: number | null;
   /** The neighbours' facts, read when they differ from this report's. */
@@ -92,7 +115,12 @@ export interface SpanWrites {
 
 type ChangeCounts = Pick<
   ExecutionsTable,
-  "processes_started" | "processes_ended" | "sessions_opened" | "sessions_closed" | "facts_changed"
+  | "processes_started"
+  | "processes_ended"
+  | "sessions_opened"
+  | "sessions_closed"
+  | "facts_changed"
+  | "inventory_changed"
 >;
 
 export interface IngestPlan {
@@ -100,7 +128,7 @@ export interface IngestPlan {
   /** The facts row the execution points at: an existing one, or one to insert. */
   facts: { id: number } | { insert: { host_id: number; hash: string; body: string } };
   /** The execution row, but for facts_id (known once the facts row is). */
-  execution: Omit<ExecutionsTable, "id" | "facts_id">;
+  execution: Omit<Insertable<ExecutionsTable>, "id" | "facts_id">;
   /** The next execution's change counts, which now compare with the new one. */
   next: { id: number; counts: ChangeCounts } | null;
   /**
@@ -138,9 +166,16 @@ export function prepareReport(report: Report): PreparedReport {
       name,
     })),
   ];
+  const inventory = INVENTORY_KINDS.map((kind) => {
+    const items = keyedItems(kind, report);
+    return { kind, items, hash: hashOf(items.map((i) => i.key)) };
+  });
   return {
     report,
     collectedMs: Date.parse(report.collected_at),
+    inventory,
+    sections: sectionsOf(report),
+    inventoryOrders: inventoryOrders(report),
     processes,
     sessions,
     processHash: hashOf(processes.map((p) => p.key)),
@@ -162,12 +197,29 @@ export function unchangedKinds(
   prepared: PreparedReport,
   host: HostState,
   placement: Placement,
-): { processes: boolean; sessions: boolean } {
+): { processes: boolean; sessions: boolean; inventory: Set<string> } {
   const appended = placement.next === null && placement.prev !== null && host.state !== null;
+  const hashes: Record<string, string> =
+    appended && host.state!.inventory_hashes ? JSON.parse(host.state!.inventory_hashes) : {};
   return {
     processes: appended && host.state!.process_hash === prepared.processHash,
     sessions: appended && host.state!.session_hash === prepared.sessionHash,
+    inventory: new Set(
+      prepared.inventory.filter((k) => hashes[k.kind.kind] === k.hash).map((k) => k.kind.kind),
+    ),
   };
+}
+
+/** The order each list section was sent in, where it is not canonical: deflated JSON. */
+function inventoryOrders(report: Report): Uint8Array | null {
+  const orders: Record<string, number[]> = {};
+  for (const kind of INVENTORY_KINDS) {
+    const items = kind.itemsOf(report);
+    if (!kind.ordered || !items) continue;
+    const order = orderOf(items.map(kind.key), compareText);
+    if (order) orders[kind.kind] = order;
+  }
+  return Object.keys(orders).length > 0 ? deflateRawSync(JSON.stringify(orders)) : null;
 }
 
 /** The writes that store `prepared` as an execution, given what was read. */
@@ -175,10 +227,16 @@ export function planIngest(prepared: PreparedReport, input: IngestInput): Ingest
   const { hostId, placement } = input;
   const processes = planKind(PROCESS_SPANS, prepared.processes, input.processSpans, placement);
   const sessions = planKind(SESSION_SPANS, prepared.sessions, input.sessionSpans, placement);
+  const inventory = prepared.inventory.map((k) =>
+    planKind(k.kind, k.items, input.inventorySpans.get(k.kind.kind) ?? null, placement),
+  );
   const bases = processBases(prepared, input, processes.plan);
   const counts = changeCounts(prepared, input, processes.plan, sessions.plan);
+  const inventoryCounts = inventoryChanges(input.placement, inventory);
+  counts.own.inventory_changed = inventoryCounts.own;
+  if (counts.next) counts.next.inventory_changed = inventoryCounts.next;
   const execution = executionRow(prepared, input, bases, counts.own);
-  const spans = [processes, sessions].flatMap((k) => (k.writes ? [k.writes] : []));
+  const spans = [processes, sessions, ...inventory].flatMap((k) => (k.writes ? [k.writes] : []));
   const newest = placement.next === null;
   const factsChanged = input.factsId === null || input.factsId !== input.host.factsId;
   const changedSomething = Object.values(counts.own).some((n) => (n ?? 0) > 0);
@@ -201,7 +259,7 @@ export function planIngest(prepared: PreparedReport, input: IngestInput): Ingest
     state: null,
     names: null,
   };
-  if (newest && (processes.writes || sessions.writes)) {
+  if (newest && spans.length > 0) {
     plan.state = {
       row: {
         host_id: hostId,
@@ -209,6 +267,9 @@ export function planIngest(prepared: PreparedReport, input: IngestInput): Ingest
         session_hash: prepared.sessionHash,
         bases: JSON.stringify(bases.map((b) => [b.baseCpu, b.baseRss])),
         names_hash: prepared.namesHash,
+        inventory_hashes: JSON.stringify(
+          Object.fromEntries(prepared.inventory.map((k) => [k.kind.kind, k.hash])),
+        ),
       },
       existed: input.host.state !== null,
     };
@@ -266,6 +327,23 @@ function planKind<Item, Row extends { id: number; first_pos: number; last_pos: n
   };
 }
 
+/**
+ * Inventory lifetimes started or ended: of the new execution against prev (null without
+ * one), and of next against the new one. A kind left as it was changes nothing.
+ */
+function inventoryChanges(
+  placement: Placement,
+  kinds: KindPlan<unknown>[],
+): { own: number | null; next: number | null } {
+  let own = 0;
+  let next = 0;
+  for (const { plan } of kinds) {
+    if (plan?.changes) own += plan.changes.started + plan.changes.ended;
+    if (plan?.nextChanges) next += plan.nextChanges.started + plan.nextChanges.ended;
+  }
+  return { own: placement.prev ? own : null, next: placement.next ? next : null };
+}
+
 /** Each process's baseline (in pid order): its span's, or its own values for a new span. */
 function processBases(
   prepared: PreparedReport,
@@ -321,6 +399,7 @@ function changeCounts(
       sessions_opened: ownSessions?.started ?? null,
       sessions_closed: ownSessions?.ended ?? null,
       facts_changed: factsChanged(prev, input.prevFacts),
+      inventory_changed: null,
     },
     next:
       next && nextProcesses && nextSessions
@@ -330,6 +409,7 @@ function changeCounts(
             sessions_opened: nextSessions.started,
             sessions_closed: nextSessions.ended,
             facts_changed: factsChanged(next, input.nextFacts),
+            inventory_changed: null,
           }
         : null,
   };
@@ -373,6 +453,8 @@ function executionRow(
       sessionOrder: orderOf(report.sessions.map(SESSION_SPANS.key), compareSessionKeys),
     }),
     extra: extraOf(report),
+    sections: prepared.sections,
+    inventory_orders: prepared.inventoryOrders,
     ...counts,
   };
 }

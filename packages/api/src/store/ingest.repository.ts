@@ -14,6 +14,7 @@ import {
   prepareReport,
   unchangedKinds,
 } from "./ingest-plan.ts";
+import { INVENTORY_KINDS, type InventorySpanRow } from "./inventory-kinds.ts";
 import { POS_PER_MS, posOfTime, timeOfPos } from "./positions.ts";
 import type { Database } from "./schema.ts";
 import { PROCESS_SPANS, SESSION_SPANS, type SpanKind } from "./span-kinds.ts";
@@ -115,12 +116,17 @@ export class IngestRepository {
         : await findFacts(trx, hostId, prepared.factsHash);
     const factsOfNeighbour = (n: Neighbour | null) =>
       n === null || n.factsId === factsId ? null : loadFacts(trx, n.factsId);
-    const [processSpans, sessionSpans, prevFacts, nextFacts] = await Promise.all([
+    const changedInventory = INVENTORY_KINDS.filter((k) => !unchanged.inventory.has(k.kind));
+    const [processSpans, sessionSpans, prevFacts, nextFacts, ...inventory] = await Promise.all([
       unchanged.processes ? null : loadSpans(trx, PROCESS_SPANS, hostId, placement),
       unchanged.sessions ? null : loadSpans(trx, SESSION_SPANS, hostId, placement),
       factsOfNeighbour(placement.prev),
       factsOfNeighbour(placement.next),
+      ...changedInventory.map((k) => loadSpans(trx, k, hostId, placement)),
     ]);
+    const inventorySpans = new Map(
+      changedInventory.map((k, i) => [k.kind, inventory[i] as InventorySpanRow[]]),
+    );
     return {
       hostId,
       receivedAt,
@@ -128,6 +134,7 @@ export class IngestRepository {
       placement,
       processSpans,
       sessionSpans,
+      inventorySpans,
       factsId,
       prevFacts,
       nextFacts,
@@ -228,6 +235,7 @@ async function readHost(trx: Db, hostId: number, reportId: string): Promise<Host
       "host_state.session_hash",
       "host_state.bases",
       "host_state.names_hash",
+      "host_state.inventory_hashes",
       (eb) =>
         eb
           .selectFrom("executions")
@@ -256,6 +264,7 @@ async function readHost(trx: Db, hostId: number, reportId: string): Promise<Host
             session_hash: row.session_hash!,
             bases: row.bases!,
             names_hash: row.names_hash,
+            inventory_hashes: row.inventory_hashes,
           },
   };
 }
@@ -356,6 +365,7 @@ function loadSpans<Row>(
   placement: Placement,
 ): Promise<Row[]> {
   let q = trx.selectFrom(kind.table).selectAll().where("host_id", "=", hostId);
+  if (kind.kind !== undefined) q = q.where("kind" as never, "=", kind.kind as never);
   if (placement.prev) q = q.where("last_pos", ">=", placement.prev.pos);
   if (placement.next) q = q.where("first_pos", "<=", placement.next.pos);
   return q.execute() as Promise<Row[]>;

@@ -48,6 +48,12 @@ export interface ExecutionRecord {
   errors: CollectorError[] | null;
   /** The encoded per-execution values (metrics-codec.ts). */
   metrics: Uint8Array;
+  /** Bits of the inventory sections it holds (inventory-kinds.ts). */
+  sections: number;
+  /** Deflated JSON {kind: order} of lists not sent in canonical order. */
+  inventoryOrders: Uint8Array | null;
+  /** Inventory lifetimes started or ended against the previous execution. */
+  inventoryChanged: number | null;
 }
 
 export function executionRecordOf(row: Selectable<ExecutionsTable>): ExecutionRecord {
@@ -83,6 +89,9 @@ export function executionRecordOf(row: Selectable<ExecutionsTable>): ExecutionRe
     agentExtra: extra.agent ?? {},
     errors: extra.errors ?? null,
     metrics: row.metrics,
+    sections: row.sections,
+    inventoryOrders: row.inventory_orders,
+    inventoryChanged: row.inventory_changed,
   };
 }
 
@@ -118,5 +127,6 @@ export interface PruneResult {
   executions: number;
   processSpans: number;
   sessionSpans: number;
+  inventorySpans: number;
   facts: number;
 }

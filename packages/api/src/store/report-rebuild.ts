@@ -1,7 +1,20 @@
-import type { Report, ReportProcess, ReportSession } from "@compliance/contract";
+import { inflateRawSync } from "node:zlib";
+import {
+  compareText,
+  type Report,
+  type ReportProcess,
+  type ReportSession,
+} from "@compliance/contract";
 import type { Db } from "./dialect.ts";
 import { compareSessionKeys } from "./identity.ts";
 import { loadFacts } from "./ingest.repository.ts";
+import {
+  INVENTORY_KIND_BY_NAME,
+  INVENTORY_KINDS,
+  type InventoryKind,
+  type InventorySpanRow,
+  SETTINGS_BIT,
+} from "./inventory-kinds.ts";
 import { decodeMetrics } from "./metrics-codec.ts";
 import type { ExecutionRecord } from "./records.ts";
 import {
@@ -48,12 +61,57 @@ export async function sessionsOf(db: Db, e: ExecutionRecord): Promise<ReportSess
   return m.sessionOrder ? m.sessionOrder.map((c) => canonical[c]!) : canonical;
 }
 
+/**
+ * The inventory sections of an execution, exactly as sent: the kinds whose bit it holds,
+ * each in the order sent. Returns the sections to add to a report.
+ */
+export async function inventoryOf(
+  db: Db,
+  e: ExecutionRecord,
+  only: readonly InventoryKind[] = INVENTORY_KINDS,
+): Promise<Partial<Report>> {
+  const section: Partial<Report> = {};
+  if (e.sections & SETTINGS_BIT) section.settings = {};
+  const kinds = only.filter((k) => (e.sections & k.bit) !== 0);
+  if (kinds.length === 0) return section;
+  const rows: InventorySpanRow[] = await db
+    .selectFrom("inventory_spans")
+    .selectAll()
+    .where("host_id", "=", e.hostId)
+    .where(
+      "kind",
+      "in",
+      kinds.map((k) => k.kind),
+    )
+    .where("last_pos", ">=", e.pos)
+    .where("first_pos", "<=", e.pos)
+    .execute();
+  const orders: Record<string, number[]> = e.inventoryOrders
+    ? JSON.parse(inflateRawSync(e.inventoryOrders).toString("utf8"))
+    : {};
+  const byKind = new Map<string, string[]>(kinds.map((k) => [k.kind, []]));
+  for (const row of rows) byKind.get(row.kind)?.push(row.body);
+  for (const kind of kinds) {
+    const canonical = byKind
+      .get(kind.kind)!
+      .sort(compareText)
+      .map((b) => JSON.parse(b) as object);
+    const order = orders[kind.kind];
+    INVENTORY_KIND_BY_NAME.get(kind.kind)!.putInto(
+      section as Report,
+      order ? order.map((c) => canonical[c]!) : canonical,
+    );
+  }
+  return section;
+}
+
 /** The whole report of an execution, equal to the one received. */
 export async function reportOf(db: Db, e: ExecutionRecord, identifier: string): Promise<Report> {
-  const [facts, processes, sessions] = await Promise.all([
+  const [facts, processes, sessions, inventory] = await Promise.all([
     loadFacts(db, e.factsId),
     processesOf(db, e),
     sessionsOf(db, e),
+    inventoryOf(db, e),
   ]);
   const host: Report["host"] = {
     identifier,
@@ -72,6 +130,7 @@ export async function reportOf(db: Db, e: ExecutionRecord, identifier: string): 
     memory: { total_bytes: facts.memory.total_bytes, available_bytes: e.memoryAvailable },
     processes,
     sessions,
+    ...inventory,
   };
   if (e.errors !== null) report.errors = e.errors;
   return report;

@@ -21,6 +21,7 @@ export async function pruneExecutions(
     executions: 0,
     processSpans: 0,
     sessionSpans: 0,
+    inventorySpans: 0,
     facts: 0,
   };
   const hosts = await db
@@ -56,14 +57,21 @@ export async function pruneExecutions(
         .limit(1)
         .executeTakeFirst();
       const minPos = first?.pos ?? Number.MAX_SAFE_INTEGER;
-      for (const table of ["process_spans", "session_spans"] as const) {
+      const counters = {
+        process_spans: "processSpans",
+        session_spans: "sessionSpans",
+        inventory_spans: "inventorySpans",
+      } as const;
+      for (const [table, counter] of Object.entries(counters) as [
+        keyof typeof counters,
+        (typeof counters)[keyof typeof counters],
+      ][]) {
         const r = await trx
           .deleteFrom(table)
           .where("host_id", "=", hostId)
           .where("last_pos", "<", minPos)
           .executeTakeFirst();
-        if (table === "process_spans") result.processSpans += Number(r.numDeletedRows);
-        else result.sessionSpans += Number(r.numDeletedRows);
+        result[counter] += Number(r.numDeletedRows);
       }
       if (first) {
         // The oldest kept execution has no predecessor any more.
@@ -75,6 +83,7 @@ export async function pruneExecutions(
             sessions_opened: null,
             sessions_closed: null,
             facts_changed: null,
+            inventory_changed: null,
           })
           .where("id", "=", first.id)
           .execute();

@@ -63,6 +63,8 @@ export interface HostStateTable {
   bases: string;
   /** Hash of the rows of current_names of this host. */
   names_hash: string | null;
+  /** JSON {kind: hash of its items} of the latest execution. */
+  inventory_hashes: string | null;
 }
 
 export interface CurrentNamesTable {
@@ -99,6 +101,12 @@ export interface ExecutionsTable {
   sessions_opened: number | null;
   sessions_closed: number | null;
   facts_changed: number | null;
+  /** Bits of the inventory sections present (inventory-kinds.ts); absent = not collected. */
+  sections: Generated<number>;
+  /** Deflated JSON {kind: order} of sections not sent in canonical order; null when all were. */
+  inventory_orders: Uint8Array | null;
+  /** Inventory lifetimes started or ended against the previous execution; null for a first. */
+  inventory_changed: number | null;
 }
 
 export interface ProcessSpansTable {
@@ -128,6 +136,19 @@ export interface SessionSpansTable {
   pid: number | null;
 }
 
+export interface InventorySpansTable {
+  id: Generated<number>;
+  host_id: number;
+  kind: string;
+  first_pos: number;
+  last_pos: number;
+  name: string;
+  number: number | null;
+  version: string | null;
+  /** The item as sent, as canonical JSON; also its identity. */
+  body: string;
+}
+
 export interface Database {
   settings: SettingsTable;
   api_tokens: ApiTokensTable;
@@ -139,4 +160,5 @@ export interface Database {
   executions: ExecutionsTable;
   process_spans: ProcessSpansTable;
   session_spans: SessionSpansTable;
+  inventory_spans: InventorySpansTable;
 }

@@ -13,7 +13,9 @@ export type SessionSpanRow = Selectable<SessionSpansTable>;
 type Columns<R> = Omit<R, "id" | "host_id" | "first_pos" | "last_pos">;
 
 export interface SpanKind<Item, Row> {
-  table: "process_spans" | "session_spans";
+  table: "process_spans" | "session_spans" | "inventory_spans";
+  /** For a table shared by several kinds: the value of its `kind` column. */
+  kind?: string;
   /** Column types for PostgreSQL's one-statement bulk insert. */
   postgresTypes: readonly (readonly [string, string])[];
   /** What makes two items "the same one" across executions. */
