@@ -5,8 +5,10 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { ReportProcess } from "@compliance/contract";
+import { systemClock } from "../src/clock.ts";
 import { processesCollector } from "../src/collectors/processes.ts";
 import { CpuBaseline, collectReport } from "../src/report.ts";
+import { FakeClock, HANG_LIMIT } from "./clock.ts";
 import { fixture } from "./helpers.ts";
 
 const onlyProcesses = { processes: processesCollector };
@@ -28,7 +30,11 @@ function startSeconds(pid: number): number | undefined {
 describe("processes on this machine", () => {
   test("the same processes as ps, except those that started or ended in between", async () => {
     const uptimeBefore = uptimeSeconds();
-    const report = await collectReport({ cpuWindowMs: 0, collectors: onlyProcesses });
+    const report = await collectReport({
+      cpuWindowMs: 0,
+      collectors: onlyProcesses,
+      clock: systemClock(),
+    });
     const ps = spawnSync("ps", ["-e", "-o", "pid="], { encoding: "utf8" });
     assert.equal(ps.status, 0, ps.stderr);
 
@@ -70,7 +76,11 @@ describe("processes on this machine", () => {
   });
 
   test("this test's own process, with its parent, user, name and command line", async () => {
-    const report = await collectReport({ cpuWindowMs: 100, collectors: onlyProcesses });
+    const report = await collectReport({
+      cpuWindowMs: 100,
+      collectors: onlyProcesses,
+      clock: systemClock(),
+    });
     const self = report.processes.find((p) => p.pid === process.pid);
     assert.ok(self, "own pid present");
     assert.equal(self.ppid, process.ppid);
@@ -113,7 +123,11 @@ describe("processes on this machine", () => {
       };
       const ticksBefore = ticks(busy.pid!);
       const started = performance.now();
-      const report = await collectReport({ cpuWindowMs: 400, collectors: onlyProcesses });
+      const report = await collectReport({
+        cpuWindowMs: 400,
+        collectors: onlyProcesses,
+        clock: systemClock(),
+      });
       const kernelPercent =
         ((ticks(busy.pid!) - ticksBefore) / 100 / ((performance.now() - started) / 1000)) * 100;
       const find = (pid: number | undefined) => report.processes.find((p) => p.pid === pid);
@@ -139,7 +153,12 @@ describe("processes on this machine", () => {
         return Number(fields[11]) + Number(fields[12]);
       };
       const baseline = new CpuBaseline();
-      const options = { cpuWindowMs: 400, collectors: onlyProcesses, cpuBaseline: baseline };
+      const options = {
+        cpuWindowMs: 400,
+        collectors: onlyProcesses,
+        cpuBaseline: baseline,
+        clock: systemClock(),
+      };
       await collectReport(options); // the first one waits its window
       const ticksBefore = ticks(busy.pid!);
       const since = performance.now();
@@ -206,6 +225,7 @@ describe("processes from a fixture /proc", () => {
       cpuWindowMs: 0,
       collectors: onlyProcesses,
       paths: { proc: procDir, etc: etcDir },
+      clock: new FakeClock(),
     });
     const byPid = new Map<number, ReportProcess>(report.processes.map((p) => [p.pid, p]));
     assert.deepEqual([...byPid.keys()], [1, 2, 4242, 31337]);
@@ -237,12 +257,53 @@ describe("processes from a fixture /proc", () => {
     assert.equal(byPid.get(31337)?.cmdline, undefined, "no command line: field left out");
   });
 
+  test(
+    "CPU use on the agent's clock: the ticks counted over the time that clock says passed",
+    HANG_LIMIT,
+    async () => {
+      const clock = new FakeClock();
+      const statFile = join(procDir, "4242", "stat");
+      const original = readFileSync(statFile, "utf8");
+      // utime is field 14 of /proc/<pid>/stat, the 12th after the name.
+      const withUtime = (utime: number) => {
+        const close = original.lastIndexOf(")");
+        const fields = original.slice(close + 2).split(" ");
+        fields[11] = String(utime);
+        return `${original.slice(0, close + 2)}${fields.join(" ")}`;
+      };
+      const options = {
+        cpuWindowMs: 400,
+        collectors: onlyProcesses,
+        paths: { proc: procDir, etc: etcDir },
+        cpuBaseline: new CpuBaseline(),
+        clock,
+      };
+      const tmux = (report: { processes: ReportProcess[] }) =>
+        report.processes.find((p) => p.pid === 4242)?.cpu_percent;
+      try {
+        const first = collectReport(options);
+        // The first collection waits its window on this clock, and nothing else.
+        await clock.sleeping((sleep) => sleep.ms === 400);
+        clock.advance(400);
+        assert.equal(tmux(await first), 0, "no tick during the window");
+        // 20 more ticks of 10 ms over one second of the agent's clock: 20 %.
+        writeFileSync(statFile, withUtime(250 + 20));
+        clock.advance(1_000);
+        assert.equal(tmux(await collectReport(options)), 20);
+        assert.deepEqual(clock.pending, [], "the second collection waited no window");
+      } finally {
+        writeFileSync(statFile, original);
+      }
+    },
+  );
+
   test("cmdline: false leaves every command line out", async () => {
     const report = await collectReport({
       cpuWindowMs: 0,
       cmdline: false,
       collectors: onlyProcesses,
       paths: { proc: procDir, etc: etcDir },
+      clock: new FakeClock(),
     });
     assert.equal(report.processes.length, 4);
     assert.ok(report.processes.every((p) => !("cmdline" in p)));

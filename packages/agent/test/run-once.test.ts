@@ -10,6 +10,7 @@ import { type Report, validateReport } from "@compliance/contract";
 import { runCli } from "../src/cli.ts";
 import { createHttpClient, type HttpClient } from "../src/http.ts";
 import { runOnce } from "../src/run-once.ts";
+import { FakeClock } from "./clock.ts";
 import { captureIo } from "./helpers.ts";
 
 const SECRET = "enroll-me";
@@ -32,6 +33,8 @@ class FakeApi {
   answer: { status: number; body: unknown } | undefined;
   /** When true, requests are never answered. */
   silent = false;
+  /** The API's own clock, for `received_at`. */
+  now: () => number = () => Date.now();
 
   constructor() {
     this.server = createServer(async (req, res) => {
@@ -75,7 +78,7 @@ class FakeApi {
           status: "stored",
           report_id: report.report_id,
           host_id: 7,
-          received_at: new Date().toISOString(),
+          received_at: new Date(this.now()).toISOString(),
         });
       }
       send(404, { error: { code: "not_found", message: "no such route" } });
@@ -285,20 +288,21 @@ describe("runOnce", () => {
 
   test("takes its HTTP client and clock from the caller and returns the API's answer", async () => {
     const dir = mkdtempSync(join(tmpdir(), "agent-lib-"));
-    const real = createHttpClient();
+    const clock = new FakeClock({ wall: Date.parse("2026-11-22T10:15:53.000Z") });
+    api.now = () => clock.now();
+    const real = createHttpClient({ clock });
     try {
       const calls: string[] = [];
       const counting: HttpClient = (request) => {
         calls.push(request.url);
         return real(request);
       };
-      const clock = () => new Date("2026-11-22T10:15:53.000Z");
       const result = await runOnce({
         serverUrl: api.url,
         enrollSecret: SECRET,
         stateDir: dir,
         http: counting,
-        now: clock,
+        clock,
         collect: { cpuWindowMs: 0 },
       });
       assert.deepEqual(calls, [`${api.url}/api/v1/enroll`, `${api.url}/api/v1/reports`]);
@@ -307,6 +311,7 @@ describe("runOnce", () => {
       assert.equal(result.accepted.report_id, result.report.report_id);
       assert.equal(result.accepted.host_id, 7);
       assert.equal(result.report.collected_at, "2026-11-22T10:15:53.000Z");
+      assert.equal(result.accepted.received_at, "2026-11-22T10:15:53.000Z");
     } finally {
       real.close();
       rmSync(dir, { recursive: true, force: true });
@@ -331,6 +336,7 @@ describe("runOnce", () => {
           enrollSecret: SECRET,
           stateDir: dir,
           http: recording,
+          clock: new FakeClock(),
           collect: { cpuWindowMs: 0 },
         }),
         { code: "api_rejected", status: 404, exitCode: 4 },
