@@ -10,7 +10,7 @@ import { type Report, validateReport } from "@compliance/contract";
 import { runCli } from "../src/cli.ts";
 import { createHttpClient, type HttpClient } from "../src/http.ts";
 import { runOnce } from "../src/run-once.ts";
-import { FakeClock } from "./clock.ts";
+import { FakeClock, HANG_LIMIT } from "./clock.ts";
 import { captureIo } from "./helpers.ts";
 
 const SECRET = "enroll-me";
@@ -35,10 +35,12 @@ class FakeApi {
   silent = false;
   /** The API's own clock, for `received_at`. */
   now: () => number = () => Date.now();
+  private arrivals: (() => void)[] = [];
 
   constructor() {
     this.server = createServer(async (req, res) => {
       const body = await readBody(req);
+      for (const arrived of this.arrivals.splice(0)) arrived();
       if (this.silent) return;
       const send = (status: number, payload: unknown) => {
         res.writeHead(status, { "content-type": "application/json" });
@@ -85,6 +87,11 @@ class FakeApi {
     });
   }
 
+  /** Resolves when the next request has arrived (whether it is answered or not). */
+  nextArrival(): Promise<void> {
+    return new Promise((resolve) => this.arrivals.push(resolve));
+  }
+
   async start(): Promise<void> {
     await new Promise<void>((resolve) => this.server.listen(0, "127.0.0.1", resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
@@ -108,13 +115,17 @@ function readBody(req: IncomingMessage): Promise<string> {
 describe("compliance-agent run --once", () => {
   const api = new FakeApi();
   let stateDir: string;
-  const run = async (extra: string[] = [], env: Record<string, string> = {}) => {
-    const out = captureIo({ HOME: tmpdir(), ...env });
-    const code = await runCli(
+  const start = (extra: string[], env: Record<string, string> = {}, clock?: FakeClock) => {
+    const out = captureIo({ HOME: tmpdir(), ...env }, clock);
+    const code = runCli(
       ["run", "--once", "--cpu-window", "0", "--state-dir", stateDir, ...extra],
       out.io,
     );
-    return { code, stdout: out.stdout(), stderr: out.stderr() };
+    return { code, out };
+  };
+  const run = async (extra: string[] = [], env: Record<string, string> = {}) => {
+    const { code, out } = start(extra, env);
+    return { code: await code, stdout: out.stdout(), stderr: out.stderr() };
   };
   const withServer = ["--server", ""];
 
@@ -271,14 +282,29 @@ describe("compliance-agent run --once", () => {
     );
   });
 
-  test("no answer within the timeout: exit 3", async () => {
-    api.silent = true;
-    const started = Date.now();
-    const result = await run([...withServer, "--enroll-secret", SECRET, "--timeout", "300"]);
-    assert.equal(result.code, 3);
-    assert.match(result.stderr, /no answer from .* within 300 ms/);
-    assert.ok(Date.now() - started < 5_000);
-  });
+  test(
+    "no answer within the timeout: exit 3 once the timeout has passed, not before",
+    HANG_LIMIT,
+    async () => {
+      api.silent = true;
+      const clock = new FakeClock();
+      const arrival = api.nextArrival();
+      const running = start(
+        [...withServer, "--enroll-secret", SECRET, "--timeout", "300"],
+        {},
+        clock,
+      );
+      // The request is at the API, which keeps quiet; the agent waits on its own clock.
+      await arrival;
+      const timeout = await clock.sleeping((sleep) => sleep.ms === 300);
+      clock.advance(299);
+      assert.deepEqual(clock.pending, [timeout], "a millisecond early, still waiting");
+      clock.advance(1);
+      assert.equal(await running.code, 3);
+      assert.match(running.out.stderr(), /no answer from .* within 300 ms/);
+      assert.deepEqual(clock.pending, [], "nothing left waiting");
+    },
+  );
 });
 
 describe("runOnce", () => {
