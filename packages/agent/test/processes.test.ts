@@ -126,9 +126,13 @@ describe("processes on this machine", () => {
     assert.ok(self.cmdline?.includes("processes.test.ts"), self.cmdline);
     const rss = process.memoryUsage.rss();
     assert.ok(self.rss_bytes > rss / 2 && self.rss_bytes < rss * 2, `${self.rss_bytes} vs ${rss}`);
-    // btime is whole seconds, so a start time may read up to a second early.
+    // A process's start is the kernel's account (boot time, and the uptime when it began),
+    // not any clock's in this process: compared with the same, it holds whatever the date
+    // (faketime moves this process's clock, not the kernel's). btime is whole seconds, so a
+    // start time may read up to a second early.
     const started = Date.parse(self.started_at ?? "");
-    const expected = Date.now() - process.uptime() * 1000;
+    const bootTime = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
+    const expected = (bootTime + uptimeSeconds() - process.uptime()) * 1000;
     assert.ok(
       Math.abs(started - expected) < 2500,
       `${self.started_at} vs ${new Date(expected).toISOString()}`,
