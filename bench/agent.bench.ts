@@ -18,6 +18,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { systemClock } from "../packages/agent/src/clock.ts";
 import { CpuBaseline, collectReport } from "../packages/agent/src/report.ts";
 import { Spool } from "../packages/agent/src/spool.ts";
 import { AGENT_ENTRY, bundle } from "../scripts/bundle.mjs";
@@ -115,8 +116,9 @@ function endIdleProcesses(): void {
 
 async function collectionVersusPs(spoolDir: string) {
   const baseline = new CpuBaseline();
+  const clock = systemClock();
   // Warm up: the first collection has no previous sample (and the JIT is cold).
-  await collectReport({ cpuWindowMs: 0, cpuBaseline: baseline });
+  await collectReport({ cpuWindowMs: 0, cpuBaseline: baseline, clock });
   await runPs();
   const spool = new Spool({ dir: spoolDir, maxReports: 5, maxBytes: 100 * 1024 * 1024 }).open();
   const agentMs: number[] = [];
@@ -135,6 +137,7 @@ async function collectionVersusPs(spoolDir: string) {
       cpuWindowMs: 0,
       cpuBaseline: baseline,
       agentStats: false,
+      clock,
     });
     const t1 = performance.now();
     const used = process.cpuUsage(cpu0);

@@ -2,12 +2,12 @@
 export const MAX_RETRY_AFTER_MS = 3_600_000;
 
 /**
- * Parses a Retry-After header: seconds, or an HTTP date. Milliseconds from `now`;
- * undefined when there is none or it cannot be read.
+ * Parses a Retry-After header: seconds, or an HTTP date. Milliseconds from `now` (the
+ * agent's wall clock, ms since the epoch); undefined when there is none or it cannot be read.
  */
 export function parseRetryAfter(
   header: string | string[] | undefined,
-  now: number = Date.now(),
+  now: number,
 ): number | undefined {
   const value = (Array.isArray(header) ? header[0] : header)?.trim();
   if (!value) return undefined;

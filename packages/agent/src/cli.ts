@@ -1,4 +1,5 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
+import type { Clock } from "./clock.ts";
 import { type AgentConfig, type ConfigFlags, type Env, loadConfig } from "./config.ts";
 import { runDaemon } from "./daemon.ts";
 import { ConfigError, EXIT_CODES, exitCodeOf, messageOf, UsageError } from "./errors.ts";
@@ -23,9 +24,10 @@ export interface CliIo {
   /** Stops `run` (SIGTERM, SIGINT); without one, `run` goes on until the process ends. */
   signal?: AbortSignal;
   http?: HttpClient;
-  now?: () => Date;
+  /** The program's only clock: the system's, unless a test runs the agent on its own. */
+  clock: Clock;
   /** Collection settings the command line does not reach (e.g. system paths). */
-  collect?: Omit<CollectOptions, "stateDir" | "now" | "cpuWindowMs" | "cmdline">;
+  collect?: Omit<CollectOptions, "stateDir" | "clock" | "cpuWindowMs" | "cmdline">;
 }
 
 const EXIT_CODE_TEXT = `Exit codes: 0 done, 1 internal error, 2 bad usage or configuration, 3 API unreachable
@@ -304,7 +306,7 @@ async function collectCommand(config: AgentConfig, values: Values, io: CliIo) {
     cpuWindowMs: config.cpuWindowMs,
     cmdline: config.cmdline,
     stateDir: config.stateDir,
-    now: io.now,
+    clock: io.clock,
   });
   io.stdout.write(`${JSON.stringify(report, null, values.pretty ? 2 : undefined)}\n`);
 }
@@ -334,7 +336,7 @@ async function runCommand(config: AgentConfig, values: Values, io: CliIo) {
     ca: config.ca,
     pins: config.pins,
     http: io.http,
-    now: io.now,
+    clock: io.clock,
     spool: { maxReports: config.spoolMaxReports, maxBytes: config.spoolMaxBytes },
     log,
   };

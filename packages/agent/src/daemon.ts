@@ -1,6 +1,6 @@
-import { performance } from "node:perf_hooks";
 import type { Report } from "@compliance/contract";
 import { type BackoffPolicy, jittered, retryDelay } from "./backoff.ts";
+import type { Clock } from "./clock.ts";
 import { checkServerUrl } from "./config.ts";
 import { Courier } from "./delivery.ts";
 import { ConfigError, messageOf } from "./errors.ts";
@@ -27,29 +27,16 @@ export interface DaemonOptions {
   spool: { maxReports: number; maxBytes: number };
   ca?: string;
   pins?: readonly Pin[];
-  collect?: Omit<CollectOptions, "stateDir" | "now" | "cpuBaseline" | "agentStats">;
+  collect?: Omit<CollectOptions, "stateDir" | "clock" | "cpuBaseline" | "agentStats">;
   log: Logger;
   /** Stops the daemon: the report being collected is spooled, a send in flight gets a grace. */
   signal: AbortSignal;
   http?: HttpClient;
-  now?: () => Date;
+  /** Paces the cycles, the retries and the stop's grace; dates the reports. */
+  clock: Clock;
   random?: () => number;
   /** Each report once it is safely in the spool. */
   onReport?: (report: Report) => void;
-}
-
-/** Resolves after `ms`, or at once when the signal fires. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted || ms <= 0) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 /**
@@ -61,17 +48,22 @@ function pause(ms: number, signal: AbortSignal): Promise<void> {
  * Resolves once stopped by `signal`.
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
-  const { log, signal } = options;
+  const { log, signal, clock } = options;
   const serverUrl = checkServerUrl(options.serverUrl, "the server URL");
   const state = new StateDir(options.stateDir);
   state.ensure();
   const lock = StateLock.acquire(state.path);
-  const http = options.http ?? createHttpClient({ ca: options.ca, pins: options.pins });
-  // A send in flight is aborted a grace period after the stop signal.
+  const http = options.http ?? createHttpClient({ clock, ca: options.ca, pins: options.pins });
+  // A send in flight is aborted a grace period after the stop signal. Once the daemon has
+  // ended, the grace is called off: nothing is left to abort, and a pending wait would
+  // keep the process alive.
   const sending = new AbortController();
+  const ended = new AbortController();
   const onStop = () => {
     log.info("stopping");
-    setTimeout(() => sending.abort(), STOP_GRACE_MS).unref();
+    void clock.sleep(STOP_GRACE_MS, ended.signal).then(() => {
+      if (!ended.signal.aborted) sending.abort();
+    });
   };
   signal.addEventListener("abort", onStop, { once: true });
   try {
@@ -83,6 +75,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       state,
       spool,
       enrollSecret: options.enrollSecret,
+      clock,
     });
     if (!courier.canAuthenticate) {
       throw new ConfigError(
@@ -94,7 +87,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         `(±${formatDuration(options.jitterMs)}); ${spool.count} reports waiting in ${spool.dir}`,
     );
 
-    const monotonic = () => performance.now();
+    const monotonic = () => clock.monotonic();
     const random = options.random ?? Math.random;
     const baseline = new CpuBaseline();
     let cpuMark: NodeJS.CpuUsage | undefined;
@@ -114,7 +107,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
           report = await collectReport({
             ...options.collect,
             stateDir: state.path,
-            now: options.now,
+            clock,
             cpuBaseline: baseline,
             // The CPU since the previous report was collected: one whole cycle.
             agentStats: cpuMark ? { cpuSince: cpuMark } : true,
@@ -170,10 +163,13 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         collectGarbage?.();
       }
       const sendDue = spool.count > 0 ? nextSend : Number.POSITIVE_INFINITY;
-      await pause(Math.min(nextCollect, sendDue) - monotonic(), signal);
+      const wait = Math.min(nextCollect, sendDue) - monotonic();
+      // The stop signal ends the wait at once.
+      if (wait > 0 && !signal.aborted) await clock.sleep(wait, signal);
     }
     log.info(`stopped; ${spool.count} reports waiting in ${spool.dir}`);
   } finally {
+    ended.abort();
     signal.removeEventListener("abort", onStop);
     if (!options.http) (http as ReturnType<typeof createHttpClient>).close();
     lock.release();

@@ -1,4 +1,5 @@
 import type { ReportAccepted } from "@compliance/contract";
+import type { Clock } from "./clock.ts";
 import {
   AgentError,
   isTransient,
@@ -21,6 +22,7 @@ export interface CourierOptions {
   spool: Spool;
   /** Needed to enroll: first run, or after the API stopped accepting the key. */
   enrollSecret: string | undefined;
+  clock: Clock;
 }
 
 /** What became of one spooled report. */
@@ -103,6 +105,7 @@ export class Courier {
       http: this.options.http,
       timeoutMs: this.options.timeoutMs,
       signal,
+      clock: this.options.clock,
     };
   }
 

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import * as http from "node:http";
 import * as https from "node:https";
 import { createSecureContext, rootCertificates, type SecureContext } from "node:tls";
+import type { Clock } from "./clock.ts";
 import { type Pin, pinnedIdentityCheck } from "./tls.ts";
 
 /** One HTTP exchange as the transport needs it. */
@@ -29,6 +30,8 @@ export interface HttpResponse {
 export type HttpClient = (request: HttpRequest) => Promise<HttpResponse>;
 
 export interface HttpClientOptions {
+  /** Times each exchange (`timeoutMs`). */
+  clock: Clock;
   /** Extra trusted CA certificates (PEM), added to the system's. */
   ca?: string;
   /** The server certificate must match one of these (https only). */
@@ -88,7 +91,7 @@ function namedError(name: string, message: string): Error {
  * nothing from keep-alive, and a kept socket the server closed is a spurious failure.
  * TLS sessions are resumed, which keeps a spool drain over https cheap.
  */
-export function createHttpClient(options: HttpClientOptions = {}): HttpClient & {
+export function createHttpClient(options: HttpClientOptions): HttpClient & {
   close(): void;
 } {
   // Built on the first https request: an http:// API never pays for it.
@@ -108,10 +111,12 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient & 
       const body = request.body ?? "";
       const headers = { ...request.headers, "content-length": String(Buffer.byteLength(body)) };
       let settled = false;
+      // Ends the wait for the timeout once the exchange is over, whichever way it ended.
+      const over = new AbortController();
       const finish = (error: Error | undefined, response?: HttpResponse) => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        over.abort();
         request.signal?.removeEventListener("abort", onAbort);
         if (error) reject(error);
         else resolve(response!);
@@ -126,11 +131,12 @@ export function createHttpClient(options: HttpClientOptions = {}): HttpClient & 
             ...(pins.length > 0 ? { checkServerIdentity: pinnedIdentityCheck(pins) } : {}),
           } as https.RequestOptions)
         : http.request(url, { method: request.method, headers, agent: httpAgent });
-      const timer = setTimeout(() => {
+      void options.clock.sleep(request.timeoutMs, over.signal).then(() => {
+        if (settled) return;
         const error = namedError("TimeoutError", `no answer within ${request.timeoutMs} ms`);
         req.destroy(error);
         finish(error);
-      }, request.timeoutMs);
+      });
       const onAbort = () => {
         const error = namedError("AbortError", "the request was aborted");
         req.destroy(error);

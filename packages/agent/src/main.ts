@@ -1,4 +1,5 @@
 import { runCli } from "./cli.ts";
+import { systemClock } from "./clock.ts";
 import { EXIT_CODES } from "./errors.ts";
 
 const argv = process.argv.slice(2);
@@ -28,6 +29,7 @@ runCli(argv, {
   stderr: process.stderr,
   env: process.env,
   signal: stop.signal,
+  clock: systemClock(),
 }).then(
   (code) => {
     process.exitCode = code;

@@ -111,7 +111,7 @@ export async function printPart(
     cpuWindowMs: config.cpuWindowMs,
     cmdline: config.cmdline,
     stateDir: config.stateDir,
-    now: io.now,
+    clock: io.clock,
     collectors: { [spec.collector]: COLLECTORS[spec.collector]! },
   });
   if (failed.includes(spec.collector)) {

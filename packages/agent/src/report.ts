@@ -1,9 +1,8 @@
 import { randomUUID } from "node:crypto";
 import * as nodeOs from "node:os";
-import { performance } from "node:perf_hooks";
-import { setTimeout as sleep } from "node:timers/promises";
 import type { CollectorError, Report } from "@compliance/contract";
 import { LIMITS } from "@compliance/contract/limits";
+import type { Clock } from "./clock.ts";
 import { COLLECTORS, type CollectorRegistry } from "./collectors/index.ts";
 import {
   type CollectContext,
@@ -37,8 +36,8 @@ export interface CollectOptions {
   host?: HostApi;
   /** Which collectors run (default: all of COLLECTORS). */
   collectors?: CollectorRegistry;
-  /** Wall clock for `collected_at`. */
-  now?: () => Date;
+  /** Dates the report (`collected_at`) and times the CPU window. */
+  clock: Clock;
   /** Report id generator. */
   newReportId?: () => string;
   /**
@@ -121,12 +120,14 @@ function contextOf(options: CollectOptions, previous: CpuSamples | undefined): C
     cmdline: options.cmdline ?? true,
     cpuWindowMs,
     // With the previous collection's samples, CPU use is measured since then: no wait.
-    window: cpuWindowMs > 0 && previous === undefined ? sleep(cpuWindowMs) : Promise.resolve(),
+    window:
+      cpuWindowMs > 0 && previous === undefined
+        ? options.clock.sleep(cpuWindowMs)
+        : Promise.resolve(),
     previous,
     record: options.cpuBaseline ? {} : undefined,
     exec: options.exec ?? execCommand,
-    monotonic: () => performance.now(),
-    now: options.now ?? (() => new Date()),
+    clock: options.clock,
   };
 }
 
@@ -135,7 +136,7 @@ function contextOf(options: CollectOptions, previous: CpuSamples | undefined): C
  * merges their parts. A failure goes into `errors` rather than failing the whole, except
  * for the collectors a report cannot be sent without.
  */
-export async function collectSections(options: CollectOptions = {}): Promise<CollectedSections> {
+export async function collectSections(options: CollectOptions): Promise<CollectedSections> {
   const ctx = contextOf(options, options.cpuBaseline?.samples);
   const platform = ctx.platform;
   const registry = options.collectors ?? COLLECTORS;
@@ -191,8 +192,7 @@ export async function collectSections(options: CollectOptions = {}): Promise<Col
  * Collects this host's report: every collector of the registry (see collectSections),
  * plus the report's id, time, and the agent's own version and footprint.
  */
-export async function collectReport(options: CollectOptions = {}): Promise<Report> {
-  const now = options.now ?? (() => new Date());
+export async function collectReport(options: CollectOptions): Promise<Report> {
   const stats = options.agentStats ?? true;
   const cpuAtStart =
     stats === false ? undefined : stats === true ? process.cpuUsage() : stats.cpuSince;
@@ -206,7 +206,7 @@ export async function collectReport(options: CollectOptions = {}): Promise<Repor
   return {
     schema_version: 1,
     report_id: (options.newReportId ?? randomUUID)(),
-    collected_at: now().toISOString(),
+    collected_at: new Date(options.clock.now()).toISOString(),
     agent,
     ...sections,
     errors,

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import type { Report, ReportAccepted } from "@compliance/contract";
+import type { Clock } from "./clock.ts";
 import { checkServerUrl, DEFAULT_SPOOL_MAX_BYTES, DEFAULT_SPOOL_MAX_REPORTS } from "./config.ts";
 import { Courier, type Delivery } from "./delivery.ts";
 import { AgentError, ConfigError } from "./errors.ts";
@@ -23,10 +24,10 @@ export interface RunOnceOptions {
   stateDir: string;
   /** Per request (default 30 s). */
   timeoutMs?: number;
-  /** Wall clock for the report's times. */
-  now?: () => Date;
+  /** Dates the report, times the CPU window and each request. */
+  clock: Clock;
   /** How to collect (window, command lines, paths, ...). */
-  collect?: Omit<CollectOptions, "stateDir" | "now">;
+  collect?: Omit<CollectOptions, "stateDir" | "clock">;
   /** The HTTP client (default: node:http/https with `ca` and `pins`). */
   http?: HttpClient;
   /** Extra trusted CA certificates (PEM) for https://. */
@@ -93,7 +94,8 @@ export async function runOnce(options: RunOnceOptions): Promise<RunOnceResult> {
   const state = new StateDir(options.stateDir);
   state.ensure();
   const lock = StateLock.acquire(state.path);
-  const http = options.http ?? createHttpClient({ ca: options.ca, pins: options.pins });
+  const { clock } = options;
+  const http = options.http ?? createHttpClient({ clock, ca: options.ca, pins: options.pins });
   try {
     const spool = openSpool(state.path, options.spool);
     const courier = new Courier({
@@ -103,6 +105,7 @@ export async function runOnce(options: RunOnceOptions): Promise<RunOnceResult> {
       state,
       spool,
       enrollSecret: options.enrollSecret,
+      clock,
     });
     if (!courier.canAuthenticate) {
       throw new ConfigError(
@@ -112,7 +115,7 @@ export async function runOnce(options: RunOnceOptions): Promise<RunOnceResult> {
     const report = await collectReport({
       ...options.collect,
       stateDir: options.stateDir,
-      now: options.now,
+      clock,
     });
     courier.identifier = report.host.identifier;
     const entry = spool.put(report.report_id, JSON.stringify(report));

@@ -1,5 +1,6 @@
 import type { EnrollResponse, ReportAccepted } from "@compliance/contract";
 import { parseRetryAfter } from "./backoff.ts";
+import type { Clock } from "./clock.ts";
 import { oneLine, RejectedError, ServerError, TlsError, UnreachableError } from "./errors.ts";
 import type { HttpClient, HttpResponse } from "./http.ts";
 
@@ -13,6 +14,8 @@ export interface TransportOptions {
   timeoutMs?: number;
   /** Aborts the request in flight (the agent is stopping). */
   signal?: AbortSignal;
+  /** Reads a Retry-After given as a date against the agent's wall clock. */
+  clock: Clock;
 }
 
 /** `path` under the base URL, keeping any path prefix of the base. */
@@ -108,7 +111,7 @@ async function postJson(
   return {
     status: response.status,
     body: parsed,
-    retryAfterMs: parseRetryAfter(response.headers["retry-after"]),
+    retryAfterMs: parseRetryAfter(response.headers["retry-after"], options.clock.now()),
   };
 }
 

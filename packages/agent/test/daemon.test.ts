@@ -1,20 +1,45 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { setTimeout as sleep } from "node:timers/promises";
+import { STOP_GRACE_MS } from "../src/daemon.ts";
+import { FakeClock, HANG_LIMIT } from "./clock.ts";
 import { AgentProcess, duplicates, serviceFixture, waitFor } from "./harness.ts";
+
+/** A date for a fake clock that the API accepts whatever today is: after 2000, not ahead of it. */
+const API_ACCEPTS = Date.UTC(2021, 0, 1);
 
 /**
  * `compliance-agent run` as a real process against the real API, through a proxy that
  * goes down, answers 503/429, or drops connections, and with short intervals.
  */
 describe("compliance-agent run (the service) against the real API", () => {
-  const { start, spooled, fixture: f } = serviceFixture("daemon", "20ms");
+  const { start, startInProcess, spooled, fixture: f } = serviceFixture("daemon", "20ms");
 
-  /** Stops the agent (SIGTERM must end it with 0), then checks every report is stored once. */
+  /** Checks what the API stored: every report `produced` once (or, not allStored, only those). */
+  const checkApi = async (produced: readonly string[], { allStored = true } = {}) => {
+    const [host] = await f.api.hosts();
+    assert.ok(host);
+    const stored = await f.api.reportIds(host.id);
+    assert.deepEqual(duplicates(stored), [], "nothing stored twice");
+    if (allStored) {
+      assert.deepEqual([...stored].sort(), [...produced].sort(), "every report stored, once");
+    } else {
+      assert.ok(
+        stored.every((id) => produced.includes(id)),
+        "only reports the agent made",
+      );
+    }
+    assert.equal(host.executions, stored.length, "the API's executions are the reports");
+    return stored;
+  };
+
+  /**
+   * Stops the agent process (SIGTERM must end it with 0), sends what it left in the spool
+   * with one more check-in, then checks every report is stored once.
+   */
   const stopAndCheck = async (
     agent: AgentProcess,
     collected: () => string[],
-    { allStored = true } = {},
+    options: { allStored?: boolean } = {},
   ) => {
     agent.kill("SIGTERM");
     assert.deepEqual(await agent.exited, { code: 0, signal: null }, agent.lines.join("\n"));
@@ -34,21 +59,8 @@ describe("compliance-agent run (the service) against the real API", () => {
     const onceId = /stored report ([0-9a-f-]{36})/.exec(once.stdout)?.[1];
     assert.ok(onceId);
     assert.deepEqual(spooled(), []);
-    const [host] = await f.api.hosts();
-    assert.ok(host);
-    const stored = await f.api.reportIds(host.id);
-    assert.deepEqual(duplicates(stored), [], "nothing stored twice");
     const produced = [...collected(), onceId];
-    if (allStored) {
-      assert.deepEqual([...stored].sort(), [...produced].sort(), "every report stored, once");
-    } else {
-      assert.ok(
-        stored.every((id) => produced.includes(id)),
-        "only reports the agent made",
-      );
-    }
-    assert.equal(host.executions, stored.length, "the API's executions are the reports");
-    return { stored, produced };
+    return { stored: await checkApi(produced, options), produced };
   };
 
   test("API down for several cycles, then back: every report delivered once, oldest first", async () => {
@@ -67,42 +79,128 @@ describe("compliance-agent run (the service) against the real API", () => {
     await stopAndCheck(agent, () => agent.collected());
   });
 
-  test("503 and 429 with Retry-After are honoured; then everything is stored once", async () => {
-    f.proxy.rule = (path, index) => {
-      if (path !== "/api/v1/reports") return { kind: "pass" };
-      if (index === 1) {
-        return {
-          kind: "answer",
-          status: 503,
-          headers: { "retry-after": "1" },
-          body: { error: { code: "database_unavailable", message: "down" } },
-        };
-      }
-      if (index === 2) {
-        return {
-          kind: "answer",
-          status: 429,
-          headers: { "retry-after": "1" },
-          body: { error: { code: "too_many_requests", message: "slow down" } },
-        };
-      }
-      return { kind: "pass" };
-    };
-    const agent = start();
-    await waitFor(
-      "delivery resumed after the 503 and the 429",
-      () => f.proxy.to("/api/v1/reports").length >= 5,
-    );
-    const sends = f.proxy.to("/api/v1/reports");
-    const gap1 = sends[2]!.at - sends[1]!.at;
-    const gap2 = sends[3]!.at - sends[2]!.at;
-    assert.ok(gap1 >= 950, `waited ${gap1} ms after Retry-After: 1 (503)`);
-    assert.ok(gap2 >= 950, `waited ${gap2} ms after Retry-After: 1 (429)`);
-    // Collection went on meanwhile: several reports were waiting.
-    assert.ok(agent.collected().length >= 8);
-    await waitFor("the backlog delivered", () => agent.stored().length >= 8);
-    await stopAndCheck(agent, () => agent.collected());
-  });
+  test(
+    "503 and 429 with Retry-After are honoured; then everything is stored once",
+    HANG_LIMIT,
+    async () => {
+      f.proxy.rule = (path, index) => {
+        if (path !== "/api/v1/reports") return { kind: "pass" };
+        if (index === 1) {
+          return {
+            kind: "answer",
+            status: 503,
+            headers: { "retry-after": "1" },
+            body: { error: { code: "database_unavailable", message: "down" } },
+          };
+        }
+        if (index === 2) {
+          return {
+            kind: "answer",
+            status: 429,
+            headers: { "retry-after": "1" },
+            body: { error: { code: "too_many_requests", message: "slow down" } },
+          };
+        }
+        return { kind: "pass" };
+      };
+      // The service in this process on a clock of the test's: every wait is the agent's own
+      // decision, measured exactly, whatever else the machine is doing.
+      const clock = new FakeClock({ wall: API_ACCEPTS });
+      f.proxy.time = () => clock.monotonic();
+      const agent = startInProcess(clock);
+      const sends = () => f.proxy.to("/api/v1/reports");
+      while (sends().length < 4) await agent.cycle();
+      await agent.idle();
+
+      const [, refused, limited, resumed] = sends().map((r) => r.at);
+      assert.deepEqual(
+        sends()
+          .slice(0, 4)
+          .map((r) => r.status ?? r.action),
+        [201, "answer", "answer", 201],
+      );
+      // The retry comes when Retry-After allows, not a cycle sooner (nor later).
+      assert.equal(limited! - refused!, 1000, "waited Retry-After: 1 after the 503");
+      assert.equal(resumed! - limited!, 1000, "waited Retry-After: 1 after the 429");
+      // Collection went on meanwhile, one report every interval (100 ms): ten in each wait.
+      const collectedIn = (from: number, to: number) =>
+        agent.collected.filter((c) => c.at > from && c.at <= to).length;
+      assert.equal(collectedIn(refused!, limited!), 10);
+      assert.equal(collectedIn(limited!, resumed!), 10);
+      // Once the API took reports again, the whole backlog went in one go, oldest first.
+      const ids = agent.collected.map((c) => c.id);
+      assert.deepEqual(agent.stored(), ids);
+      assert.deepEqual(spooled(), []);
+
+      agent.stop();
+      await agent.done;
+      await checkApi(ids);
+    },
+  );
+
+  test(
+    "stopped with a send in flight: the send ends at its own timeout, its report stays spooled",
+    HANG_LIMIT,
+    async () => {
+      f.proxy.rule = (path, index) =>
+        path === "/api/v1/reports" && index >= 1
+          ? { kind: "hold", forward: false }
+          : { kind: "pass" };
+      const clock = new FakeClock({ wall: API_ACCEPTS });
+      const agent = startInProcess(clock, { timeoutMs: 800 });
+      await agent.cycle(); // the first report is stored; the second goes out and is held
+      await f.proxy.arrived("/api/v1/reports", 2);
+      const timeout = await clock.sleeping((sleep) => sleep.ms === 800);
+      const inFlight = agent.collected[1]!.id;
+
+      agent.stop();
+      const grace = await clock.sleeping((sleep) => sleep.ms === STOP_GRACE_MS);
+      clock.advance(799);
+      assert.deepEqual(clock.pending, [timeout, grace], "a millisecond early: still sending");
+      clock.advance(1);
+      await agent.done;
+      assert.deepEqual(clock.pending, [], "the grace is called off once stopped");
+      assert.ok(
+        agent.lines.some((line) => /^warn delivery failed: no answer .* within 800 ms/.test(line)),
+        agent.lines.join("\n"),
+      );
+      assert.ok(!agent.lines.some((line) => line.includes("aborted (stopping)")));
+      assert.match(agent.lines.at(-1)!, /^info stopped; 1 reports waiting/);
+      assert.deepEqual(spooled(), [inFlight]);
+      assert.equal(f.proxy.to("/api/v1/reports").length, 2, "nothing sent after the stop");
+    },
+  );
+
+  test(
+    "stopped with a send that would outlast the grace: cut when the grace ends",
+    HANG_LIMIT,
+    async () => {
+      f.proxy.rule = (path, index) =>
+        path === "/api/v1/reports" && index >= 1
+          ? { kind: "hold", forward: false }
+          : { kind: "pass" };
+      const clock = new FakeClock({ wall: API_ACCEPTS });
+      const agent = startInProcess(clock, { timeoutMs: 60_000 });
+      await agent.cycle();
+      await f.proxy.arrived("/api/v1/reports", 2);
+      const timeout = await clock.sleeping((sleep) => sleep.ms === 60_000);
+      const inFlight = agent.collected[1]!.id;
+
+      agent.stop();
+      const grace = await clock.sleeping((sleep) => sleep.ms === STOP_GRACE_MS);
+      clock.advance(STOP_GRACE_MS - 1);
+      assert.deepEqual(clock.pending, [grace, timeout], "a millisecond early: still sending");
+      clock.advance(1);
+      await agent.done;
+      assert.deepEqual(clock.pending, [], "the request's timeout ended with it");
+      assert.ok(
+        agent.lines.some((line) => /^warn delivery failed: .*aborted \(stopping\)/.test(line)),
+        agent.lines.join("\n"),
+      );
+      assert.match(agent.lines.at(-1)!, /^info stopped; 1 reports waiting/);
+      assert.deepEqual(spooled(), [inFlight]);
+    },
+  );
 
   test("the network failing mid-request: resent, and stored once even when the API had it", async () => {
     f.proxy.rule = (path, index) => {
@@ -157,7 +255,9 @@ describe("compliance-agent run (the service) against the real API", () => {
     await f.api.revokeKey(host!.id);
     const storedBefore = agent.stored().length;
     await waitFor("reports after the revocation", () => agent.stored().length >= storedBefore + 4);
-    await sleep(300); // a few more cycles: no further enrollment
+    // A few more cycles, each a report accepted with the new key: none enrolled again.
+    const storedSince = agent.stored().length;
+    await waitFor("three more cycles", () => agent.stored().length >= storedSince + 3);
     assert.equal(f.proxy.to("/api/v1/enroll").length, 2, "first enrollment and one more");
     assert.ok(agent.lines.some((line) => /stored report .* \(enrolled\)/.test(line)));
     const refused = f.proxy.to("/api/v1/reports").filter((r) => r.status === 401);
@@ -178,12 +278,17 @@ describe("compliance-agent run (the service) against the real API", () => {
             body: { error: { code: "invalid_node_key", message: "no" } },
           }
         : { kind: "pass" };
-    await waitFor(
-      "several refusals",
-      () => f.proxy.to("/api/v1/reports").filter((r) => r.action === "answer").length >= 3,
+    const refusals = () => f.proxy.to("/api/v1/reports").filter((r) => r.action === "answer");
+    await waitFor("several refusals", () => refusals().length >= 3);
+    // More refused sends: after each, the agent could have enrolled again before the next.
+    const refusedSoFar = refusals().length;
+    await waitFor("three more refusals", () => refusals().length >= refusedSoFar + 3);
+    const lastRefusal = f.proxy.requests.indexOf(refusals().at(-1)!);
+    assert.equal(
+      f.proxy.requests.slice(0, lastRefusal).filter((r) => r.path === "/api/v1/enroll").length,
+      2,
+      "one re-enrollment, not a loop",
     );
-    await sleep(500);
-    assert.equal(f.proxy.to("/api/v1/enroll").length, 2, "one re-enrollment, not a loop");
     assert.ok(spooled().length >= 2, "the refused reports are kept");
     f.proxy.rule = () => ({ kind: "pass" });
     await waitFor(

@@ -9,6 +9,7 @@ import { parseSwVers } from "../src/darwin/sw-vers.ts";
 import { parseIoregUuid, parseSysctl, parseVmStat } from "../src/darwin/sysctl.ts";
 import { parseWho } from "../src/darwin/who.ts";
 import { collectReport } from "../src/report.ts";
+import { FakeClock } from "./clock.ts";
 import { tempDir } from "./harness.ts";
 import { captureIo, fixture } from "./helpers.ts";
 
@@ -87,10 +88,14 @@ describe("macOS parsers, on recorded command output", () => {
   });
 });
 
-/** A Mac described by recorded outputs: what `exec` answers per command. */
+/**
+ * A Mac described by recorded outputs: what `exec` answers per command, and a clock at the
+ * moment they were recorded (`who` prints no year: it is read from the clock).
+ */
 function fakeMac(outputs: Record<string, string | Error>): {
   exec: ExecFn;
   host: HostApi;
+  clock: FakeClock;
   calls: string[];
 } {
   const calls: string[] = [];
@@ -135,7 +140,8 @@ function fakeMac(outputs: Record<string, string | Error>): {
       ],
     }),
   };
-  return { exec, host, calls };
+  const clock = new FakeClock({ wall: new Date(2026, 10, 22, 12, 0, 0) });
+  return { exec, host, clock, calls };
 }
 
 const MAC_OUTPUTS = {
@@ -158,7 +164,7 @@ describe("a report of a Mac", () => {
       exec: mac.exec,
       host: mac.host,
       cpuWindowMs: 0,
-      now: () => new Date(2026, 10, 22, 12, 0, 0),
+      clock: mac.clock,
     });
     const check = validateReport(report);
     assert.ok(check.ok, JSON.stringify(!check.ok && check.problems));
@@ -196,6 +202,9 @@ describe("a report of a Mac", () => {
       ],
       "the repeated line merged",
     );
+    // Dated by the clock it was given, and `who`'s dates take their year from it.
+    assert.equal(report.collected_at, new Date(2026, 10, 22, 12, 0, 0).toISOString());
+    assert.equal(report.sessions[0]!.started_at, new Date(2026, 10, 20, 8, 2, 0).toISOString());
   });
 
   test("a command that cannot run: its collector says why in errors, the others still report", async () => {
@@ -212,6 +221,7 @@ describe("a report of a Mac", () => {
         host: mac.host,
         cpuWindowMs: 0,
         stateDir,
+        clock: mac.clock,
       });
       assert.deepEqual(report.errors, [{ collector: "sessions", message: "who not found (who)" }]);
       assert.deepEqual(report.sessions, []);
@@ -235,6 +245,7 @@ describe("a report of a Mac", () => {
       host: mac.host,
       cpuWindowMs: 0,
       cmdline: false,
+      clock: mac.clock,
     });
     assert.ok(report.processes.every((p) => p.cmdline === undefined));
     assert.equal(mac.calls.filter((c) => c.startsWith("ps ")).length, 1);
@@ -243,7 +254,7 @@ describe("a report of a Mac", () => {
   test("the seed subcommands on a Mac", async () => {
     const mac = fakeMac(MAC_OUTPUTS);
     const run = async (...args: string[]) => {
-      const out = captureIo({ HOME: "/tmp" });
+      const out = captureIo({ HOME: "/tmp" }, mac.clock);
       const code = await runCli(args, {
         ...out.io,
         configDir: "/nonexistent",
@@ -256,7 +267,7 @@ describe("a report of a Mac", () => {
     const users = await run("users", "--json");
     assert.equal(JSON.parse(users.stdout).length, 3);
     const broken = fakeMac({ ...MAC_OUTPUTS, who: new Error("who not found (who)") });
-    const out = captureIo({ HOME: "/tmp" });
+    const out = captureIo({ HOME: "/tmp" }, broken.clock);
     const code = await runCli(["users"], {
       ...out.io,
       configDir: "/nonexistent",

@@ -16,26 +16,35 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { performance } from "node:perf_hooks";
 import { after, afterEach, before, beforeEach } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { AGENT_ENTRY, bundle } from "../../../scripts/bundle.mjs";
 import { loadConfig } from "../../api/src/config.ts";
 import { type RunningServer, startServer } from "../../api/src/server.ts";
+import { type DaemonOptions, runDaemon } from "../src/daemon.ts";
+import { createLogger } from "../src/log.ts";
+import type { FakeClock, PendingSleep } from "./clock.ts";
 
 export const ENROLL_SECRET = "agent-test-enroll-secret-0123";
 export const ADMIN_TOKEN = "agent-test-admin-token-0123456";
 
-/** Polls until `check` returns a value that is not undefined/false, or fails after `ms`. */
+/**
+ * Polls until `check` returns a value that is not undefined/false. The deadline only ends
+ * a wait for something that will never come: it is no measure of speed, so it is far
+ * beyond what a heavily loaded machine needs, and kept on the monotonic clock, which a
+ * change of date does not move.
+ */
 export async function waitFor<T>(
   what: string,
   check: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 20_000,
+  ms = 180_000,
 ): Promise<T> {
-  const deadline = Date.now() + ms;
+  const deadline = performance.now() + ms;
   for (;;) {
     const value = await check();
     if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(25);
   }
 }
@@ -142,6 +151,9 @@ export class FlakyProxy {
   port = 0;
   requests: ProxiedRequest[] = [];
   rule: (path: string, index: number) => ProxyAction = () => ({ kind: "pass" });
+  /** What dates each request's arrival (`at`): a test on a fake clock gives that clock. */
+  time: () => number = () => Date.now();
+  private waiting: { done(): boolean }[] = [];
 
   constructor(
     private readonly target: () => string,
@@ -155,6 +167,20 @@ export class FlakyProxy {
   /** Requests to a path (e.g. /api/v1/reports). */
   to(path: string): ProxiedRequest[] {
     return this.requests.filter((r) => r.path === path);
+  }
+
+  /** Resolves once `count` requests to `path` have arrived. */
+  arrived(path: string, count: number): Promise<void> {
+    return new Promise((resolve) => {
+      const waiter = {
+        done: () => {
+          if (this.to(path).length < count) return false;
+          resolve();
+          return true;
+        },
+      };
+      if (!waiter.done()) this.waiting.push(waiter);
+    });
   }
 
   async start(port = this.port): Promise<this> {
@@ -196,11 +222,12 @@ export class FlakyProxy {
     const action = this.rule(path, index);
     const record: ProxiedRequest = {
       path,
-      at: Date.now(),
+      at: this.time(),
       action: action.kind,
       body: body.toString("utf8"),
     };
     this.requests.push(record);
+    this.waiting = this.waiting.filter((waiter) => !waiter.done());
     if (action.kind === "reset") {
       req.socket.destroy();
       return;
@@ -287,8 +314,9 @@ export class AgentProcess {
     this.child.stdout!.on("data", (chunk: Buffer) => {
       this.stdout += chunk.toString("utf8");
     });
+    // "close", not "exit": the process may end before all it wrote has been read.
     this.exited = new Promise((resolve) =>
-      this.child.on("exit", (code, signal) => resolve({ code, signal })),
+      this.child.on("close", (code, signal) => resolve({ code, signal })),
     );
   }
 
@@ -304,13 +332,75 @@ export class AgentProcess {
   }
 
   stored(): string[] {
-    return this.lines.flatMap(
-      (line) => /^info stored report ([0-9a-f-]{36})/.exec(line)?.[1] ?? [],
-    );
+    return storedIn(this.lines);
   }
 
   kill(signal: NodeJS.Signals): void {
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill(signal);
+  }
+}
+
+/** Ids of the reports a service log says the API stored. */
+function storedIn(lines: readonly string[]): string[] {
+  return lines.flatMap((line) => /^info stored report ([0-9a-f-]{36})/.exec(line)?.[1] ?? []);
+}
+
+/**
+ * The service run in this process on a clock the test moves, with its log kept line by
+ * line. Waiting for its next cycle on that clock means it has done everything that was
+ * due: that is the moment a test looks, and then moves the clock.
+ */
+export class ServiceInProcess {
+  readonly lines: string[] = [];
+  /** The reports collected (and spooled), with the clock's monotonic time of each. */
+  readonly collected: { id: string; at: number }[] = [];
+  readonly done: Promise<void>;
+  private readonly stopper = new AbortController();
+
+  constructor(
+    readonly clock: FakeClock,
+    options: Pick<DaemonOptions, "serverUrl" | "stateDir"> & Partial<DaemonOptions>,
+  ) {
+    const log = createLogger({
+      write: (text: string) => this.lines.push(...text.trimEnd().split("\n")),
+    });
+    this.done = runDaemon({
+      enrollSecret: ENROLL_SECRET,
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      jitterMs: 20,
+      retry: { initialMs: 50, maxMs: 300 },
+      spool: { maxReports: 1000, maxBytes: 100 * 1024 * 1024 },
+      collect: { cpuWindowMs: 0 },
+      // Jitter and backoff at the middle of their range: the same times on every run.
+      random: () => 0.5,
+      onReport: (report) => this.collected.push({ id: report.report_id, at: clock.monotonic() }),
+      ...options,
+      log,
+      signal: this.stopper.signal,
+      clock,
+    });
+  }
+
+  stored(): string[] {
+    return storedIn(this.lines);
+  }
+
+  /** Resolves once the service waits for its next cycle (the stop signal would end that wait). */
+  idle(): Promise<PendingSleep> {
+    return this.clock.sleeping((sleep) => sleep.signal === this.stopper.signal);
+  }
+
+  /** Waits until the service is idle, then moves its clock to the end of that wait. */
+  async cycle(): Promise<number> {
+    const wait = await this.idle();
+    this.clock.advanceTo(wait.due);
+    return wait.due;
+  }
+
+  /** The stop signal (SIGTERM for the command); `done` settles once the service has stopped. */
+  stop(): void {
+    this.stopper.abort();
   }
 }
 
@@ -337,6 +427,7 @@ export function serviceFixture(name: string, jitter: string) {
     proxy: undefined as unknown as FlakyProxy,
     stateDir: "",
     agents: [] as AgentProcess[],
+    services: [] as ServiceInProcess[],
   };
   before(async () => {
     fixture.dir = tempDir(`agent-${name}-`);
@@ -348,9 +439,12 @@ export function serviceFixture(name: string, jitter: string) {
     fixture.proxy = await new FlakyProxy(() => fixture.api.url).start();
     fixture.stateDir = tempDir(`agent-${name}-state-`);
     fixture.agents = [];
+    fixture.services = [];
   });
   afterEach(async () => {
     for (const agent of fixture.agents) agent.kill("SIGKILL");
+    // A service still running stops at its next step; the proxy going away ends a send.
+    for (const service of fixture.services) service.stop();
     await fixture.proxy.stop();
     await fixture.api.stop();
     rmSync(fixture.stateDir, { recursive: true, force: true });
@@ -383,11 +477,22 @@ export function serviceFixture(name: string, jitter: string) {
     return agent;
   };
 
+  /** The service in this process, on `clock`, with the same settings as `start`'s. */
+  const startInProcess = (clock: FakeClock, options: Partial<DaemonOptions> = {}) => {
+    const service = new ServiceInProcess(clock, {
+      serverUrl: fixture.proxy.url,
+      stateDir: fixture.stateDir,
+      ...options,
+    });
+    fixture.services.push(service);
+    return service;
+  };
+
   /** Report ids waiting in the spool. */
   const spooled = () =>
     readdirSync(join(fixture.stateDir, "spool")).flatMap(
       (file) => /^\d{12}-([0-9a-f-]{36})\.json$/.exec(file)?.[1] ?? [],
     );
 
-  return { fixture, start, spooled };
+  return { fixture, start, startInProcess, spooled };
 }

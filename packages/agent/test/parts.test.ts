@@ -9,6 +9,9 @@ import { formatTable } from "../src/parts.ts";
 import { tempDir } from "./harness.ts";
 import { captureIo, FIXTURES } from "./helpers.ts";
 
+/** A pattern that matches `text` as it is. */
+const literal = (text: string) => text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+
 /** The older agent's subcommands (seed 003), on this machine. */
 describe("so-name, so-version, ps, users, cpu", () => {
   let dir: string;
@@ -57,6 +60,9 @@ describe("so-name, so-version, ps, users, cpu", () => {
   });
 
   test("ps: a table with this process in it; --json the report's processes", async () => {
+    // The kernel's name for this process (what ps shows too): Node 24 calls its main
+    // thread MainThread, older ones left it node.
+    const comm = readFileSync("/proc/self/comm", "utf8").trimEnd();
     const text = await run(["ps", "--cpu-window", "0"]);
     assert.equal(text.code, 0, text.stderr);
     const lines = text.stdout.trimEnd().split("\n");
@@ -66,12 +72,13 @@ describe("so-name, so-version, ps, users, cpu", () => {
     assert.match(
       own,
       new RegExp(
-        `^${process.pid}\\s+${process.ppid}\\s+${userInfo().username}\\s+\\d+\\.\\d\\s+\\d+\\.\\dM\\s+node`,
+        `^${process.pid}\\s+${process.ppid}\\s+${userInfo().username}\\s+\\d+\\.\\d\\s+\\d+\\.\\dM\\s+${literal(comm)}$`,
       ),
     );
     const json = JSON.parse((await run(["ps", "--json", "--cpu-window", "0"])).stdout);
     const self = json.find((p: { pid: number }) => p.pid === process.pid);
     assert.equal(self.ppid, process.ppid);
+    assert.equal(self.name, comm);
     assert.match(self.cmdline, /node/);
     const bare = JSON.parse(
       (await run(["ps", "--json", "--cpu-window", "0", "--no-cmdline"])).stdout,

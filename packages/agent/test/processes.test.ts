@@ -5,14 +5,53 @@ import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { ReportProcess } from "@compliance/contract";
+import { type Clock, systemClock } from "../src/clock.ts";
 import { processesCollector } from "../src/collectors/processes.ts";
 import { CpuBaseline, collectReport } from "../src/report.ts";
+import { FakeClock, HANG_LIMIT } from "./clock.ts";
 import { fixture } from "./helpers.ts";
 
 const onlyProcesses = { processes: processesCollector };
 
 function uptimeSeconds(): number {
   return Number(readFileSync("/proc/uptime", "utf8").split(" ")[0]);
+}
+
+/** The CPU time (user + system, in ticks of 10 ms) the kernel has counted for a process. */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** What the kernel counted for one process over one stretch of time. */
+interface KernelShare {
+  ticks: number;
+  ms: number;
+}
+
+/** CPU use in percent of one core, as the kernel counted it. */
+const percentOf = ({ ticks, ms }: KernelShare) => (ticks / 100 / (ms / 1000)) * 100;
+
+/**
+ * The system's clock, with what the kernel counted for process `pid` over each CPU window
+ * the agent waits on it: on a machine whose CPUs are busy with other work, that process
+ * gets what the scheduler gives it, not a whole core, and the agent must say the same.
+ */
+function kernelWatch(pid: number): { clock: Clock; windows: KernelShare[] } {
+  const system = systemClock();
+  const windows: KernelShare[] = [];
+  const clock: Clock = {
+    now: () => system.now(),
+    monotonic: () => system.monotonic(),
+    sleep: async (ms, signal) => {
+      const ticks = cpuTicks(pid);
+      const started = system.monotonic();
+      await system.sleep(ms, signal);
+      windows.push({ ticks: cpuTicks(pid) - ticks, ms: system.monotonic() - started });
+    },
+  };
+  return { clock, windows };
 }
 
 /** Start time of a live process in seconds after boot, or undefined when it is gone. */
@@ -28,7 +67,11 @@ function startSeconds(pid: number): number | undefined {
 describe("processes on this machine", () => {
   test("the same processes as ps, except those that started or ended in between", async () => {
     const uptimeBefore = uptimeSeconds();
-    const report = await collectReport({ cpuWindowMs: 0, collectors: onlyProcesses });
+    const report = await collectReport({
+      cpuWindowMs: 0,
+      collectors: onlyProcesses,
+      clock: systemClock(),
+    });
     const ps = spawnSync("ps", ["-e", "-o", "pid="], { encoding: "utf8" });
     assert.equal(ps.status, 0, ps.stderr);
 
@@ -70,7 +113,11 @@ describe("processes on this machine", () => {
   });
 
   test("this test's own process, with its parent, user, name and command line", async () => {
-    const report = await collectReport({ cpuWindowMs: 100, collectors: onlyProcesses });
+    const report = await collectReport({
+      cpuWindowMs: 100,
+      collectors: onlyProcesses,
+      clock: systemClock(),
+    });
     const self = report.processes.find((p) => p.pid === process.pid);
     assert.ok(self, "own pid present");
     assert.equal(self.ppid, process.ppid);
@@ -79,9 +126,13 @@ describe("processes on this machine", () => {
     assert.ok(self.cmdline?.includes("processes.test.ts"), self.cmdline);
     const rss = process.memoryUsage.rss();
     assert.ok(self.rss_bytes > rss / 2 && self.rss_bytes < rss * 2, `${self.rss_bytes} vs ${rss}`);
-    // btime is whole seconds, so a start time may read up to a second early.
+    // A process's start is the kernel's account (boot time, and the uptime when it began),
+    // not any clock's in this process: compared with the same, it holds whatever the date
+    // (faketime moves this process's clock, not the kernel's). btime is whole seconds, so a
+    // start time may read up to a second early.
     const started = Date.parse(self.started_at ?? "");
-    const expected = Date.now() - process.uptime() * 1000;
+    const bootTime = Number(/^btime (\d+)$/m.exec(readFileSync("/proc/stat", "utf8"))?.[1]);
+    const expected = (bootTime + uptimeSeconds() - process.uptime()) * 1000;
     assert.ok(
       Math.abs(started - expected) < 2500,
       `${self.started_at} vs ${new Date(expected).toISOString()}`,
@@ -102,60 +153,59 @@ describe("processes on this machine", () => {
       idle.kill();
     });
 
-    test("a spinning process shows near one core, a sleeping one nothing", async () => {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      // What the kernel says the spinning process got around the collection: on a loaded
-      // machine it may be far from a full core, and the agent must say the same.
-      const ticks = (pid: number) => {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return Number(fields[11]) + Number(fields[12]);
-      };
-      const ticksBefore = ticks(busy.pid!);
-      const started = performance.now();
-      const report = await collectReport({ cpuWindowMs: 400, collectors: onlyProcesses });
-      const kernelPercent =
-        ((ticks(busy.pid!) - ticksBefore) / 100 / ((performance.now() - started) / 1000)) * 100;
+    /**
+     * The agent's figure is the kernel's, within what tells them apart: ticks of 10 ms, and
+     * the agent sampling each process a little after the window's edges. One core is 100 %:
+     * a single thread gets no more.
+     */
+    const assertKernelShare = (agent: number, kernel: number) =>
+      assert.ok(
+        agent > 0 && agent <= 105 && Math.abs(agent - kernel) <= Math.max(15, kernel * 0.4),
+        `agent ${agent} %, kernel ${kernel.toFixed(1)} %`,
+      );
+
+    test("a spinning process shows the CPU the kernel gave it (one core when idle), a sleeping one nothing", async () => {
+      await systemClock().sleep(200); // the shell loop spinning
+      const watch = kernelWatch(busy.pid!);
+      const report = await collectReport({
+        cpuWindowMs: 400,
+        collectors: onlyProcesses,
+        clock: watch.clock,
+      });
+      assert.equal(watch.windows.length, 1, "one window");
       const find = (pid: number | undefined) => report.processes.find((p) => p.pid === pid);
       const spinning = find(busy.pid);
       const sleeping = find(idle.pid);
       assert.ok(spinning && sleeping);
-      // One core is 100 %; the window is most of the kernel's interval, and ticks are 10 ms.
-      assert.ok(
-        spinning.cpu_percent > 5 &&
-          spinning.cpu_percent <= 105 &&
-          Math.abs(spinning.cpu_percent - kernelPercent) <= Math.max(15, kernelPercent * 0.4),
-        `agent ${spinning.cpu_percent} %, kernel ${kernelPercent.toFixed(1)} %`,
-      );
+      assertKernelShare(spinning.cpu_percent, percentOf(watch.windows[0]!));
       assert.equal(sleeping.cpu_percent, 0);
       assert.equal(sleeping.name, "sleep");
       assert.equal(sleeping.cmdline, "sleep 30");
     });
 
     test("daemon mode: measured from the previous collection, with no window of its own", async () => {
-      const ticks = (pid: number) => {
-        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        return Number(fields[11]) + Number(fields[12]);
-      };
+      const watch = kernelWatch(busy.pid!);
       const baseline = new CpuBaseline();
-      const options = { cpuWindowMs: 400, collectors: onlyProcesses, cpuBaseline: baseline };
+      const options = {
+        cpuWindowMs: 400,
+        collectors: onlyProcesses,
+        cpuBaseline: baseline,
+        clock: watch.clock,
+      };
       await collectReport(options); // the first one waits its window
-      const ticksBefore = ticks(busy.pid!);
-      const since = performance.now();
-      await new Promise((resolve) => setTimeout(resolve, 500));
-      const started = performance.now();
+      assert.equal(watch.windows.length, 1);
+      // From the end of the first collection to the end of the second, as the agent measures.
+      const ticksBefore = cpuTicks(busy.pid!);
+      const since = watch.clock.monotonic();
+      await systemClock().sleep(500);
       const report = await collectReport(options);
-      const took = performance.now() - started;
-      const kernelPercent =
-        ((ticks(busy.pid!) - ticksBefore) / 100 / ((performance.now() - since) / 1000)) * 100;
-      assert.ok(took < 300, `no window waited: ${took} ms`);
+      const kernel = percentOf({
+        ticks: cpuTicks(busy.pid!) - ticksBefore,
+        ms: watch.clock.monotonic() - since,
+      });
+      assert.equal(watch.windows.length, 1, "the second collection waited no window");
       const spinning = report.processes.find((p) => p.pid === busy.pid)!;
-      assert.ok(
-        spinning.cpu_percent > 5 &&
-          Math.abs(spinning.cpu_percent - kernelPercent) <= Math.max(15, kernelPercent * 0.4),
-        `agent ${spinning.cpu_percent} %, kernel ${kernelPercent.toFixed(1)} %`,
-      );
+      assertKernelShare(spinning.cpu_percent, kernel);
       assert.equal(report.processes.find((p) => p.pid === idle.pid)!.cpu_percent, 0);
     });
   });
@@ -206,6 +256,7 @@ describe("processes from a fixture /proc", () => {
       cpuWindowMs: 0,
       collectors: onlyProcesses,
       paths: { proc: procDir, etc: etcDir },
+      clock: new FakeClock(),
     });
     const byPid = new Map<number, ReportProcess>(report.processes.map((p) => [p.pid, p]));
     assert.deepEqual([...byPid.keys()], [1, 2, 4242, 31337]);
@@ -237,12 +288,53 @@ describe("processes from a fixture /proc", () => {
     assert.equal(byPid.get(31337)?.cmdline, undefined, "no command line: field left out");
   });
 
+  test(
+    "CPU use on the agent's clock: the ticks counted over the time that clock says passed",
+    HANG_LIMIT,
+    async () => {
+      const clock = new FakeClock();
+      const statFile = join(procDir, "4242", "stat");
+      const original = readFileSync(statFile, "utf8");
+      // utime is field 14 of /proc/<pid>/stat, the 12th after the name.
+      const withUtime = (utime: number) => {
+        const close = original.lastIndexOf(")");
+        const fields = original.slice(close + 2).split(" ");
+        fields[11] = String(utime);
+        return `${original.slice(0, close + 2)}${fields.join(" ")}`;
+      };
+      const options = {
+        cpuWindowMs: 400,
+        collectors: onlyProcesses,
+        paths: { proc: procDir, etc: etcDir },
+        cpuBaseline: new CpuBaseline(),
+        clock,
+      };
+      const tmux = (report: { processes: ReportProcess[] }) =>
+        report.processes.find((p) => p.pid === 4242)?.cpu_percent;
+      try {
+        const first = collectReport(options);
+        // The first collection waits its window on this clock, and nothing else.
+        await clock.sleeping((sleep) => sleep.ms === 400);
+        clock.advance(400);
+        assert.equal(tmux(await first), 0, "no tick during the window");
+        // 20 more ticks of 10 ms over one second of the agent's clock: 20 %.
+        writeFileSync(statFile, withUtime(250 + 20));
+        clock.advance(1_000);
+        assert.equal(tmux(await collectReport(options)), 20);
+        assert.deepEqual(clock.pending, [], "the second collection waited no window");
+      } finally {
+        writeFileSync(statFile, original);
+      }
+    },
+  );
+
   test("cmdline: false leaves every command line out", async () => {
     const report = await collectReport({
       cpuWindowMs: 0,
       cmdline: false,
       collectors: onlyProcesses,
       paths: { proc: procDir, etc: etcDir },
+      clock: new FakeClock(),
     });
     assert.equal(report.processes.length, 4);
     assert.ok(report.processes.every((p) => !("cmdline" in p)));

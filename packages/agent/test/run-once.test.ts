@@ -10,6 +10,7 @@ import { type Report, validateReport } from "@compliance/contract";
 import { runCli } from "../src/cli.ts";
 import { createHttpClient, type HttpClient } from "../src/http.ts";
 import { runOnce } from "../src/run-once.ts";
+import { FakeClock, HANG_LIMIT } from "./clock.ts";
 import { captureIo } from "./helpers.ts";
 
 const SECRET = "enroll-me";
@@ -32,10 +33,14 @@ class FakeApi {
   answer: { status: number; body: unknown } | undefined;
   /** When true, requests are never answered. */
   silent = false;
+  /** The API's own clock, for `received_at`. */
+  now: () => number = () => Date.now();
+  private arrivals: (() => void)[] = [];
 
   constructor() {
     this.server = createServer(async (req, res) => {
       const body = await readBody(req);
+      for (const arrived of this.arrivals.splice(0)) arrived();
       if (this.silent) return;
       const send = (status: number, payload: unknown) => {
         res.writeHead(status, { "content-type": "application/json" });
@@ -75,11 +80,16 @@ class FakeApi {
           status: "stored",
           report_id: report.report_id,
           host_id: 7,
-          received_at: new Date().toISOString(),
+          received_at: new Date(this.now()).toISOString(),
         });
       }
       send(404, { error: { code: "not_found", message: "no such route" } });
     });
+  }
+
+  /** Resolves when the next request has arrived (whether it is answered or not). */
+  nextArrival(): Promise<void> {
+    return new Promise((resolve) => this.arrivals.push(resolve));
   }
 
   async start(): Promise<void> {
@@ -105,13 +115,17 @@ function readBody(req: IncomingMessage): Promise<string> {
 describe("compliance-agent run --once", () => {
   const api = new FakeApi();
   let stateDir: string;
-  const run = async (extra: string[] = [], env: Record<string, string> = {}) => {
-    const out = captureIo({ HOME: tmpdir(), ...env });
-    const code = await runCli(
+  const start = (extra: string[], env: Record<string, string> = {}, clock?: FakeClock) => {
+    const out = captureIo({ HOME: tmpdir(), ...env }, clock);
+    const code = runCli(
       ["run", "--once", "--cpu-window", "0", "--state-dir", stateDir, ...extra],
       out.io,
     );
-    return { code, stdout: out.stdout(), stderr: out.stderr() };
+    return { code, out };
+  };
+  const run = async (extra: string[] = [], env: Record<string, string> = {}) => {
+    const { code, out } = start(extra, env);
+    return { code: await code, stdout: out.stdout(), stderr: out.stderr() };
   };
   const withServer = ["--server", ""];
 
@@ -268,14 +282,29 @@ describe("compliance-agent run --once", () => {
     );
   });
 
-  test("no answer within the timeout: exit 3", async () => {
-    api.silent = true;
-    const started = Date.now();
-    const result = await run([...withServer, "--enroll-secret", SECRET, "--timeout", "300"]);
-    assert.equal(result.code, 3);
-    assert.match(result.stderr, /no answer from .* within 300 ms/);
-    assert.ok(Date.now() - started < 5_000);
-  });
+  test(
+    "no answer within the timeout: exit 3 once the timeout has passed, not before",
+    HANG_LIMIT,
+    async () => {
+      api.silent = true;
+      const clock = new FakeClock();
+      const arrival = api.nextArrival();
+      const running = start(
+        [...withServer, "--enroll-secret", SECRET, "--timeout", "300"],
+        {},
+        clock,
+      );
+      // The request is at the API, which keeps quiet; the agent waits on its own clock.
+      await arrival;
+      const timeout = await clock.sleeping((sleep) => sleep.ms === 300);
+      clock.advance(299);
+      assert.deepEqual(clock.pending, [timeout], "a millisecond early, still waiting");
+      clock.advance(1);
+      assert.equal(await running.code, 3);
+      assert.match(running.out.stderr(), /no answer from .* within 300 ms/);
+      assert.deepEqual(clock.pending, [], "nothing left waiting");
+    },
+  );
 });
 
 describe("runOnce", () => {
@@ -285,20 +314,21 @@ describe("runOnce", () => {
 
   test("takes its HTTP client and clock from the caller and returns the API's answer", async () => {
     const dir = mkdtempSync(join(tmpdir(), "agent-lib-"));
-    const real = createHttpClient();
+    const clock = new FakeClock({ wall: Date.parse("2026-11-22T10:15:53.000Z") });
+    api.now = () => clock.now();
+    const real = createHttpClient({ clock });
     try {
       const calls: string[] = [];
       const counting: HttpClient = (request) => {
         calls.push(request.url);
         return real(request);
       };
-      const clock = () => new Date("2026-11-22T10:15:53.000Z");
       const result = await runOnce({
         serverUrl: api.url,
         enrollSecret: SECRET,
         stateDir: dir,
         http: counting,
-        now: clock,
+        clock,
         collect: { cpuWindowMs: 0 },
       });
       assert.deepEqual(calls, [`${api.url}/api/v1/enroll`, `${api.url}/api/v1/reports`]);
@@ -307,6 +337,7 @@ describe("runOnce", () => {
       assert.equal(result.accepted.report_id, result.report.report_id);
       assert.equal(result.accepted.host_id, 7);
       assert.equal(result.report.collected_at, "2026-11-22T10:15:53.000Z");
+      assert.equal(result.accepted.received_at, "2026-11-22T10:15:53.000Z");
     } finally {
       real.close();
       rmSync(dir, { recursive: true, force: true });
@@ -331,6 +362,7 @@ describe("runOnce", () => {
           enrollSecret: SECRET,
           stateDir: dir,
           http: recording,
+          clock: new FakeClock(),
           collect: { cpuWindowMs: 0 },
         }),
         { code: "api_rejected", status: 404, exitCode: 4 },

@@ -89,14 +89,20 @@ describe("the agent process", () => {
     const agent = start(["--timeout", "800ms"]);
     await waitFor("a send in flight", () => f.proxy.to("/api/v1/reports").length >= 2);
     const inFlight = idOf(f.proxy.to("/api/v1/reports")[1]!.body);
-    const stopAt = Date.now();
     agent.kill("SIGTERM");
     const exit = await agent.exited;
-    const took = Date.now() - stopAt;
     assert.deepEqual(exit, { code: 0, signal: null }, agent.lines.join("\n"));
-    assert.ok(took < 3_000, `stopped in ${took} ms`);
+    // Sends end by their own timeout, never cut by the stop's grace (5 s, longer than the
+    // request's): the agent stopped within the request's time, however slow the machine.
+    // (The exact moments are checked on a fake clock in daemon.test.ts.)
+    assert.ok(agent.lines.includes("info stopping"), agent.lines.join("\n"));
+    assert.ok(
+      agent.lines.some((line) => /^warn delivery failed: no answer .* within 800 ms/.test(line)),
+      agent.lines.join("\n"),
+    );
+    assert.ok(!agent.lines.some((line) => line.includes("aborted (stopping)")));
+    assert.match(agent.lines.at(-1)!, /^info stopped; \d+ reports waiting/);
     assert.ok(spooled().includes(inFlight), "the report in flight stays spooled");
-    assert.ok(agent.lines.some((line) => /^info stopped; \d+ reports waiting/.test(line)));
     assert.equal(readdirSync(f.stateDir).includes("agent.lock"), false, "the lock is released");
   });
 
@@ -114,7 +120,7 @@ describe("the agent process", () => {
 
   test("each report carries the agent's RSS and the CPU of its own cycle, not of its life", async () => {
     const agent = start(["--interval", "50ms"]);
-    await waitFor("12 reports", () => agent.stored().length >= 12, 30_000);
+    await waitFor("12 reports", () => agent.stored().length >= 12);
     // The agent's whole CPU time so far, from the kernel.
     const stat = readFileSync(`/proc/${agent.pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { validateReport } from "@compliance/contract";
+import { systemClock } from "../src/clock.ts";
 import { parseUtmp, readSessions, UTMP_RECORD_BYTES } from "../src/collectors/sessions.ts";
 import { collectReport } from "../src/report.ts";
 import { FIXTURES } from "./helpers.ts";
@@ -54,7 +55,7 @@ describe("sessions from utmp", () => {
   });
 
   test("the collector reads the file it is pointed at, and the report passes the contract", async () => {
-    const report = await collectReport({ cpuWindowMs: 0, paths: { utmp } });
+    const report = await collectReport({ clock: systemClock(), cpuWindowMs: 0, paths: { utmp } });
     assert.equal(report.sessions.length, 2);
     assert.equal(
       report.errors?.some((e) => e.collector === "sessions"),
@@ -68,7 +69,11 @@ describe("sessions from utmp", () => {
     assert.throws(() => readSessions(missing, true), {
       message: `no utmp at ${missing}: sessions unknown`,
     });
-    const report = await collectReport({ cpuWindowMs: 0, paths: { utmp: missing } });
+    const report = await collectReport({
+      clock: systemClock(),
+      cpuWindowMs: 0,
+      paths: { utmp: missing },
+    });
     assert.deepEqual(report.sessions, []);
     assert.deepEqual(
       report.errors?.filter((e) => e.collector === "sessions"),
@@ -78,7 +83,7 @@ describe("sessions from utmp", () => {
   });
 
   test("this machine's own utmp: a list of sessions, or the reason there is none", async () => {
-    const report = await collectReport({ cpuWindowMs: 0 });
+    const report = await collectReport({ clock: systemClock(), cpuWindowMs: 0 });
     const error = report.errors?.find((e) => e.collector === "sessions");
     let exists = true;
     try {

@@ -157,14 +157,14 @@ describe("retry timing", () => {
       retryDelay(1, policy, 5000, () => 0),
       5000,
     );
-    assert.equal(parseRetryAfter("120"), 120_000);
-    assert.equal(parseRetryAfter(["7"]), 7000);
     const now = Date.parse("2026-11-22T10:00:00Z");
+    assert.equal(parseRetryAfter("120", now), 120_000);
+    assert.equal(parseRetryAfter(["7"], now), 7000);
     assert.equal(parseRetryAfter("Sun, 22 Nov 2026 10:00:30 GMT", now), 30_000);
     assert.equal(parseRetryAfter("Sun, 22 Nov 2026 09:00:00 GMT", now), 0);
-    assert.equal(parseRetryAfter("999999"), 3_600_000);
-    assert.equal(parseRetryAfter("soon"), undefined);
-    assert.equal(parseRetryAfter(undefined), undefined);
+    assert.equal(parseRetryAfter("999999", now), 3_600_000);
+    assert.equal(parseRetryAfter("soon", now), undefined);
+    assert.equal(parseRetryAfter(undefined, now), undefined);
   });
 
   test("the interval with jitter stays within ± jitter", () => {

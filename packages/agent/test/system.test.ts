@@ -5,6 +5,7 @@ import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { validateReport } from "@compliance/contract";
+import { systemClock } from "../src/clock.ts";
 import { COLLECTORS } from "../src/collectors/index.ts";
 import type { Collector } from "../src/collectors/types.ts";
 import { collectReport } from "../src/report.ts";
@@ -14,7 +15,7 @@ const run = (file: string, args: string[] = []) =>
   execFileSync(file, args, { encoding: "utf8" }).trim();
 
 describe("host facts on this machine", async () => {
-  const report = await collectReport({ cpuWindowMs: 100 });
+  const report = await collectReport({ clock: systemClock(), cpuWindowMs: 100 });
 
   test("the report passes the contract", () => {
     const result = validateReport(report);
@@ -88,7 +89,7 @@ describe("host facts on this machine", async () => {
 
 describe("the collector registry", () => {
   test("a platform without an implementation gets an errors entry, not empty data", async () => {
-    const report = await collectReport({ cpuWindowMs: 0, platform: "aix" });
+    const report = await collectReport({ clock: systemClock(), cpuWindowMs: 0, platform: "aix" });
     const failed = new Map((report.errors ?? []).map((e) => [e.collector, e.message]));
     assert.equal(failed.get("processes"), "not supported on aix: no data collected");
     assert.equal(failed.get("sessions"), "not supported on aix: no data collected");
@@ -112,6 +113,7 @@ describe("the collector registry", () => {
       },
     };
     const report = await collectReport({
+      clock: systemClock(),
       cpuWindowMs: 0,
       collectors: {
         identifier: COLLECTORS.identifier!,
@@ -129,6 +131,7 @@ describe("the collector registry", () => {
     try {
       await assert.rejects(
         collectReport({
+          clock: systemClock(),
           cpuWindowMs: 0,
           paths: { etc: root },
           collectors: { identifier: COLLECTORS.identifier! },
@@ -144,6 +147,7 @@ describe("the collector registry", () => {
     const root = mkdtempSync(join(tmpdir(), "agent-noid-"));
     try {
       const options = {
+        clock: systemClock(),
         cpuWindowMs: 0,
         paths: { etc: root },
         stateDir: join(root, "state"),
@@ -160,7 +164,9 @@ describe("the collector registry", () => {
   });
 
   test("a bad CPU window is a configuration error", async () => {
-    await assert.rejects(collectReport({ cpuWindowMs: -1 }), { exitCode: 2 });
-    await assert.rejects(collectReport({ cpuWindowMs: 1.5 }), { exitCode: 2 });
+    await assert.rejects(collectReport({ clock: systemClock(), cpuWindowMs: -1 }), { exitCode: 2 });
+    await assert.rejects(collectReport({ clock: systemClock(), cpuWindowMs: 1.5 }), {
+      exitCode: 2,
+    });
   });
 });

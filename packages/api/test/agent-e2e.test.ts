@@ -53,28 +53,49 @@ describe("the real agent against the real API over HTTP", () => {
       },
     );
 
+  /**
+   * This machine's processes as ps lists them, by pid: the parent, and the start time that
+   * tells a process from a later one with the same pid.
+   */
+  const psProcesses = async () => {
+    const ps = await run("ps", ["-e", "-o", "pid=,ppid=,lstart="], {
+      env: { ...process.env, LC_ALL: "C" },
+    });
+    const processes = new Map<number, { ppid: number; started: string }>();
+    for (const line of ps.stdout.split("\n")) {
+      const m = /^\s*(\d+)\s+(\d+)\s+(\S.*?)\s*$/.exec(line);
+      if (m) processes.set(Number(m[1]), { ppid: Number(m[2]), started: m[3]! });
+    }
+    return processes;
+  };
+
   test("run --once enrolls, reports this machine, and its processes match ps", async () => {
+    const before = await psProcesses();
     await agent();
-    const ps = await run("ps", ["-e", "-o", "pid="]);
-    const psPids = new Set(
-      ps.stdout
-        .split("\n")
-        .map((l) => Number(l.trim()))
-        .filter((n) => n > 0),
-    );
+    const after = await psProcesses();
+    // The processes that ran through the whole check-in: in both reads, with the same
+    // parent and start. The report must hold each of them, as ps saw it. Any other process
+    // started or ended around the collection (on a busy machine, many), so ps and the
+    // agent could each see it or not.
+    const throughout = [...before].filter(([pid, seen]) => {
+      const again = after.get(pid);
+      return again?.ppid === seen.ppid && again.started === seen.started;
+    });
     const hosts = await api("/api/v1/hosts");
     assert.equal(hosts.total, 1);
     const host = hosts.items[0];
     assert.equal(host.identifier, readFileSync("/etc/machine-id", "utf8").trim());
     const processes = await api(`/api/v1/hosts/${host.id}/processes?limit=20000`);
-    const ours = new Set<number>(processes.items.map((p: { pid: number }) => p.pid));
-    // Only processes that started or ended between the two snapshots may differ: the agent
-    // itself and ps, and the odd short-lived process of a busy machine.
-    const onlyOurs = [...ours].filter((pid) => !psPids.has(pid));
-    const onlyPs = [...psPids].filter((pid) => !ours.has(pid));
-    assert.ok(onlyOurs.length <= 5, `pids only in the report: ${onlyOurs.join(",")}`);
-    assert.ok(onlyPs.length <= 5, `pids only in ps: ${onlyPs.join(",")}`);
-    assert.ok(ours.size > 10);
+    const ours = new Map<number, { ppid: number }>(
+      processes.items.map((p: { pid: number; ppid: number }) => [p.pid, p]),
+    );
+    const missing = throughout.filter(([pid]) => !ours.has(pid)).map(([pid]) => pid);
+    assert.deepEqual(missing, [], "every process running throughout is in the report");
+    const otherParent = throughout
+      .filter(([pid, seen]) => ours.get(pid)?.ppid !== seen.ppid)
+      .map(([pid]) => pid);
+    assert.deepEqual(otherParent, [], "with the parent ps shows");
+    assert.ok(throughout.length > 10);
     assert.ok(ours.has(process.pid), "the test's own process is in the report");
   });
 

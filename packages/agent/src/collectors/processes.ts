@@ -272,7 +272,8 @@ async function collectLinuxProcesses(ctx: CollectContext): Promise<ReportPatch> 
   // sample now and a second after the window, else none (averages since each start).
   const previous = ctx.previous?.processes;
   const windowed = previous === undefined && ctx.cpuWindowMs > 0;
-  const first = previous ?? (windowed ? sampleTicks(reader, procDir, ctx.monotonic) : undefined);
+  const monotonic = () => ctx.clock.monotonic();
+  const first = previous ?? (windowed ? sampleTicks(reader, procDir, monotonic) : undefined);
   await ctx.window;
 
   const machine = parseMachineStat(readText(`${procDir}/stat`) ?? "");
@@ -280,7 +281,7 @@ async function collectLinuxProcesses(ctx: CollectContext): Promise<ReportPatch> 
   const uptime = parseUptime(readText(`${procDir}/uptime`) ?? "");
   const record = ctx.record ? new Map<number, TickSample>() : undefined;
   const cpuPercent = (pid: number, ticks: number, startTime: number): number => {
-    const at = ctx.monotonic();
+    const at = monotonic();
     record?.set(pid, { startTime, ticks, at });
     const before = first?.get(pid);
     // Same pid, same start time: the same process, measured over its own interval.

@@ -97,7 +97,7 @@ function collectLinuxSessions(ctx: CollectContext): ReportPatch {
 async function collectDarwinSessions(ctx: CollectContext): Promise<ReportPatch> {
   const sessions: ReportSession[] = [];
   const seen = new Set<string>();
-  for (const who of parseWho(await ctx.exec("who", []), ctx.now())) {
+  for (const who of parseWho(await ctx.exec("who", []), new Date(ctx.clock.now()))) {
     const session: ReportSession = {
       user: who.user.slice(0, LIMITS.name),
       terminal: who.terminal.slice(0, LIMITS.terminal),

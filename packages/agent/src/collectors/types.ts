@@ -1,5 +1,6 @@
 import type { NetworkInterfaceInfo } from "node:os";
 import type { Report } from "@compliance/contract";
+import type { Clock } from "../clock.ts";
 
 /** Where a collector finds the system's files. Tests point these at fixtures. */
 export interface SystemPaths {
@@ -39,7 +40,7 @@ export interface HostApi {
 export interface TickSample {
   startTime: number;
   ticks: number;
-  /** When it was read (monotonic ms): each process gets its own interval. */
+  /** When it was read (the clock's monotonic ms): each process gets its own interval. */
   at: number;
 }
 
@@ -81,10 +82,8 @@ export interface CollectContext {
   readonly record: CpuSamples | undefined;
   /** Runs system commands (ps, who, sw_vers, sysctl on macOS). */
   readonly exec: ExecFn;
-  /** Milliseconds on a clock that never jumps, for measuring elapsed time. */
-  readonly monotonic: () => number;
-  /** Wall clock. */
-  readonly now: () => Date;
+  /** Elapsed time between CPU samples (monotonic), and the date `who` leaves out (wall). */
+  readonly clock: Clock;
 }
 
 /** The slice of the report one collector fills. The `host` object is shared by several. */

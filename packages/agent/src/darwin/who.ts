@@ -14,7 +14,7 @@ const WHO_LINE = /^(\S+)\s+(\S+)\s+(\w{3})\s+(\d{1,2})\s+(\d{1,2}):(\d{2})(?:\s+
  * a year. The year is this one, or the previous one when that date would be more than a
  * day in the future (a session opened before New Year).
  */
-export function parseWho(text: string, now: Date = new Date()): WhoSession[] {
+export function parseWho(text: string, now: Date): WhoSession[] {
   const sessions: WhoSession[] = [];
   for (const line of text.split("\n")) {
     const m = WHO_LINE.exec(line.trimEnd());
