@@ -19,9 +19,11 @@ export function factsOf(report: Report): Facts {
     ip_addresses: report.host.ip_addresses,
   };
   if (report.host.primary_ip !== undefined) host.primary_ip = report.host.primary_ip;
+  const { platform, name, version, kernel, arch } = report.os;
   return {
     host,
-    os: report.os,
+    // In a fixed order, so the same facts sent in another key order hash the same.
+    os: { platform, name, version, kernel, arch },
     cpu: { model: report.cpu.model, vendor: report.cpu.vendor, cores: report.cpu.cores },
     memory: { total_bytes: report.memory.total_bytes },
     agent: { version: report.agent.version },

@@ -73,6 +73,17 @@ export async function pruneExecutions(
           .executeTakeFirst();
         result[counter] += Number(r.numDeletedRows);
       }
+      // A lifetime that began in a deleted execution now begins at the oldest kept one, so
+      // every span starts at an execution that exists (late reports are placed among them).
+      for (const table of Object.keys(counters) as (keyof typeof counters)[]) {
+        await trx
+          .updateTable(table)
+          .set({ first_pos: minPos })
+          .where("host_id", "=", hostId)
+          .where("first_pos", "<", minPos)
+          .where("last_pos", ">=", minPos)
+          .execute();
+      }
       if (first) {
         // The oldest kept execution has no predecessor any more.
         await trx

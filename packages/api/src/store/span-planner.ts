@@ -109,7 +109,9 @@ export function planSpans<S extends LoadedSpan, I extends PlanItem>(
 
   for (const s of covering.values()) {
     if (itemKeys.has(s.key)) continue;
-    if (prevPos !== null) {
+    // A span starting after P holds nothing before N (retention may leave a span whose
+    // first execution is gone): it is not cut, it starts later or holds nothing kept.
+    if (prevPos !== null && s.first <= prevPos) {
       plan.setLast.push({ id: s.id, last: prevPos });
       if (nextPos !== null && s.last >= nextPos)
         plan.copies.push({ from: s, first: nextPos, last: s.last });
