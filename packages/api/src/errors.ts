@@ -50,6 +50,7 @@ const STORE_STATUS: Record<StoreErrorCode, number> = {
   report_id_taken: 409,
   too_many_reports: 409,
   latest_changed: 409,
+  search_too_broad: 400,
 };
 
 /** The one place a store error becomes an HTTP answer. */

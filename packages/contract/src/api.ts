@@ -1,5 +1,15 @@
 import Type, { type Static, type TSchema } from "typebox";
-import { CollectorErrorSchema, LIMITS, ProcessSchema, SessionSchema } from "./report.ts";
+import {
+  AccountSchema,
+  CollectorErrorSchema,
+  FileModeSchema,
+  LIMITS,
+  ListeningSchema,
+  PackageSchema,
+  ProcessSchema,
+  ServiceSchema,
+  SessionSchema,
+} from "./report.ts";
 
 /**
  * Schemas of the API v1 requests and answers besides the report itself. The API validates
@@ -162,6 +172,12 @@ export const ChangeCountsSchema = Type.Object({
   sessions_opened: Type.Integer(),
   sessions_closed: Type.Integer(),
   facts_changed: Type.Integer(),
+  inventory_changed: Type.Optional(
+    Type.Integer({
+      description:
+        "Inventory items (packages, sockets, accounts, services, settings) added, removed or changed",
+    }),
+  ),
 });
 export type ChangeCounts = Static<typeof ChangeCountsSchema>;
 
@@ -182,15 +198,15 @@ export const ExecutionSchema = Type.Object({
 });
 export type Execution = Static<typeof ExecutionSchema>;
 
-export const SnapshotQuerySchema = Type.Intersect([
-  PageQuerySchema,
-  Type.Object({
-    at: Type.Optional(
-      Type.String({ format: "date-time", description: "The execution in effect at this time" }),
-    ),
-    report: Type.Optional(Type.String({ format: "uuid", description: "This execution" })),
-  }),
-]);
+/** Which execution a snapshot read is about: `at` a time, a `report`, or neither (the latest). */
+export const ExecutionPickQuerySchema = Type.Object({
+  at: Type.Optional(
+    Type.String({ format: "date-time", description: "The execution in effect at this time" }),
+  ),
+  report: Type.Optional(Type.String({ format: "uuid", description: "This execution" })),
+});
+
+export const SnapshotQuerySchema = Type.Intersect([PageQuerySchema, ExecutionPickQuerySchema]);
 
 /** Fields each list can be sorted by (`sort=field`, `sort=-field`). */
 export const HOST_SORT_KEYS = [
@@ -245,6 +261,45 @@ export const SessionPageSchema = Type.Intersect([
 export type ProcessPage = Static<typeof ProcessPageSchema>;
 export type SessionPage = Static<typeof SessionPageSchema>;
 
+/** A snapshot list of an inventory section: its items, and whether it was collected. */
+const InventoryPage = <T extends TSchema>(item: T) =>
+  Type.Intersect([
+    Page(item),
+    Type.Object({
+      report_id: Type.String(),
+      collected_at: Type.String({ format: "date-time" }),
+      known: Type.Boolean({
+        description: "False when the agent did not collect this section there: unknown, not none",
+      }),
+      reason: Type.Optional(Type.String()),
+    }),
+  ]);
+export const PackagePageSchema = InventoryPage(PackageSchema);
+export const ListeningPageSchema = InventoryPage(ListeningSchema);
+export const AccountPageSchema = InventoryPage(AccountSchema);
+export const ServicePageSchema = InventoryPage(ServiceSchema);
+
+export const PACKAGE_SORT_KEYS = ["name", "version", "arch", "source"] as const;
+export const LISTENING_SORT_KEYS = ["protocol", "address", "port", "pid", "process"] as const;
+export const ACCOUNT_SORT_KEYS = ["name", "uid", "gid", "home", "shell", "password"] as const;
+export const SERVICE_SORT_KEYS = ["name", "state", "enabled"] as const;
+
+const SettingsPart = <T extends TSchema>(schema: T) =>
+  Type.Union([schema, Type.Null()], { description: "null when the agent did not collect it" });
+
+export const SettingsSnapshotSchema = Type.Object({
+  report_id: Type.String(),
+  collected_at: Type.String({ format: "date-time" }),
+  known: Type.Boolean({ description: "False when the agent sent no settings at all" }),
+  sysctl: SettingsPart(Type.Record(Type.String(), Type.String())),
+  sshd: SettingsPart(Type.Record(Type.String(), Type.String())),
+  files: SettingsPart(Type.Array(FileModeSchema)),
+  reasons: Type.Array(CollectorErrorSchema, {
+    description: "Why a part was not collected, as the agent said",
+  }),
+});
+export type SettingsSnapshot = Static<typeof SettingsSnapshotSchema>;
+
 export const FactChangeSchema = Type.Object({
   field: Type.String({ description: "e.g. os.version, cpu.model, host.ip_addresses" }),
   before: Type.Unknown(),
@@ -276,8 +331,65 @@ export const DiffSchema = Type.Object({
     closed: Type.Array(SessionSchema),
   }),
   facts: Type.Array(FactChangeSchema),
+  packages: Type.Optional(
+    Type.Object({
+      known: Type.Boolean({ description: "False when either execution did not collect packages" }),
+      installed: Type.Array(PackageSchema),
+      removed: Type.Array(PackageSchema),
+      upgraded: Type.Array(Type.Object({ before: PackageSchema, after: PackageSchema }), {
+        description: "Same name, architecture and source; another version (up or down)",
+      }),
+    }),
+  ),
+  listening: Type.Optional(
+    Type.Object({
+      known: Type.Boolean(),
+      opened: Type.Array(ListeningSchema),
+      closed: Type.Array(ListeningSchema),
+    }),
+  ),
+  accounts: Type.Optional(
+    Type.Object({
+      known: Type.Boolean(),
+      added: Type.Array(AccountSchema),
+      removed: Type.Array(AccountSchema),
+      changed: Type.Array(Type.Object({ before: AccountSchema, after: AccountSchema })),
+    }),
+  ),
+  services: Type.Optional(
+    Type.Object({
+      known: Type.Boolean(),
+      added: Type.Array(ServiceSchema),
+      removed: Type.Array(ServiceSchema),
+      changed: Type.Array(Type.Object({ before: ServiceSchema, after: ServiceSchema }), {
+        description: "Started, stopped, enabled or disabled",
+      }),
+    }),
+  ),
+  settings: Type.Optional(
+    Type.Object({
+      known: Type.Boolean(),
+      changed: Type.Array(
+        Type.Object({
+          section: Type.Union([
+            Type.Literal("sysctl"),
+            Type.Literal("sshd"),
+            Type.Literal("files"),
+          ]),
+          key: Type.String({ description: "The parameter, option or file path" }),
+          before: Type.Union([Type.String(), Type.Null()]),
+          after: Type.Union([Type.String(), Type.Null()]),
+        }),
+        { description: "null: not set (or the file not listed) on that side" },
+      ),
+    }),
+  ),
 });
 export type Diff = Static<typeof DiffSchema>;
+export type InventoryDiff = Pick<
+  Diff,
+  "packages" | "listening" | "accounts" | "services" | "settings"
+>;
 
 // ---- tokens ---------------------------------------------------------------------------
 
@@ -366,6 +478,24 @@ export const CpuPointSchema = Type.Object({
 
 export type CpuPoint = Static<typeof CpuPointSchema>;
 
+export const PackageSearchHitSchema = Type.Object({
+  host_id: Type.Integer(),
+  hostname: Type.String(),
+  report_id: Type.String({ description: "The execution searched" }),
+  collected_at: Type.String(),
+  packages: Type.Array(PackageSchema),
+});
+export type PackageSearchHit = Static<typeof PackageSearchHitSchema>;
+
+export const ListeningSearchHitSchema = Type.Object({
+  host_id: Type.Integer(),
+  hostname: Type.String(),
+  report_id: Type.String({ description: "The execution searched" }),
+  collected_at: Type.String(),
+  listening: Type.Array(ListeningSchema),
+});
+export type ListeningSearchHit = Static<typeof ListeningSearchHitSchema>;
+
 export const ChangeSchema = Type.Object({
   cursor: Type.String({ description: "Pass as `since` to get what came after this item" }),
   host_id: Type.Integer(),
@@ -401,6 +531,8 @@ export const INVENTORY_TABLES = [
   "processes",
   "process-counts",
   "user-counts",
+  "packages",
+  "listening",
 ] as const;
 export type InventoryTable = (typeof INVENTORY_TABLES)[number];
 
@@ -424,6 +556,8 @@ export const INVENTORY_COLUMNS: Record<InventoryTable, readonly string[]> = {
   processes: [...EXECUTION_COLUMNS, "pid", "ppid", "name", "user"],
   "process-counts": [...EXECUTION_COLUMNS, "process_count"],
   "user-counts": [...EXECUTION_COLUMNS, "session_count", "user_count"],
+  packages: [...EXECUTION_COLUMNS, "name", "version", "arch", "source"],
+  listening: [...EXECUTION_COLUMNS, "protocol", "address", "port", "pid", "process"],
 };
 
 export const InventoryRowSchema = Type.Record(

@@ -1,11 +1,14 @@
 import Type, { type Static, type TSchema } from "typebox";
 import {
+  ACCOUNT_SORT_KEYS,
+  AccountPageSchema,
   ChangeFeedSchema,
   CpuPointSchema,
   DiffSchema,
   EnrollRequestSchema,
   EnrollResponseSchema,
   EXECUTION_SORT_KEYS,
+  ExecutionPickQuerySchema,
   ExecutionSchema,
   FleetSummarySchema,
   HOST_SORT_KEYS,
@@ -13,15 +16,24 @@ import {
   HostSchema,
   INVENTORY_TABLES,
   InventoryRowSchema,
+  LISTENING_SORT_KEYS,
+  ListeningPageSchema,
+  ListeningSearchHitSchema,
+  PACKAGE_SORT_KEYS,
+  PackagePageSchema,
+  PackageSearchHitSchema,
   Page,
   PageQuerySchema,
   PROCESS_SORT_KEYS,
   ProcessPageSchema,
   ProcessSearchHitSchema,
   ReportAcceptedSchema,
+  SERVICE_SORT_KEYS,
   SESSION_SORT_KEYS,
+  ServicePageSchema,
   SessionPageSchema,
   SessionSearchHitSchema,
+  SettingsSnapshotSchema,
   SnapshotQuerySchema,
   TokenRoleSchema,
   WhoAmISchema,
@@ -98,6 +110,31 @@ export const CreateTokenRequestSchema = Type.Object(
 );
 
 const Nothing = Type.Null({ description: "No content" });
+
+/** A read of one inventory section of an execution, paged like the process list. */
+function section<R extends RouteName, T extends TSchema, K extends readonly string[]>(
+  route: R,
+  what: string,
+  page: T,
+  sorts: K,
+  defaultLimit: number,
+  maxLimit: number,
+  matches: string,
+) {
+  return {
+    ...ROUTES[route],
+    tags: ["history"],
+    summary: `${what} on a host: now, at a time, or at an execution`,
+    description:
+      "`at` picks the execution in effect at that time; `report` picks one; neither: the latest. " +
+      `\`known: false\` means the agent did not collect this there: unknown, not none. \`q\` matches ${matches}. ` +
+      `Sort by: ${sorts.join(", ")}.`,
+    params: HostParamsSchema,
+    querystring: SnapshotQuerySchema,
+    response: { 200: page },
+    page: { defaultLimit, maxLimit, sorts },
+  } as const;
+}
 
 const agentOperations = {
   enroll: {
@@ -197,6 +234,53 @@ const historyOperations = {
     response: { 200: SessionPageSchema },
     page: { defaultLimit: 1000, maxLimit: 10_000, sorts: SESSION_SORT_KEYS },
   },
+  hostPackages: section(
+    "hostPackages",
+    "Packages installed",
+    PackagePageSchema,
+    PACKAGE_SORT_KEYS,
+    5000,
+    50_000,
+    "name or version",
+  ),
+  hostListening: section(
+    "hostListening",
+    "Sockets listening",
+    ListeningPageSchema,
+    LISTENING_SORT_KEYS,
+    1000,
+    10_000,
+    "protocol, address, port or process",
+  ),
+  hostAccounts: section(
+    "hostAccounts",
+    "Accounts",
+    AccountPageSchema,
+    ACCOUNT_SORT_KEYS,
+    1000,
+    20_000,
+    "name, home or shell",
+  ),
+  hostServices: section(
+    "hostServices",
+    "Services",
+    ServicePageSchema,
+    SERVICE_SORT_KEYS,
+    1000,
+    10_000,
+    "name or state",
+  ),
+  hostSettings: {
+    ...ROUTES.hostSettings,
+    tags: ["history"],
+    summary:
+      "Kernel parameters, sshd options and file modes of a host: now, at a time, or at an execution",
+    description:
+      "Each part is null when the agent did not collect it there (unknown, not empty); `reasons` says why.",
+    params: HostParamsSchema,
+    querystring: ExecutionPickQuerySchema,
+    response: { 200: SettingsSnapshotSchema },
+  },
   hostDiff: {
     ...ROUTES.hostDiff,
     tags: ["history"],
@@ -265,6 +349,49 @@ const fleetOperations = {
     response: { 200: Page(SessionSearchHitSchema) },
     page: { defaultLimit: 100, maxLimit: 1000, sorts: [] },
   },
+  searchPackages: {
+    ...ROUTES.searchPackages,
+    tags: ["fleet"],
+    summary: "Hosts with a package installed, now or at a time",
+    description:
+      "`name` is the package name, or a glob (`openssl*`), case-insensitive. `version` keeps the versions " +
+      "that compare so with it, the way the package's manager orders versions (Debian, RPM, Alpine): " +
+      "`lt:3.0.13`, `le:`, `eq:`, `ne:`, `ge:`, `gt:`. With `at`, each host is searched in its execution in " +
+      "effect then; without, in its latest.",
+    querystring: Type.Object({
+      name: Type.String({ minLength: 1, maxLength: 255 }),
+      version: Type.Optional(
+        Type.String({
+          minLength: 4,
+          maxLength: 255,
+          pattern: "^(lt|le|eq|ne|ge|gt):.+$",
+          description: "A comparator and a version, e.g. lt:3.0.13",
+        }),
+      ),
+      at: Type.Optional(Type.String({ format: "date-time" })),
+      limit: Limit(1000),
+      offset: Offset,
+    }),
+    response: { 200: Page(PackageSearchHitSchema) },
+    page: { defaultLimit: 100, maxLimit: 1000, sorts: [] },
+  },
+  searchListening: {
+    ...ROUTES.searchListening,
+    tags: ["fleet"],
+    summary: "Hosts listening on a port, now or at a time",
+    description:
+      "`port` and optionally `protocol` (tcp, tcp6, udp, udp6). With `at`, each host is searched in its " +
+      "execution in effect then; without, in its latest.",
+    querystring: Type.Object({
+      port: Type.Integer({ minimum: 0, maximum: 65_535 }),
+      protocol: Type.Optional(Type.Enum(["tcp", "tcp6", "udp", "udp6"] as const)),
+      at: Type.Optional(Type.String({ format: "date-time" })),
+      limit: Limit(1000),
+      offset: Offset,
+    }),
+    response: { 200: Page(ListeningSearchHitSchema) },
+    page: { defaultLimit: 100, maxLimit: 1000, sorts: [] },
+  },
   cpuSeries: {
     ...ROUTES.cpuSeries,
     tags: ["fleet"],
@@ -288,9 +415,10 @@ const fleetOperations = {
     summary: "Inventory tables, as JSON or CSV",
     description:
       "`users`: users per server and execution; `platforms`: OS and processor per server; `processes`: " +
-      "processes per execution; `process-counts` and `user-counts`: per server and execution. Filter by " +
+      "processes per execution; `process-counts` and `user-counts`: per server and execution; `packages` " +
+      "and `listening`: installed packages and listening sockets per execution. Filter by " +
       "`host_id`, `report_id`, `from`/`to`. `format=csv` (or `Accept: text/csv`) answers CSV.",
-    params: Type.Object({ table: Type.Union(INVENTORY_TABLES.map((t) => Type.Literal(t))) }),
+    params: Type.Object({ table: Type.Enum(INVENTORY_TABLES) }),
     querystring: Type.Object({
       host_id: Type.Optional(Type.Integer({ minimum: 1 })),
       report_id: Type.Optional(Type.String({ format: "uuid" })),

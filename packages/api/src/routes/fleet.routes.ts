@@ -26,6 +26,16 @@ export function fleetHandlers(services: Services) {
       };
       return fleet.searchSessions(user, range, pageOf("searchSessions", rest));
     },
+    searchPackages: async (request) => {
+      const { name, version, at, ...rest } = request.query;
+      const page = pageOf("searchPackages", rest);
+      return fleet.searchPackages(name, version, parseTime(at, "at") ?? null, page);
+    },
+    searchListening: async (request) => {
+      const { port, protocol, at, ...rest } = request.query;
+      const page = pageOf("searchListening", rest);
+      return fleet.searchListening(port, protocol, parseTime(at, "at") ?? null, page);
+    },
     cpuSeries: async (request) => {
       const { host_id, from, to, ...rest } = request.query;
       const filter = { hostId: host_id, from: parseTime(from, "from"), to: parseTime(to, "to") };
@@ -58,6 +68,8 @@ export function fleetHandlers(services: Services) {
     | "fleetSummary"
     | "searchProcesses"
     | "searchSessions"
+    | "searchPackages"
+    | "searchListening"
     | "cpuSeries"
     | "inventoryTable"
     | "changes"

@@ -21,6 +21,39 @@ export function historyHandlers(services: Services) {
       const page = pageOf("hostSessions", rest);
       return history.sessions(request.params.id, selectorOf({ at, report }), { q, page });
     },
+    hostPackages: async (request) => {
+      const { at, report, q, ...rest } = request.query;
+      const page = pageOf("hostPackages", rest);
+      return history.section(request.params.id, selectorOf({ at, report }), "packages", {
+        q,
+        page,
+      });
+    },
+    hostListening: async (request) => {
+      const { at, report, q, ...rest } = request.query;
+      const page = pageOf("hostListening", rest);
+      return history.section(request.params.id, selectorOf({ at, report }), "listening", {
+        q,
+        page,
+      });
+    },
+    hostAccounts: async (request) => {
+      const { at, report, q, ...rest } = request.query;
+      const page = pageOf("hostAccounts", rest);
+      return history.section(request.params.id, selectorOf({ at, report }), "accounts", {
+        q,
+        page,
+      });
+    },
+    hostServices: async (request) => {
+      const { at, report, q, ...rest } = request.query;
+      const page = pageOf("hostServices", rest);
+      return history.section(request.params.id, selectorOf({ at, report }), "services", {
+        q,
+        page,
+      });
+    },
+    hostSettings: async (request) => history.settings(request.params.id, selectorOf(request.query)),
     hostDiff: async (request) => history.diff(request.params.id, request.query),
     getReport: async (request, reply) => {
       const stored = await history.report(request.params.id);
@@ -29,6 +62,15 @@ export function historyHandlers(services: Services) {
     },
   } satisfies Pick<
     Handlers,
-    "listExecutions" | "hostProcesses" | "hostSessions" | "hostDiff" | "getReport"
+    | "listExecutions"
+    | "hostProcesses"
+    | "hostSessions"
+    | "hostPackages"
+    | "hostListening"
+    | "hostAccounts"
+    | "hostServices"
+    | "hostSettings"
+    | "hostDiff"
+    | "getReport"
   >;
 }

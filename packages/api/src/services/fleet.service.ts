@@ -5,12 +5,54 @@ import type {
   FleetSummary,
   InventoryRow,
   InventoryTable,
+  ListeningSearchHit,
+  PackageSearchHit,
   PageOf,
   ProcessSearchHit,
+  ReportListening,
+  ReportPackage,
   SessionSearchHit,
 } from "@compliance/contract";
-import type { ExecutionRecord, InventoryFilter, Page, Store, TimeRange } from "../store/store.ts";
+import { invalidField } from "../errors.ts";
+import type {
+  ExecutionRecord,
+  InventoryFilter,
+  InventoryHit,
+  Page,
+  Store,
+  TimeRange,
+} from "../store/store.ts";
+import { type Comparator, parseComparator, schemeOfSource, versionPredicate } from "../versions.ts";
 import type { HistoryService } from "./history.service.ts";
+
+/** The host part of a search hit. */
+const hitOf = (h: InventoryHit) => ({
+  host_id: h.hostId,
+  hostname: h.hostname,
+  report_id: h.reportId,
+  collected_at: h.collectedAt,
+});
+
+function pageOfHits<H, T>(hits: H[], page: Page, shape: (hit: H) => T): PageOf<T> {
+  return {
+    items: hits.slice(page.offset, page.offset + page.limit).map(shape),
+    total: hits.length,
+    limit: page.limit,
+    offset: page.offset,
+  };
+}
+
+/** A version comparator of the query string; a 400 naming it when it does not parse. */
+function comparatorOf(text: string): Comparator {
+  const comparator = parseComparator(text);
+  if (!comparator) {
+    throw invalidField(
+      "querystring/version",
+      "must be lt:, le:, eq:, ne:, ge: or gt: and a version",
+    );
+  }
+  return comparator;
+}
 
 /** How long a stored execution waits before the change feed hands it out. */
 export const FEED_SETTLE_MS = 2000;
@@ -39,6 +81,51 @@ export class FleetService {
     page: Page,
   ): Promise<PageOf<SessionSearchHit>> {
     return this.store.searchSessions(user, range, page);
+  }
+
+  /**
+   * Hosts with a package named `name` (exact or a glob) installed, now or at `at`; with
+   * `version` (`lt:3.0.13`), only the packages whose version compares so, the way their
+   * package manager orders versions.
+   */
+  async searchPackages(
+    name: string,
+    version: string | undefined,
+    at: number | null,
+    page: Page,
+  ): Promise<PageOf<PackageSearchHit>> {
+    const comparator = version === undefined ? null : comparatorOf(version);
+    const hits = await this.store.searchInventory("package", { name }, at);
+    const matching = hits
+      .map((h) => ({
+        ...h,
+        items: (h.items as ReportPackage[]).filter(
+          (p) =>
+            comparator === null ||
+            versionPredicate(comparator, schemeOfSource(p.source))(p.version),
+        ),
+      }))
+      .filter((h) => h.items.length > 0);
+    return pageOfHits(matching, page, (h) => ({ ...hitOf(h), packages: h.items }));
+  }
+
+  /** Hosts with a socket listening on `port` (and `protocol`), now or at `at`. */
+  async searchListening(
+    port: number,
+    protocol: string | undefined,
+    at: number | null,
+    page: Page,
+  ): Promise<PageOf<ListeningSearchHit>> {
+    const hits = await this.store.searchInventory("listening", { number: port }, at);
+    const matching = hits
+      .map((h) => ({
+        ...h,
+        items: (h.items as ReportListening[]).filter(
+          (l) => protocol === undefined || l.protocol === protocol,
+        ),
+      }))
+      .filter((h) => h.items.length > 0);
+    return pageOfHits(matching, page, (h) => ({ ...hitOf(h), listening: h.items }));
   }
 
   cpuSeries(

@@ -1,17 +1,31 @@
 import type {
+  CollectorError,
   Diff,
   Execution,
   Host,
   PageOf,
   ProcessPage,
   Report,
+  ReportAccount,
+  ReportListening,
+  ReportPackage,
   ReportProcess,
+  ReportService,
   ReportSession,
   SessionPage,
+  SettingsSnapshot,
 } from "@compliance/contract";
 import { notFound } from "../errors.ts";
-import type { ExecutionRecord, ExecutionSelector, Page, Store, TimeRange } from "../store/store.ts";
+import type {
+  ExecutionRecord,
+  ExecutionSelector,
+  InventoryKindName,
+  Page,
+  Store,
+  TimeRange,
+} from "../store/store.ts";
 import { diffExecutions } from "./diff.ts";
+import { inventoryDiff } from "./inventory-diff.ts";
 import { type ListQuery, listOf } from "./lists.ts";
 
 const matchesProcess = (q: string) => (p: ReportProcess) =>
@@ -24,6 +38,45 @@ const matchesSession = (q: string) => (s: ReportSession) =>
   s.user.toLowerCase().includes(q) ||
   s.terminal.toLowerCase().includes(q) ||
   (s.remote_host?.toLowerCase().includes(q) ?? false);
+
+const includes = (value: string | number | undefined, q: string) =>
+  value !== undefined && String(value).toLowerCase().includes(q);
+
+/** The list sections of the inventory: their kind, collector and what `q` matches. */
+const SECTIONS = {
+  packages: {
+    kind: "package",
+    collector: "packages",
+    matches: (q: string) => (p: ReportPackage) => includes(p.name, q) || includes(p.version, q),
+  },
+  listening: {
+    kind: "listening",
+    collector: "listening",
+    matches: (q: string) => (l: ReportListening) =>
+      includes(l.protocol, q) ||
+      includes(l.address, q) ||
+      String(l.port) === q ||
+      includes(l.process, q),
+  },
+  accounts: {
+    kind: "account",
+    collector: "accounts",
+    matches: (q: string) => (a: ReportAccount) =>
+      includes(a.name, q) || includes(a.home, q) || includes(a.shell, q),
+  },
+  services: {
+    kind: "service",
+    collector: "services",
+    matches: (q: string) => (v: ReportService) => includes(v.name, q) || includes(v.state, q),
+  },
+} as const;
+
+type Section = keyof typeof SECTIONS;
+type ItemOf<S extends Section> = NonNullable<Report[S]>[number];
+
+/** Why the agent said it could not collect `collector`, if it said so. */
+const reasonOf = (e: ExecutionRecord, collector: string): CollectorError | undefined =>
+  e.errors?.find((x) => x.collector === collector);
 
 /**
  * A host's history: which execution a read is about, what ran and who was logged in then,
@@ -87,6 +140,44 @@ export class HistoryService {
     };
   }
 
+  /** One inventory list of an execution; `known: false` when it was not collected there. */
+  async section<S extends Section>(
+    hostId: number,
+    selector: ExecutionSelector,
+    section: S,
+    query: ListQuery,
+  ) {
+    const spec = SECTIONS[section];
+    const execution = await this.execution(hostId, selector);
+    const sections = await this.store.inventoryOf(execution, [spec.kind as InventoryKindName]);
+    const items = (sections[section] ?? []) as ItemOf<S>[];
+    const reason = reasonOf(execution, spec.collector);
+    return {
+      report_id: execution.reportId,
+      collected_at: execution.collectedAt,
+      known: sections[section] !== undefined,
+      ...(reason ? { reason: reason.message } : {}),
+      ...listOf(items, query, spec.matches as (q: string) => (item: ItemOf<S>) => boolean),
+    };
+  }
+
+  /** Kernel parameters, sshd options and file modes of an execution; null: not collected. */
+  async settings(hostId: number, selector: ExecutionSelector): Promise<SettingsSnapshot> {
+    const execution = await this.execution(hostId, selector);
+    const { settings } = await this.store.inventoryOf(execution, ["sysctl", "sshd", "file"]);
+    return {
+      report_id: execution.reportId,
+      collected_at: execution.collectedAt,
+      known: settings !== undefined,
+      sysctl: settings?.sysctl ?? null,
+      sshd: settings?.sshd ?? null,
+      files: settings?.files ?? null,
+      reasons: (execution.errors ?? []).filter((e) =>
+        ["sysctl", "sshd", "files"].includes(e.collector),
+      ),
+    };
+  }
+
   /**
    * What changed between two executions of a host: `to` defaults to the latest, `from` to
    * the execution before `to` (or `to` itself for a host's first).
@@ -102,12 +193,13 @@ export class HistoryService {
   /** The diff of two executions of one host. */
   async between(from: ExecutionRecord, to: ExecutionRecord): Promise<Diff> {
     const side = async (e: ExecutionRecord) => {
-      const [processes, sessions, facts] = await Promise.all([
+      const [processes, sessions, facts, inventory] = await Promise.all([
         this.store.processesOf(e),
         this.store.sessionsOf(e),
         this.store.factsOf(e),
+        this.store.inventoryOf(e),
       ]);
-      return { processes, sessions, facts, sessionsKnown: e.sessionsKnown };
+      return { processes, sessions, facts, sessionsKnown: e.sessionsKnown, inventory };
     };
     const [a, b] = await Promise.all([side(from), side(to)]);
     return {
@@ -115,6 +207,7 @@ export class HistoryService {
       from: { report_id: from.reportId, collected_at: from.collectedAt },
       to: { report_id: to.reportId, collected_at: to.collectedAt },
       ...diffExecutions(a, b),
+      ...inventoryDiff(a.inventory, b.inventory),
     };
   }
 

@@ -8,7 +8,9 @@ export type StoreErrorCode =
   /** More reports of one host collected in one millisecond than positions can tell apart. */
   | "too_many_reports"
   /** The host's latest execution is not the one the caller built on: read again, retry. */
-  | "latest_changed";
+  | "latest_changed"
+  /** A search matches more than it may read at once: the caller should narrow it. */
+  | "search_too_broad";
 
 export class StoreError extends Error {
   constructor(

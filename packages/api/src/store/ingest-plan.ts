@@ -156,15 +156,11 @@ export function prepareReport(report: Report): PreparedReport {
     .sort((a, b) => compareSessionKeys(a.key, b.key));
   const facts = factsOf(report);
   const { body, hash } = factsBody(facts);
+  // Sorted, so the same names met in another order hash the same.
+  const distinct = (values: string[]) => [...new Set(values)].sort(compareText);
   const names = [
-    ...[...new Set(processes.map((p) => p.item.name))].map((name) => ({
-      kind: "p" as const,
-      name,
-    })),
-    ...[...new Set(report.sessions.map((s) => s.user))].map((name) => ({
-      kind: "u" as const,
-      name,
-    })),
+    ...distinct(processes.map((p) => p.item.name)).map((name) => ({ kind: "p" as const, name })),
+    ...distinct(report.sessions.map((s) => s.user)).map((name) => ({ kind: "u" as const, name })),
   ];
   const inventory = INVENTORY_KINDS.map((kind) => {
     const items = keyedItems(kind, report);

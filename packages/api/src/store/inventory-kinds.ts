@@ -26,9 +26,18 @@ export interface SettingItem {
   value: string;
 }
 
+export type InventoryKindName =
+  | "package"
+  | "listening"
+  | "account"
+  | "service"
+  | "sysctl"
+  | "sshd"
+  | "file";
+
 export interface InventoryKind<Item extends object = object>
   extends SpanKind<Item, InventorySpanRow> {
-  kind: "package" | "listening" | "account" | "service" | "sysctl" | "sshd" | "file";
+  kind: InventoryKindName;
   /** The collector that reports this kind, as named in a report's `errors`. */
   collector: InventoryCollector;
   /** Its bit in an execution's `sections`. */
@@ -161,7 +170,9 @@ export const INVENTORY_KINDS: readonly InventoryKind[] = [
   }),
 ];
 
-export const INVENTORY_KIND_BY_NAME = new Map(INVENTORY_KINDS.map((k) => [k.kind, k]));
+export const INVENTORY_KIND_BY_NAME: ReadonlyMap<string, InventoryKind> = new Map(
+  INVENTORY_KINDS.map((k) => [k.kind, k]),
+);
 
 /** The bits of the sections a report holds. */
 export function sectionsOf(report: Report): number {

@@ -1,4 +1,9 @@
-import type { InventoryRow, InventoryTable, PageOf } from "@compliance/contract";
+import {
+  INVENTORY_COLUMNS,
+  type InventoryRow,
+  type InventoryTable,
+  type PageOf,
+} from "@compliance/contract";
 import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
 import { posOfTime } from "./positions.ts";
 import type { Page } from "./records.ts";
@@ -22,7 +27,7 @@ export type Row = InventoryRow;
 
 /** Joins the spans (alias `a`) that contain execution `e`: its processes or sessions. */
 // biome-ignore lint/suspicious/noExplicitAny: a join builder over either span table.
-const containedIn = (j: any, a: "s" | "p") =>
+const containedIn = (j: any, a: "s" | "p" | "i") =>
   j
     .onRef(`${a}.host_id`, "=", "e.host_id")
     .onRef(`${a}.first_pos`, "<=", "e.pos")
@@ -82,6 +87,9 @@ export class InventoryRepository {
           ["pos desc", "id desc", "user asc"],
           ["pos", "id"],
         );
+      case "packages":
+      case "listening":
+        return this.itemsPerExecution(table, filter, page);
       case "processes":
         return this.paged(
           this.executions(filter)
@@ -91,6 +99,33 @@ export class InventoryRepository {
           ["e.pos desc", "e.id desc", "p.pid asc"],
         );
     }
+  }
+
+  /**
+   * Installed packages or listening sockets per execution: the lifetimes of that kind that
+   * contain each execution, one row per item, its columns read from the item as sent.
+   */
+  private async itemsPerExecution(
+    table: "packages" | "listening",
+    filter: InventoryFilter,
+    page: Page,
+  ): Promise<PageOf<Row>> {
+    const kind = table === "packages" ? "package" : "listening";
+    const result = await this.paged(
+      this.executions(filter)
+        .innerJoin("inventory_spans as i", (j) => containedIn(j, "i").on("i.kind", "=", kind))
+        .select([...EXECUTION_COLUMNS, "i.body", "i.name", "i.number", "e.pos", "e.id"]),
+      page,
+      ["pos desc", "id desc", "name asc", "number asc", "body asc"],
+      ["pos", "id", "name", "number"],
+    );
+    const columns = INVENTORY_COLUMNS[table];
+    for (const row of result.items) {
+      const item = JSON.parse(row.body as string) as Record<string, string | number>;
+      delete row.body;
+      for (const c of columns) if (!(c in row)) row[c] = item[c] ?? null;
+    }
+    return result;
   }
 
   private executions(filter: InventoryFilter) {

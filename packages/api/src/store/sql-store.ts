@@ -11,8 +11,10 @@ import { FleetRepository } from "./fleet.repository.ts";
 import { HostsRepository } from "./hosts.repository.ts";
 import { IngestRepository, loadFacts } from "./ingest.repository.ts";
 import { InventoryRepository } from "./inventory.repository.ts";
+import { INVENTORY_KIND_BY_NAME, INVENTORY_KINDS } from "./inventory-kinds.ts";
+import { InventorySearchRepository } from "./inventory-search.repository.ts";
 import { LegacyRepository } from "./legacy.repository.ts";
-import { processesOf, reportOf, sessionsOf } from "./report-rebuild.ts";
+import { inventoryOf, processesOf, reportOf, sessionsOf } from "./report-rebuild.ts";
 import { pruneExecutions } from "./retention.repository.ts";
 import type { Store } from "./store.ts";
 import { TokensRepository } from "./tokens.repository.ts";
@@ -54,6 +56,7 @@ class SqlStore implements Store {
   private readonly fleet: FleetRepository;
   private readonly inventory: InventoryRepository;
   private readonly legacy: LegacyRepository;
+  private readonly inventorySearch: InventorySearchRepository;
 
   constructor(
     private readonly handle: DatabaseHandle,
@@ -71,6 +74,7 @@ class SqlStore implements Store {
     this.fleet = new FleetRepository(reader, this.hosts, onlineWindowMs, now);
     this.inventory = new InventoryRepository(reader);
     this.legacy = new LegacyRepository(reader);
+    this.inventorySearch = new InventorySearchRepository(reader);
   }
 
   migrate = () => migrateToLatest(this.handle.db);
@@ -112,6 +116,12 @@ class SqlStore implements Store {
   processesOf: Store["processesOf"] = (e) => processesOf(this.handle.reader, e);
   sessionsOf: Store["sessionsOf"] = (e) => sessionsOf(this.handle.reader, e);
   factsOf: Store["factsOf"] = (e) => loadFacts(this.handle.reader, e.factsId);
+  inventoryOf: Store["inventoryOf"] = (e, kinds) =>
+    inventoryOf(
+      this.handle.reader,
+      e,
+      kinds ? kinds.map((k) => INVENTORY_KIND_BY_NAME.get(k)!) : INVENTORY_KINDS,
+    );
   reportOf: Store["reportOf"] = async (e) => {
     const host = await this.handle.reader
       .selectFrom("hosts")
@@ -132,6 +142,8 @@ class SqlStore implements Store {
   searchSessions: Store["searchSessions"] = (pattern, range, page) =>
     this.fleet.sessionsOf(pattern, range, page);
   cpuSeries: Store["cpuSeries"] = (filter, page) => this.fleet.cpuSeries(filter, page);
+  searchInventory: Store["searchInventory"] = (kind, match, at) =>
+    this.inventorySearch.hits(INVENTORY_KIND_BY_NAME.get(kind)!, match, at);
   inventoryTable: Store["inventoryTable"] = (table, filter, page) =>
     this.inventory.table(table, filter, page);
 

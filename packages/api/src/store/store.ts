@@ -19,6 +19,8 @@ import type { Facts } from "./facts.ts";
 import type { HostFilter } from "./hosts.repository.ts";
 import type { IngestOptions, IngestOutcome } from "./ingest.repository.ts";
 import type { InventoryFilter } from "./inventory.repository.ts";
+import type { InventoryKindName } from "./inventory-kinds.ts";
+import type { InventoryHit, InventoryMatch } from "./inventory-search.repository.ts";
 import type { CpuSample } from "./legacy.repository.ts";
 import type {
   ExecutionRecord,
@@ -122,6 +124,14 @@ export interface Store {
   /** The sessions of an execution exactly as sent, in the order sent. */
   sessionsOf(execution: ExecutionRecord): Promise<ReportSession[]>;
   factsOf(execution: ExecutionRecord): Promise<Facts>;
+  /**
+   * The inventory sections of an execution exactly as sent (all kinds, or those named);
+   * a section the execution did not collect is absent.
+   */
+  inventoryOf(
+    execution: ExecutionRecord,
+    kinds?: readonly InventoryKindName[],
+  ): Promise<Pick<Report, "packages" | "listening" | "accounts" | "services" | "settings">>;
   /** The whole report of an execution, equal to the one received. */
   reportOf(execution: ExecutionRecord): Promise<Report>;
   /**
@@ -158,6 +168,16 @@ export interface Store {
     filter: TimeRange & { hostId?: number | undefined },
     page: Page,
   ): Promise<PageOf<CpuPoint>>;
+  /**
+   * Every host holding an item of `kind` that matches (by name, exact or a glob; by
+   * number), in its latest execution or the one in effect at `at`. Throws StoreError
+   * search_too_broad past SEARCH_ROW_LIMIT items.
+   */
+  searchInventory(
+    kind: InventoryKindName,
+    match: InventoryMatch,
+    at: number | null,
+  ): Promise<InventoryHit[]>;
   inventoryTable(
     table: InventoryTable,
     filter: InventoryFilter,
@@ -180,5 +200,7 @@ export type { Facts } from "./facts.ts";
 export type { HostFilter } from "./hosts.repository.ts";
 export type { IngestOptions, IngestOutcome, StoredExecution } from "./ingest.repository.ts";
 export type { InventoryFilter } from "./inventory.repository.ts";
+export type { InventoryKindName } from "./inventory-kinds.ts";
+export type { InventoryHit, InventoryMatch } from "./inventory-search.repository.ts";
 export type { CpuSample } from "./legacy.repository.ts";
 export type * from "./records.ts";
