@@ -382,6 +382,10 @@ export const DiffSchema = Type.Object({
         }),
         { description: "null: not set (or the file not listed) on that side" },
       ),
+      unknown: Type.Array(
+        Type.Union([Type.Literal("sysctl"), Type.Literal("sshd"), Type.Literal("files")]),
+        { description: "Parts that either side did not collect: nothing is said of them" },
+      ),
     }),
   ),
 });

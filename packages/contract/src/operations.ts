@@ -321,7 +321,7 @@ const fleetOperations = {
     tags: ["fleet"],
     summary: "Hosts running a process, now or at a time",
     description:
-      "`name` is a glob on the process name (`nginx`, `postgres*`, `?sh`), case-insensitive. " +
+      "`name` is the exact process name (`nginx`), or a glob (`postgres*`, `?sh`) matched ignoring case. " +
       "With `at`, each host is searched in its execution in effect then; without, in its latest.",
     querystring: Type.Object({
       name: Type.String({ minLength: 1, maxLength: 255 }),
@@ -354,7 +354,7 @@ const fleetOperations = {
     tags: ["fleet"],
     summary: "Hosts with a package installed, now or at a time",
     description:
-      "`name` is the package name, or a glob (`openssl*`), case-insensitive. `version` keeps the versions " +
+      "`name` is the exact package name, or a glob (`openssl*`) matched ignoring case. `version` keeps the versions " +
       "that compare so with it, the way the package's manager orders versions (Debian, RPM, Alpine): " +
       "`lt:3.0.13`, `le:`, `eq:`, `ne:`, `ge:`, `gt:`. With `at`, each host is searched in its execution in " +
       "effect then; without, in its latest.",

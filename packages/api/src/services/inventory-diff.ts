@@ -128,7 +128,13 @@ export function inventoryDiff(from: Sections, to: Sections): InventoryDiff {
       ? { known: true, ...serviceChanges }
       : { known: false, added: [], removed: [], changed: [] },
     settings: settings
-      ? { known: true, changed: settingsChanges(settings[0], settings[1]) }
-      : { known: false, changed: [] },
+      ? {
+          known: true,
+          changed: settingsChanges(settings[0], settings[1]),
+          unknown: (["sysctl", "sshd", "files"] as const).filter(
+            (part) => settings[0][part] === undefined || settings[1][part] === undefined,
+          ),
+        }
+      : { known: false, changed: [], unknown: ["sysctl", "sshd", "files"] },
   };
 }

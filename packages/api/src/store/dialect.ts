@@ -49,10 +49,15 @@ export class Dialect {
     await trx.selectFrom(table).select("id").where("id", "=", id).forUpdate().execute();
   }
 
+  /** A read that locks the rows it reads until the transaction ends (SQLite: one writer). */
+  forUpdate<Q extends { forUpdate(): Q }>(query: Q): Q {
+    return this.engine === "sqlite" ? query : query.forUpdate();
+  }
+
   /** Inserts one row and returns its generated id. */
   async insertReturningId(
     trx: Db,
-    table: "executions" | "host_facts" | "api_tokens",
+    table: "executions" | "host_facts" | "api_tokens" | "jobs" | "webhooks",
     row: object,
   ): Promise<number> {
     const insert = trx.insertInto(table).values(row as never);

@@ -79,6 +79,8 @@ export interface Neighbour {
   pos: number;
   factsId: number;
   sessionsKnown: boolean;
+  /** Its inventory sections (bits); read only when an inventory kind changed. */
+  sections?: number | undefined;
 }
 
 /** Where the new execution goes: its position and its neighbours. */
@@ -228,7 +230,7 @@ export function planIngest(prepared: PreparedReport, input: IngestInput): Ingest
   );
   const bases = processBases(prepared, input, processes.plan);
   const counts = changeCounts(prepared, input, processes.plan, sessions.plan);
-  const inventoryCounts = inventoryChanges(input.placement, inventory);
+  const inventoryCounts = inventoryChanges(input.placement, prepared, inventory);
   counts.own.inventory_changed = inventoryCounts.own;
   if (counts.next) counts.next.inventory_changed = inventoryCounts.next;
   const execution = executionRow(prepared, input, bases, counts.own);
@@ -325,19 +327,27 @@ function planKind<Item, Row extends { id: number; first_pos: number; last_pos: n
 
 /**
  * Inventory lifetimes started or ended: of the new execution against prev (null without
- * one), and of next against the new one. A kind left as it was changes nothing.
+ * one), and of next against the new one. A kind left as it was changes nothing, and so
+ * does a kind that either side did not collect: unknown is not a change (as for sessions).
  */
 function inventoryChanges(
   placement: Placement,
+  prepared: PreparedReport,
   kinds: KindPlan<unknown>[],
 ): { own: number | null; next: number | null } {
+  const { prev, next } = placement;
+  const both = (bit: number, other: Neighbour | null) =>
+    (prepared.sections & bit) !== 0 && ((other?.sections ?? 0) & bit) !== 0;
   let own = 0;
-  let next = 0;
-  for (const { plan } of kinds) {
-    if (plan?.changes) own += plan.changes.started + plan.changes.ended;
-    if (plan?.nextChanges) next += plan.nextChanges.started + plan.nextChanges.ended;
-  }
-  return { own: placement.prev ? own : null, next: placement.next ? next : null };
+  let nextCount = 0;
+  kinds.forEach(({ plan }, i) => {
+    const bit = prepared.inventory[i]!.kind.bit;
+    if (plan?.changes && both(bit, prev)) own += plan.changes.started + plan.changes.ended;
+    if (plan?.nextChanges && both(bit, next)) {
+      nextCount += plan.nextChanges.started + plan.nextChanges.ended;
+    }
+  });
+  return { own: prev ? own : null, next: next ? nextCount : null };
 }
 
 /** Each process's baseline (in pid order): its span's, or its own values for a new span. */

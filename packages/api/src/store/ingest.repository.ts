@@ -15,11 +15,18 @@ import {
   unchangedKinds,
 } from "./ingest-plan.ts";
 import { INVENTORY_KINDS, type InventorySpanRow } from "./inventory-kinds.ts";
+import { type PolicyVerdict, storeVerdicts } from "./policy-runs.ts";
 import { POS_PER_MS, posOfTime, timeOfPos } from "./positions.ts";
 import type { Database } from "./schema.ts";
 import { PROCESS_SPANS, SESSION_SPANS, type SpanKind } from "./span-kinds.ts";
 
 export interface IngestOptions {
+  /**
+   * Evaluates the policies on the report (pure, no I/O), given when the previous execution
+   * of the host was collected (ms; null for its first). Their statuses are stored with the
+   * execution, in its transaction.
+   */
+  evaluate?: (report: Report, previousCollectedAt: number | null) => PolicyVerdict[];
   /**
    * Store only if the host's latest execution is still this one (null: the host has none
    * yet); otherwise a StoreError "latest_changed" and nothing written. For writers that
@@ -87,6 +94,18 @@ export class IngestRepository {
       const input = await this.readInput(trx, prepared, hostId, receivedAt, host, placement);
       const plan = planIngest(prepared, input);
       const id = await this.apply(trx, hostId, plan);
+      if (options.evaluate) {
+        const previous = placement.prev ? timeOfPos(placement.prev.pos) : null;
+        const stored = {
+          hostId,
+          executionId: id,
+          reportId: report.report_id,
+          collectedAt: report.collected_at,
+          receivedAt,
+        };
+        const verdicts = options.evaluate(report, previous);
+        await storeVerdicts(trx, this.dialect, placement, stored, verdicts);
+      }
       return {
         execution: {
           id,
@@ -127,6 +146,8 @@ export class IngestRepository {
     const inventorySpans = new Map(
       changedInventory.map((k, i) => [k.kind, inventory[i] as InventorySpanRow[]]),
     );
+    // Whether the neighbours held the changed kinds' sections decides what counts as change.
+    if (changedInventory.length > 0) await readSections(trx, placement);
     return {
       hostId,
       receivedAt,
@@ -369,6 +390,22 @@ function loadSpans<Row>(
   if (placement.prev) q = q.where("last_pos", ">=", placement.prev.pos);
   if (placement.next) q = q.where("first_pos", "<=", placement.next.pos);
   return q.execute() as Promise<Row[]>;
+}
+
+/** Reads the inventory sections of the neighbours into the placement. */
+async function readSections(trx: Db, placement: Placement): Promise<void> {
+  const neighbours = [placement.prev, placement.next].filter((n) => n !== null);
+  if (neighbours.length === 0) return;
+  const rows = await trx
+    .selectFrom("executions")
+    .select(["id", "sections"])
+    .where(
+      "id",
+      "in",
+      neighbours.map((n) => n.id),
+    )
+    .execute();
+  for (const n of neighbours) n.sections = rows.find((r) => r.id === n.id)?.sections ?? 0;
 }
 
 async function findFacts(trx: Db, hostId: number, hash: string): Promise<number | null> {

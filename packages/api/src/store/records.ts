@@ -85,6 +85,10 @@ export function executionRecordOf(row: Selectable<ExecutionsTable>): ExecutionRe
             sessions_opened: row.sessions_opened ?? 0,
             sessions_closed: row.sessions_closed ?? 0,
             facts_changed: row.facts_changed ?? 0,
+            // Said only of executions that hold an inventory (older agents send none).
+            ...(row.inventory_changed !== null && (row.sections !== 0 || row.inventory_changed > 0)
+              ? { inventory_changed: row.inventory_changed }
+              : {}),
           },
     agentExtra: extra.agent ?? {},
     errors: extra.errors ?? null,

@@ -149,6 +149,86 @@ export interface InventorySpansTable {
   body: string;
 }
 
+export interface PoliciesTable {
+  id: string;
+  name: string;
+  severity: string;
+  enabled: number;
+  version: number;
+  origin: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface PolicyVersionsTable {
+  policy_id: string;
+  version: number;
+  hash: string;
+  /** The policy document as canonical JSON. */
+  document: string;
+  created_at: number;
+}
+
+export interface PolicyRunsTable {
+  id: Generated<number>;
+  policy_id: string;
+  version: number;
+  host_id: number;
+  status: string;
+  first_pos: number;
+  last_pos: number;
+}
+
+export interface PolicyEventsTable {
+  id: Generated<number>;
+  policy_id: string;
+  version: number;
+  host_id: number;
+  execution_id: number;
+  report_id: string;
+  collected_at: string;
+  before: string | null;
+  after: string;
+  at: number;
+}
+
+export interface JobsTable {
+  id: Generated<number>;
+  kind: string;
+  subject: string;
+  status: string;
+  total: number;
+  done: number;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  heartbeat_at: number | null;
+}
+
+export interface WebhooksTable {
+  id: Generated<number>;
+  url: string;
+  events: string;
+  secret: string;
+  created_at: number;
+  cursor: number;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Generated<number>;
+  webhook_id: number;
+  event_id: number;
+  payload: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
 export interface Database {
   settings: SettingsTable;
   api_tokens: ApiTokensTable;
@@ -161,4 +241,11 @@ export interface Database {
   process_spans: ProcessSpansTable;
   session_spans: SessionSpansTable;
   inventory_spans: InventorySpansTable;
+  policies: PoliciesTable;
+  policy_versions: PolicyVersionsTable;
+  policy_runs: PolicyRunsTable;
+  policy_events: PolicyEventsTable;
+  jobs: JobsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }

@@ -8,16 +8,21 @@ import {
 import { Dialect } from "./dialect.ts";
 import { ExecutionsRepository } from "./executions.repository.ts";
 import { FleetRepository } from "./fleet.repository.ts";
+import { walkHistory } from "./history-walk.ts";
 import { HostsRepository } from "./hosts.repository.ts";
 import { IngestRepository, loadFacts } from "./ingest.repository.ts";
 import { InventoryRepository } from "./inventory.repository.ts";
 import { INVENTORY_KIND_BY_NAME, INVENTORY_KINDS } from "./inventory-kinds.ts";
 import { InventorySearchRepository } from "./inventory-search.repository.ts";
+import { JobsRepository } from "./jobs.repository.ts";
 import { LegacyRepository } from "./legacy.repository.ts";
+import { PoliciesRepository } from "./policies.repository.ts";
+import { posOfTime } from "./positions.ts";
 import { inventoryOf, processesOf, reportOf, sessionsOf } from "./report-rebuild.ts";
 import { pruneExecutions } from "./retention.repository.ts";
 import type { Store } from "./store.ts";
 import { TokensRepository } from "./tokens.repository.ts";
+import { WebhooksRepository } from "./webhooks.repository.ts";
 
 export interface StoreOptions {
   /** DATABASE_URL: sqlite:<path>, postgres://…, mysql://… */
@@ -57,6 +62,9 @@ class SqlStore implements Store {
   private readonly inventory: InventoryRepository;
   private readonly legacy: LegacyRepository;
   private readonly inventorySearch: InventorySearchRepository;
+  private readonly policies: PoliciesRepository;
+  private readonly jobs: JobsRepository;
+  private readonly webhooks: WebhooksRepository;
 
   constructor(
     private readonly handle: DatabaseHandle,
@@ -75,6 +83,9 @@ class SqlStore implements Store {
     this.inventory = new InventoryRepository(reader);
     this.legacy = new LegacyRepository(reader);
     this.inventorySearch = new InventorySearchRepository(reader);
+    this.policies = new PoliciesRepository(db, reader, this.dialect);
+    this.jobs = new JobsRepository(db, this.dialect);
+    this.webhooks = new WebhooksRepository(db, this.dialect);
   }
 
   migrate = () => migrateToLatest(this.handle.db);
@@ -146,6 +157,47 @@ class SqlStore implements Store {
     this.inventorySearch.hits(INVENTORY_KIND_BY_NAME.get(kind)!, match, at);
   inventoryTable: Store["inventoryTable"] = (table, filter, page) =>
     this.inventory.table(table, filter, page);
+
+  listPolicies: Store["listPolicies"] = () => this.policies.list();
+  getPolicy: Store["getPolicy"] = (id) => this.policies.get(id);
+  putPolicy: Store["putPolicy"] = (document, hash, origin, now) =>
+    this.policies.put(document, hash, origin, now);
+  deletePolicy: Store["deletePolicy"] = (id) => this.policies.delete(id);
+  closeOpenRuns: Store["closeOpenRuns"] = (id) => this.policies.closeOpenRuns(id);
+  replaceRuns: Store["replaceRuns"] = (policyId, version, hostId, statuses) =>
+    this.policies.replaceRuns(policyId, version, hostId, statuses);
+  policyStatuses: Store["policyStatuses"] = (filter) => this.policies.statuses(filter);
+  hostIdsWithHistory: Store["hostIdsWithHistory"] = async (at) => {
+    let q = this.handle.reader.selectFrom("hosts").select("id").where("first_pos", "is not", null);
+    if (at !== null) q = q.where("first_pos", "<", posOfTime(at + 1));
+    return (await q.orderBy("id").execute()).map((r) => r.id);
+  };
+  walkHistory: Store["walkHistory"] = (hostId, needs) =>
+    walkHistory(this.handle.reader, hostId, needs);
+
+  createJob: Store["createJob"] = (kind, subject, now) => this.jobs.create(kind, subject, now);
+  getJob: Store["getJob"] = (id) => this.jobs.get(id);
+  listJobs: Store["listJobs"] = (limit) => this.jobs.list(limit);
+  claimJob: Store["claimJob"] = (now, staleBefore) => this.jobs.claim(now, staleBefore);
+  jobProgress: Store["jobProgress"] = (id, done, total, now) =>
+    this.jobs.progress(id, done, total, now);
+  finishJob: Store["finishJob"] = (id, now, error) => this.jobs.finish(id, now, error);
+
+  policyEventsAfter: Store["policyEventsAfter"] = (cursor, limit) =>
+    this.webhooks.eventsAfter(cursor, limit);
+  policyEventsOf: Store["policyEventsOf"] = (ids) => this.webhooks.eventsOf(ids);
+  createWebhook: Store["createWebhook"] = (url, events, secret, now) =>
+    this.webhooks.create(url, events, secret, now);
+  listWebhooks: Store["listWebhooks"] = () => this.webhooks.list();
+  deleteWebhook: Store["deleteWebhook"] = (id) => this.webhooks.delete(id);
+  enqueueDeliveries: Store["enqueueDeliveries"] = (webhook, events, payloadOf, now) =>
+    this.webhooks.enqueue(webhook, events, payloadOf, now);
+  dueDeliveries: Store["dueDeliveries"] = (now, limit) => this.webhooks.due(now, limit);
+  takeDelivery: Store["takeDelivery"] = (delivery, retryAt) =>
+    this.webhooks.take(delivery, retryAt);
+  settleDelivery: Store["settleDelivery"] = (id, outcome) => this.webhooks.settle(id, outcome);
+  webhookDeliveries: Store["webhookDeliveries"] = (id, limit) =>
+    this.webhooks.deliveries(id, limit);
 
   reportIdInSecond: Store["reportIdInSecond"] = (hostId, ms) =>
     this.legacy.reportIdInSecond(hostId, ms);

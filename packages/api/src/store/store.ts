@@ -6,6 +6,8 @@ import type {
   InventoryRow,
   InventoryTable,
   PageOf,
+  Policy,
+  PolicyStatus,
   ProcessSearchHit,
   Report,
   ReportProcess,
@@ -16,12 +18,15 @@ import type {
 import type { Engine } from "./database.ts";
 import type { ExecutionCursor, ExecutionFilter, ExecutionRef } from "./executions.repository.ts";
 import type { Facts } from "./facts.ts";
+import type { HistoryNeeds, WalkStep } from "./history-walk.ts";
 import type { HostFilter } from "./hosts.repository.ts";
 import type { IngestOptions, IngestOutcome } from "./ingest.repository.ts";
 import type { InventoryFilter } from "./inventory.repository.ts";
 import type { InventoryKindName } from "./inventory-kinds.ts";
 import type { InventoryHit, InventoryMatch } from "./inventory-search.repository.ts";
+import type { JobRecord } from "./jobs.repository.ts";
 import type { CpuSample } from "./legacy.repository.ts";
+import type { PolicyRecord, StatusRow } from "./policies.repository.ts";
 import type {
   ExecutionRecord,
   ExecutionSelector,
@@ -31,6 +36,7 @@ import type {
   TimeRange,
   TokenRecord,
 } from "./records.ts";
+import type { DeliveryRecord, PolicyEventRecord, WebhookRecord } from "./webhooks.repository.ts";
 
 /**
  * Everything the API keeps, behind one interface, grouped by entity. The implementation
@@ -184,6 +190,83 @@ export interface Store {
     page: Page,
   ): Promise<PageOf<InventoryRow>>;
 
+  // ---- policies -------------------------------------------------------------------------
+  /** Every policy with its current document and version. */
+  listPolicies(): Promise<PolicyRecord[]>;
+  getPolicy(id: string): Promise<PolicyRecord | null>;
+  /**
+   * Stores a policy document; a document with another hash than the current one is a new
+   * version. Says whether the version or `enabled` changed.
+   */
+  putPolicy(
+    document: Policy,
+    hash: string,
+    origin: string,
+    now: number,
+  ): Promise<{ record: PolicyRecord; newVersion: boolean; enabledChanged: boolean }>;
+  /** Deletes a policy and all its results; false when there is none. */
+  deletePolicy(id: string): Promise<boolean>;
+  /** Ends a policy's open runs at each host's latest execution (it was switched off). */
+  closeOpenRuns(policyId: string): Promise<void>;
+  /**
+   * Replaces a host's runs of a policy version by those of the statuses given (one per
+   * execution, in order); false, writing nothing, when the host's history changed since.
+   */
+  replaceRuns(
+    policyId: string,
+    version: number,
+    hostId: number,
+    statuses: readonly { pos: number; status: string }[],
+  ): Promise<boolean>;
+  /** Statuses of policy versions per host at `at` (or now), with the run's start. */
+  policyStatuses(filter: {
+    /** A time, now (null), or one execution of one host. */
+    at: number | null | { hostId: number; pos: number };
+    hostId?: number | undefined;
+    policies?: readonly { id: string; version: number }[] | undefined;
+    status?: PolicyStatus | undefined;
+  }): Promise<StatusRow[]>;
+  /** Ids of the hosts that had executions at `at` (null: that have some now), in id order. */
+  hostIdsWithHistory(at: number | null): Promise<number[]>;
+  /** Every execution of a host in order, rebuilt as `needs` says, reading the history once. */
+  walkHistory(hostId: number, needs: HistoryNeeds): AsyncGenerator<WalkStep>;
+
+  // ---- background jobs ------------------------------------------------------------------
+  createJob(kind: string, subject: string, now: number): Promise<number>;
+  getJob(id: number): Promise<JobRecord | null>;
+  listJobs(limit: number): Promise<JobRecord[]>;
+  /** Claims the oldest queued job, or a running one whose heartbeat is older than staleBefore. */
+  claimJob(now: number, staleBefore: number): Promise<JobRecord | null>;
+  jobProgress(id: number, done: number, total: number, now: number): Promise<void>;
+  finishJob(id: number, now: number, error: string | null): Promise<void>;
+
+  // ---- policy events and webhooks ---------------------------------------------------------
+  policyEventsAfter(cursor: number, limit: number): Promise<PolicyEventRecord[]>;
+  policyEventsOf(executionIds: number[]): Promise<PolicyEventRecord[]>;
+  createWebhook(url: string, events: string, secret: string, now: number): Promise<WebhookRecord>;
+  listWebhooks(): Promise<WebhookRecord[]>;
+  deleteWebhook(id: number): Promise<boolean>;
+  /** Turns a webhook's events into deliveries and moves its cursor, once across processes. */
+  enqueueDeliveries(
+    webhook: WebhookRecord,
+    events: PolicyEventRecord[],
+    payloadOf: (event: PolicyEventRecord) => string | null,
+    now: number,
+  ): Promise<number>;
+  dueDeliveries(now: number, limit: number): Promise<DeliveryRecord[]>;
+  /** Takes a due delivery for one attempt; false when another process took it. */
+  takeDelivery(delivery: DeliveryRecord, retryAt: number): Promise<boolean>;
+  settleDelivery(
+    id: number,
+    outcome: {
+      status: "pending" | "delivered" | "failed";
+      lastStatus: number | null;
+      lastError: string | null;
+      deliveredAt: number | null;
+    },
+  ): Promise<void>;
+  webhookDeliveries(webhookId: number, limit: number): Promise<DeliveryRecord[]>;
+
   // ---- the older systems' reads ---------------------------------------------------------
   /** The report_id of the host's latest execution collected in the second starting at ms. */
   reportIdInSecond(hostId: number, ms: number): Promise<string | null>;
@@ -197,10 +280,15 @@ export interface Store {
 export type { Engine } from "./database.ts";
 export type { ExecutionCursor, ExecutionFilter, ExecutionRef } from "./executions.repository.ts";
 export type { Facts } from "./facts.ts";
+export type { HistoryNeeds, WalkStep } from "./history-walk.ts";
 export type { HostFilter } from "./hosts.repository.ts";
 export type { IngestOptions, IngestOutcome, StoredExecution } from "./ingest.repository.ts";
 export type { InventoryFilter } from "./inventory.repository.ts";
 export type { InventoryKindName } from "./inventory-kinds.ts";
 export type { InventoryHit, InventoryMatch } from "./inventory-search.repository.ts";
+export type { JobRecord } from "./jobs.repository.ts";
 export type { CpuSample } from "./legacy.repository.ts";
+export type { PolicyRecord, StatusRow } from "./policies.repository.ts";
+export type { PolicyVerdict } from "./policy-runs.ts";
 export type * from "./records.ts";
+export type { DeliveryRecord, PolicyEventRecord, WebhookRecord } from "./webhooks.repository.ts";

@@ -3,6 +3,7 @@ import * as initial from "./2026-11-22-0001-initial.ts";
 import * as hostFactsHash from "./2026-11-22-0002-host-facts-hash.ts";
 import * as currentNames from "./2026-11-22-0003-current-names.ts";
 import * as inventory from "./2026-11-30-0004-inventory.ts";
+import * as policies from "./2026-11-30-0005-policies.ts";
 
 /**
  * Every migration, by name; names sort in the order they apply. Listed here rather than
@@ -13,4 +14,5 @@ export const migrations: Record<string, Migration> = {
   "2026-11-22-0002-host-facts-hash": hostFactsHash,
   "2026-11-22-0003-current-names": currentNames,
   "2026-11-30-0004-inventory": inventory,
+  "2026-11-30-0005-policies": policies,
 };
