@@ -17,7 +17,7 @@ import { compatRoutes } from "./compat/compat.routes.ts";
 import type { Config } from "./config.ts";
 import { ApiError, fromStoreError } from "./errors.ts";
 import { handlers, registerRoutes } from "./routes/index.ts";
-import { type AuthSecrets, createServices } from "./services/index.ts";
+import { type AuthSecrets, createServices, type Services } from "./services/index.ts";
 import type { Store } from "./store/store.ts";
 import { isDatabaseUnavailable } from "./store/unavailable.ts";
 import { API_VERSION } from "./version.ts";
@@ -29,13 +29,21 @@ export interface AppOptions {
   config: Pick<
     Config,
     "bodyLimitBytes" | "consoleDir" | "legacyIngest" | "legacyKey" | "agentIntervalSeconds"
-  >;
+  > &
+    Partial<Pick<Config, "webhookAllowPrivate">>;
   secrets: AuthSecrets;
   now?: (() => number) | undefined;
   logger?: FastifyServerOptions["logger"];
 }
 
 export type App = FastifyInstance;
+
+declare module "fastify" {
+  interface FastifyInstance {
+    /** What the routes call; the server runs their background work. */
+    services: Services;
+  }
+}
 
 /** One answer for every error: client errors keep their message; anything else is a 500. */
 function sendError(error: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply) {
@@ -150,7 +158,11 @@ export async function buildApp(options: AppOptions) {
     secrets: options.secrets,
     now: options.now ?? Date.now,
     version: API_VERSION,
+    intervalMs: options.config.agentIntervalSeconds * 1000,
+    webhookAllowPrivate: options.config.webhookAllowPrivate ?? false,
+    log: app.log,
   });
+  app.decorate("services", services);
   registerRoutes(app, services, handlers(services));
   if (options.config.legacyIngest) {
     await app.register(compatRoutes(services.legacy, options.config));

@@ -31,6 +31,14 @@ export interface Config {
   legacyKey: string | null;
   /** Serve the web console from this directory at /; null disables it. */
   consoleDir: string | null;
+  /** Policies loaded from this directory at start, its files the source of truth; null: none. */
+  policyDir: string | null;
+  /** Load the starter pack of policies shipped with the product. */
+  starterPolicies: boolean;
+  /** Deliver webhooks to loopback, link-local and private addresses. */
+  webhookAllowPrivate: boolean;
+  /** Seconds between two passes of the background work (policy jobs, webhook deliveries). */
+  backgroundIntervalSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -124,5 +132,9 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
       env.COMPLIANCE_CONSOLE_DIR === ""
         ? null
         : (env.COMPLIANCE_CONSOLE_DIR ?? defaults.consoleDir ?? null),
+    policyDir: env.COMPLIANCE_POLICY_DIR || null,
+    starterPolicies: bool(env, "COMPLIANCE_STARTER_POLICIES", true),
+    webhookAllowPrivate: bool(env, "COMPLIANCE_WEBHOOK_ALLOW_PRIVATE", false),
+    backgroundIntervalSeconds: int(env, "COMPLIANCE_BACKGROUND_INTERVAL", 2, 1, 3600),
   });
 }

@@ -2,7 +2,10 @@ import { join, resolve } from "node:path";
 import { runOnce } from "@compliance/agent";
 import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
+import { formatProblem, loadPolicyDirectory, loadStarterPolicies } from "./policies/index.ts";
 import { resolveSecrets } from "./secrets.ts";
+import { Background } from "./services/background.ts";
+import type { PoliciesService } from "./services/policies.service.ts";
 import { openStore } from "./store/sql-store.ts";
 import { isDatabaseUnavailable } from "./store/unavailable.ts";
 
@@ -18,6 +21,29 @@ export interface ServerOptions {
   print?: (line: string) => void;
   /** The clock (epoch milliseconds) every part of the API reads; the system's by default. */
   now?: () => number;
+}
+
+/**
+ * The policies of the product's starter pack (unless switched off) and of
+ * COMPLIANCE_POLICY_DIR (the directory is the source of truth: its policies are stored,
+ * those it no longer has are deleted). A bad file stops the start, naming the file and line.
+ */
+async function loadPolicies(
+  policies: PoliciesService,
+  config: Pick<Config, "starterPolicies" | "policyDir">,
+): Promise<void> {
+  await policies.sync(config.starterPolicies ? loadStarterPolicies() : [], "starter");
+  if (config.policyDir) {
+    const loaded = loadPolicyDirectory(config.policyDir);
+    if (!loaded.ok) {
+      const p = loaded.problems[0]!;
+      throw new Error(
+        `COMPLIANCE_POLICY_DIR: ${p.file}: ${formatProblem(p)}` +
+          (loaded.problems.length > 1 ? ` (and ${loaded.problems.length - 1} more)` : ""),
+      );
+    }
+    await policies.sync(loaded.policies, "directory");
+  }
 }
 
 /**
@@ -56,6 +82,9 @@ export async function startServer(
     logger: { level: config.logLevel },
     now,
   });
+  await loadPolicies(app.services.policies, config);
+  const background = new Background(app.services.jobs, app.services.webhooks, app.log);
+  background.start(config.backgroundIntervalSeconds * 1000);
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
@@ -110,6 +139,7 @@ export async function startServer(
     close() {
       closing ??= (async () => {
         for (const t of timers) clearInterval(t);
+        await background.stop();
         await agentRun;
         await app.close();
         await store.close();

@@ -38,6 +38,22 @@ import {
   TokenRoleSchema,
   WhoAmISchema,
 } from "./api.ts";
+import { PolicyStatusSchema } from "./policy.ts";
+import {
+  ComplianceSchema,
+  DeliverySchema,
+  HostPoliciesSchema,
+  JobSchema,
+  PolicyDetailSchema,
+  PolicyHistorySchema,
+  PolicyHostSchema,
+  PolicyInfoSchema,
+  PolicyTestSchema,
+  PolicyWriteSchema,
+  WebhookCreatedSchema,
+  WebhookCreateSchema,
+  WebhookSchema,
+} from "./policy-api.ts";
 import { LIMITS, ReportSchema } from "./report.ts";
 import { type Auth, ROUTES, type RouteName } from "./routes.ts";
 
@@ -477,6 +493,153 @@ const tokenOperations = {
   },
 } as const;
 
+const PolicyParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 100, pattern: "^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$" }),
+});
+const AtQuery = Type.Object({
+  at: Type.Optional(Type.String({ format: "date-time", description: "Now when absent" })),
+});
+
+const policyOperations = {
+  listPolicies: {
+    ...ROUTES.listPolicies,
+    tags: ["policies"],
+    summary: "Every policy, with how many hosts pass, fail or are unknown now",
+    response: { 200: Type.Object({ items: Type.Array(PolicyInfoSchema) }) },
+  },
+  createPolicy: {
+    ...ROUTES.createPolicy,
+    tags: ["policies"],
+    summary: "Create or replace policies (admin), from a document or YAML/JSON text",
+    description:
+      "A changed document is a new version: its evaluation over the stored history runs as a " +
+      "job (see `job_id`), so its results answer for the past too.",
+    body: PolicyWriteSchema,
+    response: { 201: Type.Object({ items: Type.Array(PolicyDetailSchema) }) },
+  },
+  testPolicy: {
+    ...ROUTES.testPolicy,
+    tags: ["policies"],
+    summary: "Dry-run a policy document on a host's execution, or on every host's latest",
+    body: Type.Object(
+      {
+        policy: Type.Unknown({ description: "A policy document (not stored)" }),
+        host_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 ** 52 })),
+        at: Type.Optional(Type.String({ format: "date-time" })),
+      },
+      { additionalProperties: false },
+    ),
+    response: { 200: PolicyTestSchema },
+  },
+  getPolicy: {
+    ...ROUTES.getPolicy,
+    tags: ["policies"],
+    summary: "One policy: its document, version and counts now",
+    params: PolicyParams,
+    response: { 200: PolicyDetailSchema },
+  },
+  putPolicy: {
+    ...ROUTES.putPolicy,
+    tags: ["policies"],
+    summary: "Replace a policy (admin); its id must be the one in the path",
+    params: PolicyParams,
+    body: PolicyWriteSchema,
+    response: { 200: PolicyDetailSchema },
+  },
+  deletePolicy: {
+    ...ROUTES.deletePolicy,
+    tags: ["policies"],
+    summary: "Delete a policy and its results (admin)",
+    params: PolicyParams,
+    response: { 204: Nothing },
+  },
+  policyHosts: {
+    ...ROUTES.policyHosts,
+    tags: ["policies"],
+    summary: "The hosts of a policy and their status, now or at a time, since when",
+    params: PolicyParams,
+    querystring: Type.Object({
+      status: Type.Optional(
+        Type.Union([PolicyStatusSchema, Type.Literal("failing"), Type.Literal("passing")]),
+      ),
+      at: Type.Optional(Type.String({ format: "date-time" })),
+      limit: Limit(1000),
+      offset: Offset,
+    }),
+    response: { 200: Page(PolicyHostSchema) },
+    page: { defaultLimit: 100, maxLimit: 1000, sorts: [] },
+  },
+  policyHistory: {
+    ...ROUTES.policyHistory,
+    tags: ["policies"],
+    summary: "Hosts passing, failing and unknown over time",
+    description: "Counts at evenly spaced times from `from` (default: 7 days ago) to `to` (now).",
+    params: PolicyParams,
+    querystring: Type.Object(RangeFields),
+    response: { 200: PolicyHistorySchema },
+  },
+  hostPolicies: {
+    ...ROUTES.hostPolicies,
+    tags: ["policies"],
+    summary:
+      "Every policy's status on a host now, at a time or at an execution, since when and why",
+    params: HostParamsSchema,
+    querystring: ExecutionPickQuerySchema,
+    response: { 200: HostPoliciesSchema },
+  },
+  compliance: {
+    ...ROUTES.compliance,
+    tags: ["policies"],
+    summary: "The fleet's compliance now or at a time: by policy and by severity",
+    querystring: AtQuery,
+    response: { 200: ComplianceSchema },
+  },
+  getJob: {
+    ...ROUTES.getJob,
+    tags: ["policies"],
+    summary: "A background job and its progress",
+    params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 52 }) }),
+    response: { 200: JobSchema },
+  },
+  listJobs: {
+    ...ROUTES.listJobs,
+    tags: ["policies"],
+    summary: "The latest background jobs",
+    response: { 200: Type.Object({ items: Type.Array(JobSchema) }) },
+  },
+  listWebhooks: {
+    ...ROUTES.listWebhooks,
+    tags: ["webhooks"],
+    summary: "Webhooks (admin)",
+    response: { 200: Type.Object({ items: Type.Array(WebhookSchema) }) },
+  },
+  createWebhook: {
+    ...ROUTES.createWebhook,
+    tags: ["webhooks"],
+    summary: "Post policy status changes to a URL, signed (admin)",
+    description:
+      "Loopback, link-local and private addresses are refused unless the API runs with " +
+      "COMPLIANCE_WEBHOOK_ALLOW_PRIVATE=1. The secret is in this answer only.",
+    body: WebhookCreateSchema,
+    response: { 201: WebhookCreatedSchema },
+  },
+  deleteWebhook: {
+    ...ROUTES.deleteWebhook,
+    tags: ["webhooks"],
+    summary: "Delete a webhook and its delivery log (admin)",
+    params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 52 }) }),
+    response: { 204: Nothing },
+  },
+  webhookDeliveries: {
+    ...ROUTES.webhookDeliveries,
+    tags: ["webhooks"],
+    summary: "A webhook's delivery log, newest first (admin)",
+    params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 52 }) }),
+    querystring: Type.Object({ limit: Limit(1000) }),
+    response: { 200: Type.Object({ items: Type.Array(DeliverySchema) }) },
+  },
+} as const;
+
 export const OPERATIONS = {
   health: {
     ...ROUTES.health,
@@ -490,6 +653,7 @@ export const OPERATIONS = {
   ...historyOperations,
   ...fleetOperations,
   ...tokenOperations,
+  ...policyOperations,
 } as const satisfies Record<RouteName, Operation>;
 
 export type Operations = typeof OPERATIONS;

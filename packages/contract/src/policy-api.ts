@@ -39,7 +39,12 @@ export type PolicyInfo = Static<typeof PolicyInfoSchema>;
 
 export const PolicyDetailSchema = Type.Intersect([
   PolicyInfoSchema,
-  Type.Object({ document: PolicySchema, job_id: Type.Union([Type.Integer(), Type.Null()]) }),
+  Type.Object({
+    document: Type.Unknown({ description: "The policy document, as PolicySchema describes it" }),
+    job_id: Type.Union([Type.Integer(), Type.Null()], {
+      description: "The evaluation over the stored history this change queued",
+    }),
+  }),
 ]);
 export type PolicyDetail = Static<typeof PolicyDetailSchema>;
 

@@ -44,6 +44,22 @@ export const ROUTES = {
   createToken: { method: "POST", path: "/api/v1/tokens", auth: "admin" },
   revokeToken: { method: "DELETE", path: "/api/v1/tokens/:id", auth: "admin" },
   whoAmI: { method: "GET", path: "/api/v1/me", auth: "reader" },
+  listPolicies: { method: "GET", path: "/api/v1/policies", auth: "reader" },
+  createPolicy: { method: "POST", path: "/api/v1/policies", auth: "admin" },
+  testPolicy: { method: "POST", path: "/api/v1/policies/test", auth: "reader" },
+  getPolicy: { method: "GET", path: "/api/v1/policies/:id", auth: "reader" },
+  putPolicy: { method: "PUT", path: "/api/v1/policies/:id", auth: "admin" },
+  deletePolicy: { method: "DELETE", path: "/api/v1/policies/:id", auth: "admin" },
+  policyHosts: { method: "GET", path: "/api/v1/policies/:id/hosts", auth: "reader" },
+  policyHistory: { method: "GET", path: "/api/v1/policies/:id/history", auth: "reader" },
+  hostPolicies: { method: "GET", path: "/api/v1/hosts/:id/policies", auth: "reader" },
+  compliance: { method: "GET", path: "/api/v1/compliance", auth: "reader" },
+  getJob: { method: "GET", path: "/api/v1/jobs/:id", auth: "reader" },
+  listJobs: { method: "GET", path: "/api/v1/jobs", auth: "reader" },
+  listWebhooks: { method: "GET", path: "/api/v1/webhooks", auth: "admin" },
+  createWebhook: { method: "POST", path: "/api/v1/webhooks", auth: "admin" },
+  deleteWebhook: { method: "DELETE", path: "/api/v1/webhooks/:id", auth: "admin" },
+  webhookDeliveries: { method: "GET", path: "/api/v1/webhooks/:id/deliveries", auth: "admin" },
 } as const satisfies Record<string, Route>;
 
 export type RouteName = keyof typeof ROUTES;

@@ -4,6 +4,7 @@ import { fleetHandlers } from "./fleet.routes.ts";
 import { healthHandlers } from "./health.routes.ts";
 import { historyHandlers } from "./history.routes.ts";
 import { hostHandlers } from "./hosts.routes.ts";
+import { policyHandlers, webhookHandlers } from "./policies.routes.ts";
 import type { Handlers } from "./register.ts";
 import { tokenHandlers } from "./tokens.routes.ts";
 
@@ -16,6 +17,8 @@ export function handlers(services: Services): Handlers {
     ...historyHandlers(services),
     ...fleetHandlers(services),
     ...tokenHandlers(services),
+    ...policyHandlers(services),
+    ...webhookHandlers(services),
   };
 }
 

@@ -6,7 +6,10 @@ import { HistoryService } from "./history.service.ts";
 import { HostsService } from "./hosts.service.ts";
 import { IngestService } from "./ingest.service.ts";
 import { LegacyService } from "./legacy.service.ts";
+import { PoliciesService } from "./policies.service.ts";
+import { PolicyJobs } from "./policy-jobs.ts";
 import { TokensService } from "./tokens.service.ts";
+import { WebhooksService } from "./webhooks.service.ts";
 
 /** What the routes call: each service decides, the store only reads and writes. */
 export interface Services {
@@ -18,17 +21,29 @@ export interface Services {
   ingest: IngestService;
   legacy: LegacyService;
   tokens: TokensService;
+  policies: PoliciesService;
+  jobs: PolicyJobs;
+  webhooks: WebhooksService;
   now: () => number;
 }
 
-export function createServices(
-  store: Store,
-  options: { secrets: AuthSecrets; now: () => number; version: string },
-): Services {
+export interface ServiceOptions {
+  secrets: AuthSecrets;
+  now: () => number;
+  version: string;
+  /** The agents' reporting interval (ms): freshness conditions and online status. */
+  intervalMs: number;
+  /** Deliver webhooks to loopback, link-local and private addresses too. */
+  webhookAllowPrivate: boolean;
+  log: { info(o: object, m: string): void; error(o: object, m: string): void };
+}
+
+export function createServices(store: Store, options: ServiceOptions): Services {
   const { secrets, now } = options;
   const auth = new AuthService(store, secrets, now);
   const history = new HistoryService(store);
-  const ingest = new IngestService(store, now);
+  const policies = new PoliciesService(store, history, now, options.intervalMs);
+  const ingest = new IngestService(store, now, policies);
   return {
     health: new HealthService(store, options.version),
     auth,
@@ -38,6 +53,9 @@ export function createServices(
     ingest,
     legacy: new LegacyService(store, ingest, now),
     tokens: new TokensService(store, now),
+    policies,
+    jobs: new PolicyJobs(store, now, options.intervalMs, options.log),
+    webhooks: new WebhooksService(store, now, { allowPrivate: options.webhookAllowPrivate }),
     now,
   };
 }

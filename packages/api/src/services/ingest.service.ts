@@ -1,6 +1,7 @@
 import { type Report, type ReportAccepted, reportRules } from "@compliance/contract";
 import { badRequest, forbidden, fromStoreError, invalidField } from "../errors.ts";
 import type { IngestOptions, IngestOutcome, NodeIdentity, Store } from "../store/store.ts";
+import type { PoliciesService } from "./policies.service.ts";
 
 /** How far ahead of the API's clock a report may claim to be collected. */
 const MAX_CLOCK_AHEAD_MS = 24 * 3600_000;
@@ -16,6 +17,7 @@ export class IngestService {
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
+    private readonly policies: PoliciesService,
   ) {}
 
   /** An agent's report, already checked against the schema, for the host of its node key. */
@@ -46,8 +48,10 @@ export class IngestService {
    * caller; a refusal of the store becomes its HTTP answer.
    */
   async save(hostId: number, report: Report, options?: IngestOptions): Promise<IngestOutcome> {
+    // Every execution is evaluated against every enabled policy in its own transaction.
+    const evaluate = this.policies.evaluator(await this.policies.active());
     try {
-      return await this.store.ingest(hostId, report, this.now(), options);
+      return await this.store.ingest(hostId, report, this.now(), { ...options, evaluate });
     } catch (e) {
       throw fromStoreError(e) ?? e;
     }

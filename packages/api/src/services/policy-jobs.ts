@@ -1,7 +1,26 @@
 import { setImmediate as yieldToOthers } from "node:timers/promises";
+import type { Job } from "@compliance/contract";
+import { notFound } from "../errors.ts";
 import { compilePolicy, evaluate } from "../policies/index.ts";
 import { needsOf } from "../policies/needs.ts";
 import type { JobRecord, Store } from "../store/store.ts";
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function jobOf(r: JobRecord): Job {
+  return {
+    id: r.id,
+    kind: r.kind,
+    subject: r.subject,
+    status: r.status as Job["status"],
+    total: r.total,
+    done: r.done,
+    error: r.error,
+    created_at: new Date(r.created_at).toISOString(),
+    started_at: iso(r.started_at),
+    finished_at: iso(r.finished_at),
+  };
+}
 
 /** A running job not heard of for this long was left by a stopped process: taken over. */
 const STALE_MS = 60_000;
@@ -28,6 +47,16 @@ export class PolicyJobs {
     private readonly intervalMs: number,
     private readonly log: JobLog,
   ) {}
+
+  async job(id: number): Promise<Job> {
+    const record = await this.store.getJob(id);
+    if (!record) throw notFound(`job ${id}`);
+    return jobOf(record);
+  }
+
+  async list(): Promise<Job[]> {
+    return (await this.store.listJobs(100)).map(jobOf);
+  }
 
   /** Runs jobs until none is waiting (or `signal` aborts). Returns how many ran. */
   async runPending(signal?: AbortSignal): Promise<number> {

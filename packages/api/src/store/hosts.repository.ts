@@ -156,6 +156,8 @@ export class HostsRepository {
         "host_addresses",
         "host_state",
         "current_names",
+        "policy_runs",
+        "policy_events",
       ] as const) {
         await trx.deleteFrom(table).where("host_id", "=", id).execute();
       }

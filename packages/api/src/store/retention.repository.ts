@@ -73,9 +73,19 @@ export async function pruneExecutions(
           .executeTakeFirst();
         result[counter] += Number(r.numDeletedRows);
       }
-      // A lifetime that began in a deleted execution now begins at the oldest kept one, so
-      // every span starts at an execution that exists (late reports are placed among them).
-      for (const table of Object.keys(counters) as (keyof typeof counters)[]) {
+      // Policy results of deleted executions only go too.
+      await trx
+        .deleteFrom("policy_runs")
+        .where("host_id", "=", hostId)
+        .where("last_pos", "<", minPos)
+        .execute();
+      // A lifetime (or a run of results) that began in a deleted execution now begins at the
+      // oldest kept one, so every span starts at an execution that exists (late reports are
+      // placed among them).
+      for (const table of [...Object.keys(counters), "policy_runs"] as (
+        | keyof typeof counters
+        | "policy_runs"
+      )[]) {
         await trx
           .updateTable(table)
           .set({ first_pos: minPos })
