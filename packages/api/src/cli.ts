@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import type { TokenRole } from "@compliance/contract";
 import { ConfigError, loadConfig } from "./config.ts";
 import { exportCommand } from "./export.ts";
+import { policyCommand } from "./policy-command.ts";
 import { startServer } from "./server.ts";
 import { TokensService } from "./services/tokens.service.ts";
 import { openStore } from "./store/sql-store.ts";
@@ -26,6 +27,9 @@ Usage:
   compliance-api token revoke <id>
   compliance-api prune (--older-than-days N | --before <time>)
   compliance-api export --dir <directory> [--from <time>] [--to <time>] [--host <id>]
+  compliance-api policy list [--json]
+  compliance-api policy apply -f <file or directory>
+  compliance-api policy test -f <file> [--host <id>] [--at <time>] [--json]
   compliance-api --help | --version
 
 Configuration is read from the environment: PORT, HOST, DATABASE_URL,
@@ -122,6 +126,14 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
       }
       case "export":
         return await exportCommand(store, values, io);
+      case "policy":
+        return await policyCommand(
+          store,
+          config,
+          now,
+          { sub: rest[0], file: values.file, host: values.host, at: values.at, json: values.json },
+          io,
+        );
       default:
         io.stderr.write(`compliance-api: unknown command "${command}"\n\n${USAGE}`);
         return 2;
@@ -147,6 +159,9 @@ function parse(argv: string[]) {
       from: { type: "string" },
       to: { type: "string" },
       host: { type: "string" },
+      file: { type: "string", short: "f" },
+      at: { type: "string" },
+      json: { type: "boolean" },
     },
   });
 }
