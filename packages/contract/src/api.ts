@@ -511,6 +511,19 @@ export const ChangeSchema = Type.Object({
   processes: DiffSchema.properties.processes,
   sessions: DiffSchema.properties.sessions,
   facts: Type.Array(FactChangeSchema),
+  policies: Type.Optional(
+    Type.Array(
+      Type.Object({
+        policy_id: Type.String(),
+        version: Type.Integer(),
+        before: Type.Union([Type.String(), Type.Null()], {
+          description: "null: no earlier result",
+        }),
+        after: Type.String(),
+      }),
+      { description: "Policies whose status on the host changed with this execution" },
+    ),
+  ),
 });
 export type Change = Static<typeof ChangeSchema>;
 

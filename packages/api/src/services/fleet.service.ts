@@ -159,11 +159,21 @@ export class FleetService {
     );
     const items: Change[] = [];
     const hostnames = new Map<number, string>();
+    const events = await this.store.policyEventsOf(ids);
     for (const e of await this.store.executionsByIds(ids)) {
       if (!hostnames.has(e.hostId)) {
         hostnames.set(e.hostId, (await this.store.getHost(e.hostId))?.hostname ?? "");
       }
-      items.push(await this.changeOf(e, hostnames.get(e.hostId)!));
+      const change = await this.changeOf(e, hostnames.get(e.hostId)!);
+      const policies = events
+        .filter((p) => p.execution_id === e.id)
+        .map((p) => ({
+          policy_id: p.policy_id,
+          version: p.version,
+          before: p.before,
+          after: p.after,
+        }));
+      items.push(policies.length > 0 ? { ...change, policies } : change);
     }
     return { items, next_cursor: String(next), has_more: more };
   }
