@@ -15,6 +15,9 @@ export type Load<T> =
   | { status: "ok"; data: T; error?: undefined }
   | { status: "error"; data: T | undefined; error: RequestError };
 
+/** A load and the way to run it again. */
+export type Loaded<T> = Load<T> & { reload: () => void };
+
 /**
  * Runs a request whenever `deps` change and cancels the one before, so a fast typist or a
  * quick pager never sees an older answer land after a newer one. The previous data stays
@@ -23,7 +26,7 @@ export type Load<T> =
 export function useLoad<T>(
   load: (signal: AbortSignal) => Promise<T>,
   deps: readonly unknown[],
-): Load<T> & { reload: () => void } {
+): Loaded<T> {
   const [state, setState] = useState<Load<T>>({ status: "loading", data: undefined });
   const [round, setRound] = useState(0);
   const latest = useRef(load);

@@ -1,6 +1,6 @@
 import type { Execution } from "@compliance/contract";
 import { useState } from "preact/hooks";
-import { formatCount, formatPercent } from "../format.ts";
+import { formatCount, formatPercent, plural } from "../format.ts";
 import { Pager } from "./pager.tsx";
 import { Time } from "./time.tsx";
 
@@ -47,57 +47,30 @@ export function ExecutionList({
             </tr>
           </thead>
           <tbody>
-            {page.map((e) => {
-              const c = e.changes;
-              return (
-                <tr
-                  key={e.report_id}
-                  class={selected.includes(e.report_id) ? "row-picked" : undefined}
-                >
-                  <td>
-                    <input
-                      type="checkbox"
-                      checked={selected.includes(e.report_id)}
-                      onChange={() => onPick(e.report_id)}
-                      aria-label={`Pick the execution collected ${e.collected_at}`}
-                    />
-                  </td>
-                  <td>
-                    <Time iso={e.collected_at} />
-                  </td>
-                  <td class="num">{formatCount(e.process_count)}</td>
-                  <td class="num">{e.sessions_known ? formatCount(e.session_count) : "?"}</td>
-                  <td class="num opt">{formatPercent(e.cpu_usage_percent)}</td>
-                  <td class="small">
-                    {!c ? (
-                      <span class="muted">first</span>
-                    ) : (
-                      <>
-                        {c.processes_started ? (
-                          <span class="plus-text">+{c.processes_started} </span>
-                        ) : null}
-                        {c.processes_ended ? (
-                          <span class="minus-text">−{c.processes_ended} </span>
-                        ) : null}
-                        {c.sessions_opened || c.sessions_closed ? (
-                          <span>
-                            sessions +{c.sessions_opened}/−{c.sessions_closed}{" "}
-                          </span>
-                        ) : null}
-                        {c.facts_changed ? <span>{c.facts_changed} facts</span> : null}
-                        {!c.processes_started &&
-                        !c.processes_ended &&
-                        !c.sessions_opened &&
-                        !c.sessions_closed &&
-                        !c.facts_changed ? (
-                          <span class="muted">none</span>
-                        ) : null}
-                      </>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
+            {page.map((e) => (
+              <tr
+                key={e.report_id}
+                class={selected.includes(e.report_id) ? "row-picked" : undefined}
+              >
+                <td>
+                  <input
+                    type="checkbox"
+                    checked={selected.includes(e.report_id)}
+                    onChange={() => onPick(e.report_id)}
+                    aria-label={`Pick the execution collected ${e.collected_at}`}
+                  />
+                </td>
+                <td>
+                  <Time iso={e.collected_at} />
+                </td>
+                <td class="num">{formatCount(e.process_count)}</td>
+                <td class="num">{e.sessions_known ? formatCount(e.session_count) : "?"}</td>
+                <td class="num opt">{formatPercent(e.cpu_usage_percent)}</td>
+                <td class="small">
+                  <ChangesCell changes={e.changes} />
+                </td>
+              </tr>
+            ))}
           </tbody>
         </table>
       </div>
@@ -109,5 +82,34 @@ export function ExecutionList({
         onPage={setOffset}
       />
     </details>
+  );
+}
+
+/** What an execution changed against the one before, in short. */
+function ChangesCell({ changes: c }: { changes: Execution["changes"] }) {
+  if (!c) return <span class="muted">first</span>;
+  const inventory = c.inventory_changed ?? 0;
+  if (
+    !c.processes_started &&
+    !c.processes_ended &&
+    !c.sessions_opened &&
+    !c.sessions_closed &&
+    !c.facts_changed &&
+    !inventory
+  ) {
+    return <span class="muted">none</span>;
+  }
+  return (
+    <>
+      {c.processes_started ? <span class="plus-text">+{c.processes_started} </span> : null}
+      {c.processes_ended ? <span class="minus-text">−{c.processes_ended} </span> : null}
+      {c.sessions_opened || c.sessions_closed ? (
+        <span>
+          sessions +{c.sessions_opened}/−{c.sessions_closed}{" "}
+        </span>
+      ) : null}
+      {c.facts_changed ? <span>{c.facts_changed} facts </span> : null}
+      {inventory ? <span>{plural(inventory, "inventory change")}</span> : null}
+    </>
   );
 }

@@ -4,11 +4,16 @@ import { useCallback, useEffect, useLayoutEffect, useMemo, useState } from "prea
 import { requestPath } from "../api.ts";
 import { DiffPanel } from "../components/diff-panel.tsx";
 import { ExecutionList } from "../components/execution-list.tsx";
+import { sectionQueryOf } from "../components/inventory-panel.tsx";
+import { SECTIONS } from "../components/inventory-sections.tsx";
 import {
   type ExecutionPick,
+  FIRST_PAGES,
+  pickQuery,
   processQueryOf,
   SnapshotPanel,
   sessionQueryOf,
+  tabOf,
 } from "../components/snapshot-panel.tsx";
 import { Empty, ErrorNotice, Loading } from "../components/states.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
@@ -42,6 +47,7 @@ export function HostDetail({ route }: { route: HostRoute }) {
         params,
         query: executionRange(boundsOf(range, p, Date.now())),
       }),
+      ...inventoryPrefetch(route.id, pick, p),
     );
   }, [route.id]);
 
@@ -76,6 +82,17 @@ export function HostDetail({ route }: { route: HostRoute }) {
     );
   }
   return <HostView host={host.data} route={route} />;
+}
+
+/** The inventory read of the tab a link opens on, if it opens on one. */
+function inventoryPrefetch(id: number, pick: ExecutionPick, params: URLSearchParams): string[] {
+  const tab = tabOf(params);
+  if (tab === "settings") {
+    return [requestPath("hostSettings", { params: { id }, query: pickQuery(pick) })];
+  }
+  if (tab === "processes" || tab === "sessions") return [];
+  const spec = SECTIONS[tab];
+  return [spec.path(id, sectionQueryOf(spec, pickQuery(pick), params))];
 }
 
 function Breadcrumb({ name }: { name: string }) {
@@ -240,30 +257,33 @@ function pickOf(params: URLSearchParams): ExecutionPick {
   return sel.length === 1 ? { report: sel[0]! } : at ? { at } : { latest: true };
 }
 
-function History({ host, route }: { host: Host; route: HostRoute }) {
+/** The host's executions in a range, oldest first. */
+function useExecutions(hostId: number, bounds: Bounds) {
   const client = useClient();
+  return useLoad(
+    async (signal) => {
+      const page = await client.get(
+        "listExecutions",
+        { params: { id: hostId }, query: executionRange(bounds) },
+        signal,
+      );
+      return { total: page.total, items: page.items.slice().reverse() };
+    },
+    [hostId, bounds.from, bounds.to],
+  );
+}
+type ExecutionsLoad = ReturnType<typeof useExecutions>;
+
+function History({ host, route }: { host: Host; route: HostRoute }) {
   const p = route.params;
   const range = rangeOf(host, p);
   const customFrom = p.get("from") ?? undefined;
   const customTo = p.get("to") ?? undefined;
   // Anchored when the range is chosen, not at every render.
   const bounds = useMemo(() => boundsOf(range, p, Date.now()), [range, customFrom, customTo]);
-
-  const executions = useLoad(
-    async (signal) => {
-      const page = await client.get(
-        "listExecutions",
-        { params: { id: host.id }, query: executionRange(bounds) },
-        signal,
-      );
-      return { total: page.total, items: page.items.slice().reverse() };
-    },
-    [host.id, bounds.from, bounds.to],
-  );
+  const executions = useExecutions(host.id, bounds);
 
   const sel = (p.get("sel") ?? "").split(",").filter(Boolean).slice(0, 2);
-  const at = p.get("at");
-  const pick = pickOf(p);
   const [shown, setShown] = useState<string | null>(null);
   const onShown = useCallback((id: string | null) => setShown(id), []);
 
@@ -279,7 +299,7 @@ function History({ host, route }: { host: Host; route: HostRoute }) {
     if (sel.includes(id)) next = sel.filter((x) => x !== id);
     else if (sel.length === 1) next = chronological([sel[0]!, id]);
     else next = [id];
-    set({ sel: next.join(",") || undefined, at: undefined, poff: undefined });
+    set({ sel: next.join(",") || undefined, at: undefined, ...FIRST_PAGES });
   };
 
   const previous = (reportId: string) => {
@@ -309,39 +329,15 @@ function History({ host, route }: { host: Host; route: HostRoute }) {
             }
           />
         </div>
-        {executions.status === "error" && !executions.data ? (
-          <ErrorNotice error={executions.error} onRetry={executions.reload} />
-        ) : !executions.data ? (
-          <Loading label="Loading the history" />
-        ) : items.length === 0 ? (
-          <div class="state state-empty">
-            <p>
-              No execution in this range. The latest one was collected{" "}
-              <Time iso={host.last_seen_at} ago />.
-            </p>
-            <button type="button" class="button" onClick={() => set({ range: "all" })}>
-              Show all executions
-            </button>
-          </div>
-        ) : (
-          <div class={executions.status === "loading" ? "is-stale" : undefined}>
-            <TimelineChart
-              executions={items}
-              selected={sel}
-              shown={sel.length === 0 ? shown : null}
-              marker={at ? Date.parse(at) : null}
-              onPick={onPick}
-            />
-            <p class="muted small">
-              {formatCount(items.length)} executions shown
-              {executions.data.total > items.length
-                ? ` — the newest ${formatCount(items.length)} of ${formatCount(executions.data.total)} in this range; narrow the range to see older ones`
-                : ""}
-              . The marks on the Δ line are check-ins that changed something.
-            </p>
-            <ExecutionList executions={items} selected={sel} onPick={onPick} />
-          </div>
-        )}
+        <Timeline
+          host={host}
+          executions={executions}
+          selected={sel}
+          shown={sel.length === 0 ? shown : null}
+          at={p.get("at")}
+          onPick={onPick}
+          onAll={() => set({ range: "all" })}
+        />
       </section>
 
       {a && b ? (
@@ -356,12 +352,70 @@ function History({ host, route }: { host: Host; route: HostRoute }) {
         <SnapshotPanel
           host={host}
           route={route}
-          pick={pick}
+          pick={pickOf(p)}
           previous={previous}
           onShown={onShown}
         />
       )}
     </>
+  );
+}
+
+/** The chart and the list of the executions in range, or why there are none. */
+function Timeline({
+  host,
+  executions,
+  selected,
+  shown,
+  at,
+  onPick,
+  onAll,
+}: {
+  host: Host;
+  executions: ExecutionsLoad;
+  selected: string[];
+  shown: string | null;
+  at: string | null;
+  onPick: (reportId: string) => void;
+  onAll: () => void;
+}) {
+  const data = executions.data;
+  if (executions.status === "error" && !data) {
+    return <ErrorNotice error={executions.error} onRetry={executions.reload} />;
+  }
+  if (!data) return <Loading label="Loading the history" />;
+  const items = data.items;
+  if (items.length === 0) {
+    return (
+      <div class="state state-empty">
+        <p>
+          No execution in this range. The latest one was collected{" "}
+          <Time iso={host.last_seen_at} ago />.
+        </p>
+        <button type="button" class="button" onClick={onAll}>
+          Show all executions
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div class={executions.status === "loading" ? "is-stale" : undefined}>
+      <TimelineChart
+        executions={items}
+        selected={selected}
+        shown={shown}
+        marker={at ? Date.parse(at) : null}
+        onPick={onPick}
+      />
+      <p class="muted small">
+        {formatCount(items.length)} executions shown
+        {data.total > items.length
+          ? ` — the newest ${formatCount(items.length)} of ${formatCount(data.total)} in this range; narrow the range to see older ones`
+          : ""}
+        . The marks on the Δ line are check-ins that changed something.
+      </p>
+      <ExecutionList executions={items} selected={selected} onPick={onPick} />
+    </div>
   );
 }
 
