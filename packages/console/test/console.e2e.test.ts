@@ -10,9 +10,12 @@ import { LAPTOP, launchBrowser, openPage, PHONE, screenshot } from "./helpers/br
 import {
   AUDIT_DIFF_E2_E4,
   AUDIT_HOST,
+  AUDIT_PACKAGES,
   auditReports,
   auditTimes,
   fleetReports,
+  UNKNOWN_PACKAGES_HOST,
+  UNKNOWN_PACKAGES_REASON,
 } from "./helpers/fleet.ts";
 
 /**
@@ -54,6 +57,23 @@ const texts = async (page: Page, selector: string) =>
 /** Names in the first column of a diff section's table, in order. */
 const diffNames = (page: Page, title: string) =>
   texts(page, `section:has(> h3:text-is("${title}")) tbody tr td:first-child`);
+
+/** The first `n` cells of each row of a diff section's table. */
+const diffRows = (page: Page, title: string, n: number) =>
+  page
+    .locator(`section:has(> h3:text-is("${title}")) tbody tr`)
+    .evaluateAll(
+      (rows, n) =>
+        rows.map((r) =>
+          [...(r as HTMLTableRowElement).cells]
+            .slice(0, n)
+            .map((c) => (c.textContent ?? "").trim()),
+        ),
+      n,
+    );
+
+/** The names in the open inventory tab's table, in the order shown. */
+const tabNames = (page: Page, tab: string) => texts(page, `#panel-${tab} tbody tr td:first-child`);
 
 /** The local (here UTC) value an <input type=datetime-local> takes for an instant. */
 const localInput = (ms: number) => new Date(ms).toISOString().slice(0, 19);
@@ -233,6 +253,36 @@ describe("console", { timeout: 90_000 }, () => {
       assert.deepEqual(await diffNames(page, "Sessions opened"), [...AUDIT_DIFF_E2_E4.opened]);
       assert.deepEqual(await diffNames(page, "Sessions closed"), [...AUDIT_DIFF_E2_E4.closed]);
       assert.deepEqual(await diffNames(page, "Facts changed"), [...AUDIT_DIFF_E2_E4.facts]);
+
+      // The inventory's changes: a package upgraded (old → new), a service stopped and
+      // disabled, sockets, accounts and an sshd option.
+      const d = AUDIT_DIFF_E2_E4;
+      assert.deepEqual(await diffNames(page, "Packages installed"), [...d.packagesInstalled]);
+      assert.deepEqual(
+        await diffRows(page, "Packages upgraded (or downgraded)", 2),
+        d.packagesUpgraded.map((r) => [...r]),
+      );
+      assert.equal(await page.locator('section:has(> h3:text-is("Packages removed"))').count(), 0);
+      assert.deepEqual(
+        await diffRows(page, "Sockets opened", 3),
+        d.socketsOpened.map((r) => [...r]),
+      );
+      assert.deepEqual(
+        await diffRows(page, "Sockets closed", 3),
+        d.socketsClosed.map((r) => [...r]),
+      );
+      assert.deepEqual(await diffNames(page, "Accounts added"), [...d.accountsAdded]);
+      assert.deepEqual(await diffNames(page, "Accounts changed"), [...d.accountsChanged]);
+      assert.deepEqual(await diffNames(page, "Services added"), [...d.servicesAdded]);
+      assert.deepEqual(
+        await diffRows(page, "Services changed", 2),
+        d.servicesChanged.map((r) => [...r]),
+      );
+      assert.deepEqual(await diffNames(page, "Settings changed"), [...d.settingsChanged]);
+      const chips = await texts(page, '[aria-label="Summary of changes"] li');
+      assert.ok(chips.includes("1 package upgraded"), chips.join(" | "));
+      assert.ok(chips.includes("1 service changed"), chips.join(" | "));
+      assert.equal(await page.getByText("Not collected on one side").count(), 0);
       await screenshot(page, "history-diff");
 
       // At a time: half an hour after E2, before E3.
@@ -265,6 +315,79 @@ describe("console", { timeout: 90_000 }, () => {
       await page.getByRole("heading", { name: /^At / }).waitFor();
       await screenshot(page, "at-a-time-dark");
       await page.emulateMedia({ colorScheme: "light" });
+
+      // The packages then (E2), sorted by name, and now (E4); the tab stays as time moves.
+      await page.getByRole("tab", { name: "Packages" }).click();
+      await page.locator("#panel-packages tbody tr").first().waitFor();
+      assert.deepEqual(await tabNames(page, "packages"), [...AUDIT_PACKAGES.e2]);
+      assert.match(
+        await textOf(page.locator("#panel-packages tbody tr", { hasText: "openssl" })),
+        /3\.0\.11-1~deb12u2/,
+      );
+      await screenshot(page, "at-a-time-packages");
+      await page.getByRole("button", { name: "Back to now" }).click();
+      await page.getByRole("heading", { name: "Now" }).waitFor();
+      await page.waitForFunction(
+        (n) => document.querySelectorAll("#panel-packages tbody tr").length === n,
+        AUDIT_PACKAGES.latest.length,
+      );
+      assert.deepEqual(await tabNames(page, "packages"), [...AUDIT_PACKAGES.latest]);
+      assert.match(
+        await textOf(page.locator("#panel-packages tbody tr", { hasText: "openssl" })),
+        /3\.0\.13-1~deb12u1/,
+      );
+      // Searched by the API, as the processes are.
+      await page.getByLabel("Search packages").fill("linux-image");
+      await page.waitForFunction(
+        () => document.querySelectorAll("#panel-packages tbody tr").length === 2,
+      );
+      assert.match(page.url(), /pkq=linux-image/);
+
+      // The tabs by keyboard: arrows move along them, Enter opens one.
+      await page.getByRole("tab", { name: "Packages" }).focus();
+      await page.keyboard.press("ArrowRight");
+      await page.keyboard.press("Enter");
+      await page.locator("#panel-listening tbody tr").first().waitFor();
+      assert.deepEqual((await texts(page, "#panel-listening tbody td:nth-child(3)")).sort(), [
+        "22",
+        "6379",
+        "8443",
+      ]);
+      await page.getByRole("tab", { name: "Services" }).click();
+      assert.match(
+        await textOf(page.locator("#panel-services tbody tr", { hasText: "nginx.service" })),
+        /inactive\s*disabled/,
+      );
+      await page.getByRole("tab", { name: "Settings" }).click();
+      const sshd = page.locator("section", {
+        has: page.getByRole("heading", { name: "sshd options" }),
+      });
+      assert.match(
+        await textOf(sshd.locator("tr", { hasText: "passwordauthentication" })),
+        /passwordauthentication\s*no/,
+      );
+      await screenshot(page, "settings");
+
+      // A host that could not read its package database: unknown, with the agent's reason,
+      // never "no package".
+      await page.goto(`${api.url}/#/hosts?q=${UNKNOWN_PACKAGES_HOST}`);
+      await page.getByRole("link", { name: UNKNOWN_PACKAGES_HOST }).click();
+      await page.getByRole("heading", { name: UNKNOWN_PACKAGES_HOST, level: 1 }).waitFor();
+      await page.getByRole("tab", { name: "Packages" }).click();
+      const unknown = page.locator("#panel-packages [role=note]");
+      await unknown.waitFor();
+      assert.match(await textOf(unknown), /Not collected\./);
+      assert.ok((await textOf(unknown)).includes(UNKNOWN_PACKAGES_REASON));
+      assert.equal(await page.locator("#panel-packages table").count(), 0);
+      assert.doesNotMatch(await textOf(page.locator("#panel-packages")), /No package/);
+      // Its settings were not collected either; its sockets were.
+      await page.getByRole("tab", { name: "Settings" }).click();
+      assert.match(await textOf(page.locator("#panel-settings [role=note]")), /Not collected\./);
+      await page.getByRole("tab", { name: "Listening" }).click();
+      assert.deepEqual(await texts(page, "#panel-listening tbody td:nth-child(3)"), ["22"]);
+      await page.getByRole("tab", { name: "Packages" }).click();
+      await unknown.waitFor();
+      await screenshot(page, "packages-not-collected");
 
       // The real agent's host is in the fleet too.
       await page.goto(`${api.url}/#/hosts?q=${encodeURIComponent(real.host.hostname)}`);

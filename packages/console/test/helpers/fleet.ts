@@ -1,4 +1,13 @@
-import type { Report, ReportProcess, ReportSession } from "@compliance/contract";
+import type {
+  Report,
+  ReportAccount,
+  ReportListening,
+  ReportPackage,
+  ReportProcess,
+  ReportService,
+  ReportSession,
+  ReportSettings,
+} from "@compliance/contract";
 import { makeProcess, makeReport, makeSession } from "../../../api/test/helpers/reports.ts";
 
 /**
@@ -11,16 +20,55 @@ import { makeProcess, makeReport, makeSession } from "../../../api/test/helpers/
  *   E4  − backup-agent, + certbot, kernel upgraded          − alice, bob
  * so E2 → E4 started redis-server and certbot, ended nginx and backup-agent, opened bob's
  * session, closed alice's and changed os.kernel.
+ *
+ * Its inventory, collected every time:
+ *   E1, E2  openssl 3.0.11, nginx, openjdk, kernel 6.1.0-18; nginx.service running
+ *   E3      + redis-server (package, account, service, socket 6379); nginx.service stopped,
+ *           its socket 443 closed
+ *   E4      openssl upgraded to 3.0.13, + certbot, + kernel 6.1.0-20; nginx.service also
+ *           disabled; the backup account locked; sshd password logins turned off
+ * cache-01 could not read its package database: its packages are unknown, not none.
  */
 export const AUDIT_HOST = "pay-gateway-01";
-/** In the order the API lists them: by pid. */
+/** Processes in the order the API lists them (by pid); inventory items as shown, by name. */
 export const AUDIT_DIFF_E2_E4 = {
   started: ["redis-server", "certbot"],
   ended: ["nginx", "backup-agent"],
   opened: ["bob"],
   closed: ["alice"],
   facts: ["os.kernel"],
+  packagesInstalled: ["certbot", "linux-image-6.1.0-20-amd64", "redis-server"],
+  /** Name, then old → new version. */
+  packagesUpgraded: [["openssl", "3.0.11-1~deb12u2 → 3.0.13-1~deb12u1"]],
+  /** Protocol, address, port. */
+  socketsOpened: [["tcp", "127.0.0.1", "6379"]],
+  socketsClosed: [["tcp", "0.0.0.0", "443"]],
+  accountsAdded: ["redis"],
+  accountsChanged: ["backup"],
+  servicesAdded: ["certbot.timer", "redis-server.service"],
+  /** Name, then the change in words. */
+  servicesChanged: [["nginx.service", "stopped, disabled"]],
+  settingsChanged: ["passwordauthentication"],
 } as const;
+
+/** The audited host's packages at E2 and at E4 (its latest), by name. */
+export const AUDIT_PACKAGES = {
+  e2: ["base-files", "linux-image-6.1.0-18-amd64", "nginx", "openjdk-17-jre-headless", "openssl"],
+  latest: [
+    "base-files",
+    "certbot",
+    "linux-image-6.1.0-18-amd64",
+    "linux-image-6.1.0-20-amd64",
+    "nginx",
+    "openjdk-17-jre-headless",
+    "openssl",
+    "redis-server",
+  ],
+} as const;
+
+/** The host that could not list its packages, and why. */
+export const UNKNOWN_PACKAGES_HOST = "cache-01";
+export const UNKNOWN_PACKAGES_REASON = "rpm: the package database is locked";
 
 const HOUR = 3600_000;
 
@@ -66,6 +114,92 @@ const bob = makeSession({
   started_at: "2026-01-10T09:30:00Z",
   pid: 3200,
 });
+
+const deb = (name: string, version: string, arch = "amd64"): ReportPackage => ({
+  name,
+  version,
+  arch,
+  source: "deb",
+});
+const tcp = (address: string, port: number, pid: number, process: string): ReportListening => ({
+  protocol: address.includes(":") ? "tcp6" : "tcp",
+  address,
+  port,
+  pid,
+  process,
+});
+const account = (
+  name: string,
+  uid: number,
+  home: string,
+  shell: string,
+  password: ReportAccount["password"],
+): ReportAccount => ({ name, uid, gid: uid, home, shell, password });
+const service = (name: string, state: string, enabled?: boolean): ReportService =>
+  enabled === undefined ? { name, state } : { name, state, enabled };
+
+/** The audited host's inventory at E1 to E4 (see above). */
+function auditInventory(
+  i: number,
+): Pick<Report, "packages" | "listening" | "accounts" | "services" | "settings"> {
+  const e3 = i >= 2;
+  const e4 = i >= 3;
+  const packages = [
+    deb("base-files", "12.4+deb12u5"),
+    deb("linux-image-6.1.0-18-amd64", "6.1.76-1"),
+    deb("nginx", "1.22.1-9"),
+    deb("openjdk-17-jre-headless", "17.0.10+7-1~deb12u1"),
+    deb("openssl", e4 ? "3.0.13-1~deb12u1" : "3.0.11-1~deb12u2"),
+    ...(e3 ? [deb("redis-server", "5:7.0.15-1~deb12u1")] : []),
+    ...(e4
+      ? [deb("certbot", "2.1.0-4", "all"), deb("linux-image-6.1.0-20-amd64", "6.1.85-1")]
+      : []),
+  ];
+  const listening = [
+    tcp("0.0.0.0", 22, 812, "sshd"),
+    ...(e3 ? [tcp("127.0.0.1", 6379, 2300, "redis-server")] : [tcp("0.0.0.0", 443, 1200, "nginx")]),
+    tcp("::", 8443, 1500, "java-payments"),
+  ];
+  const accounts = [
+    account("root", 0, "/root", "/bin/bash", "set"),
+    account("www-data", 33, "/var/www", "/usr/sbin/nologin", "locked"),
+    account(
+      "backup",
+      34,
+      "/var/backups",
+      e4 ? "/usr/sbin/nologin" : "/bin/sh",
+      e4 ? "locked" : "set",
+    ),
+    account("payments", 1001, "/opt/payments", "/usr/sbin/nologin", "locked"),
+    ...(e3 ? [account("redis", 105, "/var/lib/redis", "/usr/sbin/nologin", "locked")] : []),
+  ];
+  const services = [
+    service("cron.service", "active", true),
+    service("nginx.service", e3 ? "inactive" : "active", !e4),
+    service("payments.service", "active", true),
+    service("ssh.service", "active", true),
+    ...(e3 ? [service("redis-server.service", "active", true)] : []),
+    ...(e4 ? [service("certbot.timer", "active", true)] : []),
+    service("systemd-journald.service", "active"),
+  ];
+  const settings: ReportSettings = {
+    sysctl: {
+      "kernel.randomize_va_space": "2",
+      "net.ipv4.conf.all.accept_redirects": "0",
+      "net.ipv4.ip_forward": "0",
+    },
+    sshd: {
+      passwordauthentication: e4 ? "no" : "yes",
+      permitrootlogin: "prohibit-password",
+      x11forwarding: "no",
+    },
+    files: [
+      { path: "/etc/shadow", mode: "0640", uid: 0, gid: 42 },
+      { path: "/etc/ssh/sshd_config", mode: "0644", uid: 0, gid: 0 },
+    ],
+  };
+  return { packages, listening, accounts, services, settings };
+}
 
 /** When each of the audited host's executions was collected, oldest first. */
 export function auditTimes(now: number): number[] {
@@ -117,6 +251,7 @@ export function auditReports(now: number): Report[] {
       },
       processes: state.processes,
       sessions: state.sessions,
+      ...auditInventory(i),
     });
   });
 }
@@ -158,6 +293,29 @@ const OTHERS = [
     cpu: "AMD EPYC 7763 64-Core Processor",
   },
 ] as const;
+
+/**
+ * The other hosts' inventory: packages of their distribution (but on cache-01, which could
+ * not read them), sshd listening, and no settings collected.
+ */
+function fleetInventory(name: string, rpm: boolean): Partial<Report> {
+  const listening: ReportListening[] = [tcp("0.0.0.0", 22, 812, "sshd")];
+  const services = [service("sshd.service", "active", true)];
+  if (name === UNKNOWN_PACKAGES_HOST) {
+    return {
+      listening,
+      services,
+      errors: [{ collector: "packages", message: UNKNOWN_PACKAGES_REASON }],
+    };
+  }
+  const packages: ReportPackage[] = rpm
+    ? [
+        { name: "openssl", version: "1:3.0.7-27.el9", arch: "x86_64", source: "rpm" },
+        { name: "openssh-server", version: "8.7p1-38.el9", arch: "x86_64", source: "rpm" },
+      ]
+    : [deb("openssl", "3.0.11-1~deb12u2"), deb("openssh-server", "1:9.2p1-2+deb12u2")];
+  return { packages, listening, services };
+}
 
 /** The rest of the fleet: a few hosts, three executions each, one process coming and going. */
 export function fleetReports(now: number): Report[] {
@@ -208,6 +366,7 @@ export function fleetReports(now: number): Report[] {
             k === 2 && n % 2 === 0
               ? [makeSession({ user: "deploy", terminal: "pts/0", pid: 5000 + n })]
               : [],
+          ...fleetInventory(h.name, h.os[0] === "Rocky Linux"),
         }),
       );
     }
