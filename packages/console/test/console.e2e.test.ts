@@ -384,6 +384,7 @@ describe("console", { timeout: 90_000 }, () => {
       await page.getByRole("tab", { name: "Settings" }).click();
       assert.match(await textOf(page.locator("#panel-settings [role=note]")), /Not collected\./);
       await page.getByRole("tab", { name: "Listening" }).click();
+      await page.locator("#panel-listening tbody tr").first().waitFor();
       assert.deepEqual(await texts(page, "#panel-listening tbody td:nth-child(3)"), ["22"]);
       await page.getByRole("tab", { name: "Packages" }).click();
       await unknown.waitFor();
