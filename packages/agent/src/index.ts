@@ -20,7 +20,7 @@ export {
   resolveConfig,
 } from "./config.ts";
 export { type DaemonOptions, runDaemon } from "./daemon.ts";
-export { Courier, type Delivery } from "./delivery.ts";
+export { Courier, type Delivery, type DrainResult } from "./delivery.ts";
 export {
   AgentError,
   CollectError,
@@ -45,6 +45,12 @@ export {
   DEFAULT_CPU_WINDOW_MS,
 } from "./report.ts";
 export { type RunOnceOptions, type RunOnceResult, runOnce } from "./run-once.ts";
+export {
+  AgentSession,
+  type DeliverOptions,
+  type SessionCollectOptions,
+  type SessionOptions,
+} from "./session.ts";
 export { Spool } from "./spool.ts";
 export { defaultStateDir, StateDir } from "./state.ts";
 export { type Pin, parsePins, publicKeyPinOf } from "./tls.ts";
