@@ -329,21 +329,18 @@ function unknownKeys(file: ConfigFile | undefined): void {
   }
 }
 
-/** Flags over environment over the file over defaults; a bad value names where it came from. */
-export function resolveConfig(input: ConfigInput): AgentConfig {
-  unknownKeys(input.file);
-  const sources = new Sources(input);
-  const server =
-    input.flags.server !== undefined
-      ? { value: input.flags.server, source: "--server" }
-      : (serverUrlFromEnv(input.env) ?? serverUrlFromFile(sources));
+/** The API URL's setting, unchecked: the flag, else the environment, else the file. */
+function serverSetting(
+  input: ConfigInput,
+  sources: Sources,
+): { value: string; source: string } | undefined {
+  return input.flags.server !== undefined
+    ? { value: input.flags.server, source: "--server" }
+    : (serverUrlFromEnv(input.env) ?? serverUrlFromFile(sources));
+}
 
-  const stateRaw = sources.get({
-    flag: "stateDir",
-    flagName: "--state-dir",
-    env: ["COMPLIANCE_STATE_DIR"],
-    key: "agent.state_dir",
-  });
+/** The service's pace: the interval and its jitter, and the retry backoff's bounds. */
+function paceSettings(sources: Sources) {
   const intervalMs = duration(
     sources.get({
       flag: "interval",
@@ -387,6 +384,11 @@ export function resolveConfig(input: ConfigInput): AgentConfig {
     retryInitialMs,
     86_400_000,
   );
+  return { intervalMs, jitterMs, retryInitialMs, retryMaxMs };
+}
+
+/** The CA file's path (readCa reads the file) and the certificate pins. */
+function trustSettings(sources: Sources) {
   const caRaw = sources.get({
     flag: "caFile",
     flagName: "--ca-file",
@@ -402,6 +404,10 @@ export function resolveConfig(input: ConfigInput): AgentConfig {
         `(sha256//… as curl prints it) or the certificate's fingerprint as hex (AB:CD:…), not ${show(pinRaw!.value)}`,
     );
   }
+  return { caRaw, caFile, pinRaw, pins };
+}
+
+function logLevelSetting(sources: Sources): LogLevel {
   const logRaw = sources.get({
     flag: "logLevel",
     flagName: "--log-level",
@@ -414,29 +420,24 @@ export function resolveConfig(input: ConfigInput): AgentConfig {
       `${logRaw!.source} must be one of ${LOG_LEVELS.join(", ")}, not ${show(logRaw!.value)}`,
     );
   }
+  return logLevel as LogLevel;
+}
+
+/** The checked API URL; pins make sense only for an https:// one. */
+function checkedServerUrl(
+  server: { value: string; source: string } | undefined,
+  { pinRaw, pins }: { pinRaw: Raw | undefined; pins: readonly Pin[] },
+): string | undefined {
   const serverUrl = server ? checkServerUrl(server.value, server.source) : undefined;
   if (pins.length > 0 && serverUrl !== undefined && !serverUrl.startsWith("https:")) {
     throw new ConfigError(`${pinRaw!.source} is set but the API URL ${serverUrl} is not https://`);
   }
+  return serverUrl;
+}
 
-  return Object.freeze({
-    serverUrl,
-    enrollSecret: text(
-      sources.get({
-        flag: "enrollSecret",
-        flagName: "--enroll-secret",
-        env: ["COMPLIANCE_ENROLL_SECRET", "API_KEY", "TOKEN"],
-        key: "api.enroll_secret",
-      }),
-    ),
-    stateDir: path(stateRaw) ?? defaultStateDir(input.env, input.uid),
-    timeoutMs: duration(
-      sources.get({ flag: "timeout", env: ["COMPLIANCE_TIMEOUT_MS"], key: "api.timeout" }),
-      DEFAULT_TIMEOUT_MS,
-      "ms",
-      1,
-      3_600_000,
-    ),
+/** How a one-off collection measures CPU, and whether command lines are sent. */
+function collectionSettings(sources: Sources): { cpuWindowMs: number; cmdline: boolean } {
+  return {
     cpuWindowMs: duration(
       sources.get({
         flag: "cpuWindow",
@@ -458,12 +459,12 @@ export function resolveConfig(input: ConfigInput): AgentConfig {
       }),
       true,
     ),
-    intervalMs,
-    jitterMs,
-    caFile,
-    ca: readCa(caRaw, caFile),
-    pins: Object.freeze(pins),
-    logLevel: logLevel as LogLevel,
+  };
+}
+
+/** The spool's bounds: how many reports, and how many bytes. */
+function spoolSettings(sources: Sources): { spoolMaxReports: number; spoolMaxBytes: number } {
+  return {
     spoolMaxReports: count(
       sources.get({
         flag: "spoolMaxReports",
@@ -485,8 +486,64 @@ export function resolveConfig(input: ConfigInput): AgentConfig {
       DEFAULT_SPOOL_MAX_BYTES,
       64 * 1024,
     ),
-    retryInitialMs,
-    retryMaxMs,
+  };
+}
+
+/**
+ * Flags over environment over the file over defaults; a bad value names where it came from.
+ * Settings are checked in a fixed order, so of several bad ones the same is always told.
+ */
+export function resolveConfig(input: ConfigInput): AgentConfig {
+  unknownKeys(input.file);
+  const sources = new Sources(input);
+  const server = serverSetting(input, sources);
+  const stateRaw = sources.get({
+    flag: "stateDir",
+    flagName: "--state-dir",
+    env: ["COMPLIANCE_STATE_DIR"],
+    key: "agent.state_dir",
+  });
+  const pace = paceSettings(sources);
+  const trust = trustSettings(sources);
+  const logLevel = logLevelSetting(sources);
+  const serverUrl = checkedServerUrl(server, trust);
+  const enrollSecret = text(
+    sources.get({
+      flag: "enrollSecret",
+      flagName: "--enroll-secret",
+      env: ["COMPLIANCE_ENROLL_SECRET", "API_KEY", "TOKEN"],
+      key: "api.enroll_secret",
+    }),
+  );
+  const stateDir = path(stateRaw) ?? defaultStateDir(input.env, input.uid);
+  const timeoutMs = duration(
+    sources.get({ flag: "timeout", env: ["COMPLIANCE_TIMEOUT_MS"], key: "api.timeout" }),
+    DEFAULT_TIMEOUT_MS,
+    "ms",
+    1,
+    3_600_000,
+  );
+  const collection = collectionSettings(sources);
+  const ca = readCa(trust.caRaw, trust.caFile);
+  const spool = spoolSettings(sources);
+
+  return Object.freeze({
+    serverUrl,
+    enrollSecret,
+    stateDir,
+    timeoutMs,
+    cpuWindowMs: collection.cpuWindowMs,
+    cmdline: collection.cmdline,
+    intervalMs: pace.intervalMs,
+    jitterMs: pace.jitterMs,
+    caFile: trust.caFile,
+    ca,
+    pins: Object.freeze(trust.pins),
+    logLevel,
+    spoolMaxReports: spool.spoolMaxReports,
+    spoolMaxBytes: spool.spoolMaxBytes,
+    retryInitialMs: pace.retryInitialMs,
+    retryMaxMs: pace.retryMaxMs,
     configFile: input.file?.path,
   });
 }

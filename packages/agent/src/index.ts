@@ -1,7 +1,3 @@
-import { type Clock, systemClock } from "./clock.ts";
-import { type CollectOptions, collectReport as collectWith } from "./report.ts";
-import { type RunOnceOptions, runOnce as runOnceWith } from "./run-once.ts";
-
 export { type CliIo, runCli, USAGE } from "./cli.ts";
 export { type Clock, systemClock } from "./clock.ts";
 export { COLLECTORS, type CollectorRegistry } from "./collectors/index.ts";
@@ -24,7 +20,7 @@ export {
   resolveConfig,
 } from "./config.ts";
 export { type DaemonOptions, runDaemon } from "./daemon.ts";
-export { Courier, type Delivery } from "./delivery.ts";
+export { Courier, type Delivery, type DrainResult } from "./delivery.ts";
 export {
   AgentError,
   CollectError,
@@ -44,29 +40,19 @@ export { createLogger, type Logger } from "./log.ts";
 export {
   type CollectOptions,
   CpuBaseline,
+  collectReport,
   collectSections,
   DEFAULT_CPU_WINDOW_MS,
 } from "./report.ts";
-export type { RunOnceOptions, RunOnceResult } from "./run-once.ts";
+export { type RunOnceOptions, type RunOnceResult, runOnce } from "./run-once.ts";
+export {
+  AgentSession,
+  type DeliverOptions,
+  type SessionCollectOptions,
+  type SessionOptions,
+} from "./session.ts";
 export { Spool } from "./spool.ts";
 export { defaultStateDir, StateDir } from "./state.ts";
 export { type Pin, parsePins, publicKeyPinOf } from "./tls.ts";
 export { DEFAULT_TIMEOUT_MS, enroll, sendReport } from "./transport.ts";
 export { AGENT_VERSION } from "./version.ts";
-
-/**
- * The options of an entry point for a program that embeds the agent (the API's built-in
- * local agent). Such a program is where the system's clock comes in, as main.ts is for the
- * command: given no clock, these entry points take the system's.
- */
-export type EmbeddedOptions<T extends { clock: Clock }> = Omit<T, "clock"> & { clock?: Clock };
-
-/** One check-in (see run-once.ts), on the caller's clock or the system's. */
-export function runOnce(options: EmbeddedOptions<RunOnceOptions>) {
-  return runOnceWith({ ...options, clock: options.clock ?? systemClock() });
-}
-
-/** This host's report (see report.ts), on the caller's clock or the system's. */
-export function collectReport(options: EmbeddedOptions<CollectOptions> = {}) {
-  return collectWith({ ...options, clock: options.clock ?? systemClock() });
-}

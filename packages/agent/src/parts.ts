@@ -1,9 +1,9 @@
 import type { Report } from "@compliance/contract";
-import type { CliIo } from "./cli.ts";
+import type { Clock } from "./clock.ts";
 import { COLLECTORS } from "./collectors/index.ts";
 import type { AgentConfig } from "./config.ts";
 import { CollectError, EXIT_CODES } from "./errors.ts";
-import { collectSections } from "./report.ts";
+import { type CollectOptions, collectSections } from "./report.ts";
 
 /**
  * The older agent's subcommands (seed 003): each prints one part of the report, for a
@@ -12,6 +12,17 @@ import { collectSections } from "./report.ts";
  */
 export const PART_COMMANDS = ["so-name", "so-version", "ps", "users", "cpu"] as const;
 export type PartCommand = (typeof PART_COMMANDS)[number];
+
+/**
+ * The part of the command's CliIo that printing a part uses: a view of its own, so the
+ * parts do not depend on the command that runs them.
+ */
+export interface PartIo {
+  stdout: { write(text: string): unknown };
+  stderr: { write(text: string): unknown };
+  clock: Clock;
+  collect?: Omit<CollectOptions, "stateDir" | "clock" | "cpuWindowMs" | "cmdline">;
+}
 
 type Sections = Omit<Report, "schema_version" | "report_id" | "collected_at" | "agent">;
 
@@ -103,7 +114,7 @@ export async function printPart(
   command: PartCommand,
   values: Record<string, string | boolean | undefined>,
   config: AgentConfig,
-  io: CliIo,
+  io: PartIo,
 ): Promise<number> {
   const spec = PARTS[command];
   const { sections, errors, failed } = await collectSections({

@@ -1,5 +1,5 @@
 import { join, resolve } from "node:path";
-import { runOnce } from "@compliance/agent";
+import { type Clock, runOnce, systemClock } from "@compliance/agent";
 import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { formatProblem, loadPolicyDirectory, loadStarterPolicies } from "./policies/index.ts";
@@ -44,6 +44,15 @@ async function loadPolicies(
     }
     await policies.sync(loaded.policies, "directory");
   }
+}
+
+/**
+ * The built-in local agent's clock: its reports are dated by the API's clock, like
+ * everything the API stores; the API keeps no monotonic clock or timers of its own, so the
+ * agent's waits and CPU windows run on the system's.
+ */
+function localAgentClock(now: () => number): Clock {
+  return { ...systemClock(), now };
 }
 
 /**
@@ -112,11 +121,13 @@ export async function startServer(
   let agentRun: Promise<unknown> = Promise.resolve();
   if (config.localAgent) {
     const stateDir = resolve(join(config.dataDir, "local-agent"));
+    const clock = localAgentClock(now);
     const report = () => {
       agentRun = runOnce({
         serverUrl: url,
         enrollSecret: secrets.enrollSecret ?? undefined,
         stateDir,
+        clock,
       }).then(
         (r) =>
           app.log.info(

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { collectReport } from "@compliance/agent";
+import { collectReport, systemClock } from "@compliance/agent";
 import type { Browser, Locator, Page } from "playwright-core";
 import { sendReports, startTestApi, type TestApi } from "./helpers/api.ts";
 import { LAPTOP, launchBrowser, openPage, PHONE, screenshot } from "./helpers/browser.ts";
@@ -149,7 +149,7 @@ describe("console", { timeout: 90_000 }, () => {
 
   test("an analyst finds a host, reads its processes, compares executions and looks back in time", async () => {
     const now = Date.now();
-    const real = await collectReport({ stateDir, cpuWindowMs: 100 });
+    const real = await collectReport({ stateDir, cpuWindowMs: 100, clock: systemClock() });
     await sendReports(api, [real, ...fleetReports(now), ...auditReports(now)]);
     const [, e2, e3] = auditTimes(now);
 

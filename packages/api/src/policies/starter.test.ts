@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { collectReport } from "@compliance/agent";
+import { collectReport, systemClock } from "@compliance/agent";
 import { PolicyResultSchema, validateReport } from "@compliance/contract";
 import Value from "typebox/value";
 import { evaluateAll } from "./evaluate.ts";
@@ -102,7 +102,7 @@ describe("the starter pack", () => {
   });
 
   test("on a report of this very machine, every policy has a status and process ones decide", async () => {
-    const report = await collectReport({ agentStats: false, cpuWindowMs: 0 });
+    const report = await collectReport({ agentStats: false, cpuWindowMs: 0, clock: systemClock() });
     assert.equal(validateReport(report).ok, true);
     const results = evaluateAll(policies, { report, intervalMs: MINUTE });
     assert.equal(results.size, policies.length);
