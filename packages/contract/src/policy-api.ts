@@ -189,8 +189,9 @@ export const WebhookCreatedSchema = Type.Intersect([
   Type.Object({
     secret: Type.String({
       description:
-        "Signs every delivery: header x-compliance-signature is sha256=HMAC-SHA256(secret, " +
-        "`${x-compliance-timestamp}.${body}`) in hex. Shown only now.",
+        "Signs every delivery: header x-compliance-signature is sha256= and the hex of " +
+        "HMAC-SHA256(secret, timestamp + '.' + body), the timestamp being header " +
+        "x-compliance-timestamp. Shown only now.",
     }),
   }),
 ]);

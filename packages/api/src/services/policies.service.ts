@@ -358,7 +358,8 @@ export class PoliciesService {
     const bySeverity: Record<string, StatusCounts> = {};
     for (const r of records) {
       const c = counts.get(r.id) ?? emptyCounts();
-      const s = (bySeverity[r.document.severity] ??= emptyCounts());
+      const s = bySeverity[r.document.severity] ?? emptyCounts();
+      bySeverity[r.document.severity] = s;
       for (const k of Object.keys(c) as (keyof StatusCounts)[]) s[k] += c[k];
     }
     return {
