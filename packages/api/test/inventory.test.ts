@@ -399,6 +399,14 @@ for (const engine of ENGINES) {
       const desc = await t.read(`${base}&sort=-name&limit=1`);
       assert.deepEqual(desc.items, [pkg.vim1]);
       assert.equal(desc.total, 6);
+      // Versions sort the Debian way: the epoch of vim's 2:9.0 outranks tzdata's 2024a, and
+      // 2.36 comes before 2024a (as text, "2:9" and "3.2.2" would sort last).
+      const versions = (await t.read(`${base}&sort=version`)).items.map(
+        (p: ReportPackage) => p.name,
+      );
+      assert.equal(versions[0], "libc6");
+      assert.deepEqual(versions.slice(-2), ["tzdata", "vim"]);
+      assert.deepEqual((await t.read(`${base}&sort=-version&limit=1`)).items, [pkg.vim1]);
 
       const accounts = `${host("deb-1")}/accounts?report=${e[0]!.report_id}`;
       const byUid = await t.read(`${accounts}&sort=uid`);

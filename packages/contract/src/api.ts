@@ -175,7 +175,9 @@ export const ChangeCountsSchema = Type.Object({
   inventory_changed: Type.Optional(
     Type.Integer({
       description:
-        "Inventory items (packages, sockets, accounts, services, settings) added, removed or changed",
+        "Inventory items (packages, sockets, accounts, services, settings) that appeared or went: " +
+        "an item that changed (a package upgraded, a service stopped) counts twice, the old one " +
+        "going and the new one appearing. Sections either side did not collect count nothing",
     }),
   ),
 });

@@ -24,9 +24,10 @@ import type {
   Store,
   TimeRange,
 } from "../store/store.ts";
+import { compareVersions, schemeOfSource } from "../versions.ts";
 import { diffExecutions } from "./diff.ts";
 import { inventoryDiff } from "./inventory-diff.ts";
-import { type ListQuery, listOf } from "./lists.ts";
+import { type Comparators, type ListQuery, listOf } from "./lists.ts";
 
 const matchesProcess = (q: string) => (p: ReportProcess) =>
   p.name.toLowerCase().includes(q) ||
@@ -48,6 +49,11 @@ const SECTIONS = {
     kind: "package",
     collector: "packages",
     matches: (q: string) => (p: ReportPackage) => includes(p.name, q) || includes(p.version, q),
+    // Versions sort the way the package's manager orders them (epochs, tildes, releases).
+    comparators: {
+      version: (a: ReportPackage, b: ReportPackage) =>
+        compareVersions(a.version, b.version, schemeOfSource(a.source)),
+    },
   },
   listening: {
     kind: "listening",
@@ -157,7 +163,12 @@ export class HistoryService {
       collected_at: execution.collectedAt,
       known: sections[section] !== undefined,
       ...(reason ? { reason: reason.message } : {}),
-      ...listOf(items, query, spec.matches as (q: string) => (item: ItemOf<S>) => boolean),
+      ...listOf(
+        items,
+        query,
+        spec.matches as (q: string) => (item: ItemOf<S>) => boolean,
+        ("comparators" in spec ? spec.comparators : {}) as Comparators<ItemOf<S>>,
+      ),
     };
   }
 

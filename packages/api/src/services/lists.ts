@@ -6,12 +6,21 @@ export interface ListQuery {
   page: Page;
 }
 
+/** A field whose order is not its values' natural one (a package's version). */
+export type Comparators<T> = Partial<Record<string, (a: T, b: T) => number>>;
+
 /** Sorts a copy by one field; `-field` descends. Ties keep the order sent. */
-export function sortBy<T>(items: readonly T[], sort: string | undefined): T[] {
+export function sortBy<T>(
+  items: readonly T[],
+  sort: string | undefined,
+  comparators: Comparators<T> = {},
+): T[] {
   if (!sort) return [...items];
   const desc = sort.startsWith("-");
   const key = sort.replace(/^-/, "") as keyof T;
   const sign = desc ? -1 : 1;
+  const compare = comparators[key as string];
+  if (compare) return [...items].sort((a, b) => compare(a, b) * sign);
   return [...items].sort((a, b) => {
     const x = a[key] as unknown;
     const y = b[key] as unknown;
@@ -27,9 +36,10 @@ export function listOf<T>(
   items: readonly T[],
   query: ListQuery,
   matches: (q: string) => (item: T) => boolean,
+  comparators: Comparators<T> = {},
 ) {
   const filtered = query.q ? items.filter(matches(query.q.toLowerCase())) : items;
-  const sorted = sortBy(filtered, query.page.sort);
+  const sorted = sortBy(filtered, query.page.sort, comparators);
   const { limit, offset } = query.page;
   return { items: sorted.slice(offset, offset + limit), total: sorted.length, limit, offset };
 }
