@@ -20,12 +20,6 @@ import { makeProcess, makeReport } from "./helpers/reports.ts";
  * and its job answers for the past. Then: live evaluation and late reports (late-1,
  * fresh-1), versions, unknown (packages never collected), webhooks to a receiver on
  * 127.0.0.1, access, and the starter pack on this machine's real report.
- *
- * Known product bugs are kept as failing tests marked todo: GET /hosts/{id}/policies is a
- * 500 on PostgreSQL (the other tests then read its items from other routes, see
- * hostItems), a late report does not re-evaluate the next execution's freshness, a job
- * does not re-evaluate per-execution values (CPU use), PUT with another id stores it, and
- * an unknown field's 400 names its parent.
  */
 
 const MIN = 60_000;
@@ -237,37 +231,6 @@ for (const engine of ENGINES) {
       };
     };
 
-    /**
-     * GET /hosts/{id}/policies answers 500 on PostgreSQL (see the todo test "GET
-     * /hosts/{id}/policies answers ..."). So that the rest of this file still checks the
-     * stored results on PostgreSQL, its items are then rebuilt from other routes: status and
-     * since from GET /policies/{id}/hosts?at=, version from GET /policies/{id}, reasons from
-     * the dry run. Only on PostgreSQL, only when the route answers 500: once it is fixed,
-     * the route itself is read on every engine.
-     */
-    let hostPoliciesBroken = false;
-    const itemsFromOtherRoutes = async (hostId: number, pick: Pick): Promise<HostPolicyItem[]> => {
-      const at = pick.report ? Date.parse(pick.report.collected_at) : pick.at;
-      const policies = (await t.read<{ items: any[] }>("/api/v1/policies")).items;
-      const items: HostPolicyItem[] = [];
-      for (const p of policies.filter((x) => x.enabled)) {
-        const detail = await t.read(`/api/v1/policies/${p.id}`);
-        const rows = await t.read(
-          `/api/v1/policies/${p.id}/hosts?limit=1000${at === undefined ? "" : `&at=${iso(at)}`}`,
-        );
-        const row = rows.items.find((h: any) => h.host_id === hostId);
-        const alone = await dryRun(detail.document, hostId, at);
-        items.push({
-          policy_id: p.id,
-          version: detail.version,
-          status: row?.status ?? "unevaluated",
-          since: row?.since ?? null,
-          reasons: alone.reasons,
-        });
-      }
-      return items;
-    };
-
     /** Every enabled policy's item of GET /hosts/{id}/policies at an execution (or now). */
     const hostItems = async (hostId: number, pick: Pick = {}): Promise<HostPolicyItem[]> => {
       const query = pick.report
@@ -277,10 +240,6 @@ for (const engine of ENGINES) {
           : "";
       const r = await t.get(`/api/v1/hosts/${hostId}/policies${query}`);
       if (r.statusCode === 200) return r.json().items;
-      if (engine === "postgres" && r.statusCode === 500) {
-        hostPoliciesBroken = true;
-        return itemsFromOtherRoutes(hostId, pick);
-      }
       throw new Error(`GET /hosts/${hostId}/policies${query} answered ${r.statusCode}: ${r.body}`);
     };
 
@@ -427,12 +386,7 @@ for (const engine of ENGINES) {
       );
     });
 
-    test("GET /hosts/{id}/policies answers now, at a time and at a report while a policy is enabled", {
-      todo:
-        engine === "postgres"
-          ? "PostgreSQL: 500, 'operator does not exist: bigint <= text' (the execution's position is bound as an untyped parameter in PoliciesRepository.statuses)"
-          : false,
-    }, async () => {
+    test("GET /hosts/{id}/policies answers now, at a time and at a report while a policy is enabled", async () => {
       const { hostId } = hosts["miner-1"]!;
       const latest = await t.read(`/api/v1/hosts/${hostId}/reports?limit=1`);
       for (const query of [
@@ -582,9 +536,7 @@ for (const engine of ENGINES) {
       assert.ok((await jobs()).every((j) => j.status === "done"));
     });
 
-    test("a late report re-evaluates the next execution when the policy reads the previous one (freshness)", {
-      todo: "ingest evaluates only the new execution; the one after it keeps a status computed against its old previous execution",
-    }, async () => {
+    test("a late report re-evaluates the next execution when the policy reads the previous one (freshness)", async () => {
       const { hostId } = await enroll("fresh-1");
       const fresh = {
         id: "reports-on-time",
@@ -815,9 +767,7 @@ for (const engine of ENGINES) {
       assert.equal((await jobs()).length, jobCount, "no job queued");
     });
 
-    test("an unknown field is named by the 400's message, without unrelated details", {
-      todo: "the route's schema answers for the union of documents: 'body/check/none/0/process is not a field of this document' plus 'session is required', 'os is required'",
-    }, async () => {
+    test("an unknown field is named by the 400's message, without unrelated details", async () => {
       const r = await call("POST", "/api/v1/policies", {
         ...minersPolicy(),
         id: "bad-field",
@@ -828,9 +778,7 @@ for (const engine of ENGINES) {
       assert.ok(!r.json().error.details.some((d: any) => /\/(session|os)$/.test(d.path)), r.body);
     });
 
-    test("PUT with another id than the path's is refused and stores nothing", {
-      todo: "PUT /policies/{id} stores the body's policy before it compares ids: the 400 leaves a new policy and a queued job behind",
-    }, async () => {
+    test("PUT with another id than the path's is refused and stores nothing", async () => {
       const r = await call("PUT", "/api/v1/policies/no-cryptominers", {
         ...minersPolicy(),
         id: "stowaway",
@@ -1186,9 +1134,7 @@ for (const engine of ENGINES) {
       const ask = (route: [string, string, unknown?], headers: Record<string, string>) =>
         call(route[0] as "GET", route[1], route[2], headers);
       for (const route of reads) {
-        // The known PostgreSQL 500 of GET /hosts/{id}/policies (its own todo test) comes
-        // after the token was accepted: what is checked here is who may read.
-        const ok = hostPoliciesBroken && route[1].endsWith(`/hosts/${hostId}/policies`) ? 500 : 200;
+        const ok = 200;
         assert.equal((await ask(route, reader)).statusCode, ok, `reader ${route[1]}`);
         assert.equal((await ask(route, t.admin)).statusCode, ok, `admin ${route[1]}`);
       }
@@ -1213,9 +1159,7 @@ for (const engine of ENGINES) {
       assert.equal((await t.read("/api/v1/webhooks")).items.length, 1);
     });
 
-    test("a new version's job evaluates per-execution values (CPU use) at every execution", {
-      todo: "the job re-evaluates an execution only when its facts, lifetimes or sections changed: a CPU use or available memory that changed alone keeps the previous execution's status",
-    }, async () => {
+    test("a new version's job evaluates per-execution values (CPU use) at every execution", async () => {
       const { hostId } = await enroll("busy-1");
       const t0 = TODAY + 12 * HOUR;
       const usage = [10, 95, 97, 20, 99, 30];

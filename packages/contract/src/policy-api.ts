@@ -1,5 +1,5 @@
 import Type, { type Static } from "typebox";
-import { PolicySchema, PolicyStatusSchema, ReasonSchema, SeveritySchema } from "./policy.ts";
+import { PolicyStatusSchema, ReasonSchema, SeveritySchema } from "./policy.ts";
 
 /**
  * The API's answers about policies, their results over time, background jobs and
@@ -48,21 +48,22 @@ export const PolicyDetailSchema = Type.Intersect([
 ]);
 export type PolicyDetail = Static<typeof PolicyDetailSchema>;
 
-export const PolicyWriteSchema = Type.Union(
-  [
-    PolicySchema,
-    Type.Object(
-      {
-        text: Type.String({
-          minLength: 1,
-          maxLength: 1_000_000,
-          description: "The policy as YAML or JSON text, as in a policy file",
-        }),
-      },
-      { additionalProperties: false },
+/**
+ * A policy document (PolicySchema), or `{ "text": … }` with its YAML or JSON text. Checked
+ * by the policy validator rather than by the route, so a mistake is named at its field (or
+ * line) instead of as a mismatch of the whole union.
+ */
+export const PolicyWriteSchema = Type.Object(
+  {
+    text: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1_000_000,
+        description: "The policy as YAML or JSON text, as in a policy file",
+      }),
     ),
-  ],
-  { description: "A policy document, or its YAML/JSON text" },
+  },
+  { additionalProperties: true, description: "A policy document, or its YAML/JSON text" },
 );
 
 export const HostPolicyStatusSchema = Type.Object({

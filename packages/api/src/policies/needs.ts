@@ -17,6 +17,8 @@ const READS: Record<string, { inventory?: InventoryKindName; processes?: true; s
 
 /** Fields of a process condition that need each execution's CPU % and RSS. */
 const METRIC_FIELDS = ["cpu_percent", "rss_bytes"];
+/** Fields of a host condition that move at every execution, not with its facts. */
+const PER_EXECUTION_HOST_FIELDS = ["cpu_usage_percent", "memory_available_bytes"];
 
 /**
  * What a policy reads of an execution, so that evaluating it over a host's whole history
@@ -45,6 +47,9 @@ export function needsOf(policy: Policy): HistoryNeeds & { everyExecution: boolea
         needs.metrics = true;
       }
       if (key === "freshness") needs.everyExecution = true;
+      if (key === "host" && PER_EXECUTION_HOST_FIELDS.some((f) => f in (value as object))) {
+        needs.everyExecution = true;
+      }
     }
   };
   visit(policy.check);

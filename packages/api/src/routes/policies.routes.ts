@@ -6,12 +6,15 @@ import type { Handlers } from "./register.ts";
 
 const DAY = 86_400_000;
 
-/** A body that is a policy document, or its text: the stored policies it makes. */
-function writeOf(services: Services, body: unknown) {
+/**
+ * A body that is a policy document, or its text: the stored policies it makes. With
+ * `expectedId` (a PUT), nothing is stored unless it is exactly that one policy.
+ */
+function writeOf(services: Services, body: unknown, expectedId?: string) {
   const text = (body as { text?: unknown }).text;
   return typeof text === "string"
-    ? services.policies.putText(text, "api")
-    : services.policies.put(body, "api").then((p) => [p]);
+    ? services.policies.putText(text, "api", expectedId)
+    : services.policies.put(body, "api", expectedId).then((p) => [p]);
 }
 
 /** `failing`/`passing` are the words people use for fail/pass. */
@@ -35,13 +38,8 @@ export function policyHandlers(services: Services) {
       }),
     getPolicy: async (request) => policies.get(request.params.id),
     putPolicy: async (request) => {
-      const [stored, ...more] = await writeOf(services, request.body);
-      if (!stored || more.length > 0 || stored.id !== request.params.id) {
-        throw badRequest("invalid_policy", "body/id must be the id of the path, one policy", [
-          { path: "body/id", message: `must be ${request.params.id}` },
-        ]);
-      }
-      return stored;
+      const [stored] = await writeOf(services, request.body, request.params.id);
+      return stored!;
     },
     deletePolicy: async (request, reply) => {
       await policies.remove(request.params.id);

@@ -46,6 +46,12 @@ export interface ActivePolicy {
 
 type Origin = "api" | "directory" | "starter";
 
+/** A PUT whose document is another policy than its path (nothing is stored then). */
+const idMismatch = (id: string) =>
+  badRequest("invalid_policy", `body/id must be ${id}, the policy of the path, and one policy`, [
+    { path: "body/id", message: `must be ${id}` },
+  ]);
+
 const emptyCounts = (): StatusCounts => ({
   pass: 0,
   fail: 0,
@@ -108,7 +114,7 @@ export class PoliciesService {
    * A new version, or switching it on, queues its evaluation over the stored history;
    * switching it off ends its open results.
    */
-  async put(document: unknown, origin: Origin): Promise<PolicyDetail> {
+  async put(document: unknown, origin: Origin, expectedId?: string): Promise<PolicyDetail> {
     const checked = validatePolicy(document);
     if (!checked.ok) {
       const first = checked.problems[0]!;
@@ -118,6 +124,7 @@ export class PoliciesService {
         checked.problems.map((p) => ({ path: `body${p.path}`, message: p.message })),
       );
     }
+    if (expectedId !== undefined && checked.value.id !== expectedId) throw idMismatch(expectedId);
     try {
       compilePolicy(checked.value);
     } catch (e) {
@@ -130,11 +137,17 @@ export class PoliciesService {
   }
 
   /** Stores every policy of a YAML or JSON text (a policy file); all or none. */
-  async putText(text: string, origin: Origin): Promise<PolicyDetail[]> {
+  async putText(text: string, origin: Origin, expectedId?: string): Promise<PolicyDetail[]> {
     const parsed = parsePolicies(text);
     if (!parsed.ok) {
       const details = parsed.problems.map((p) => ({ path: p.path, message: formatProblem(p) }));
       throw badRequest("invalid_policy", details[0]!.message, details);
+    }
+    if (
+      expectedId !== undefined &&
+      (parsed.policies.length !== 1 || parsed.policies[0]!.policy.id !== expectedId)
+    ) {
+      throw idMismatch(expectedId);
     }
     const stored: PolicyDetail[] = [];
     for (const p of parsed.policies) stored.push(await this.save(p.policy, origin));

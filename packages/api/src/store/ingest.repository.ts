@@ -2,7 +2,6 @@ import type { Report } from "@compliance/contract";
 import type { Transaction } from "kysely";
 import type { Db, Dialect } from "./dialect.ts";
 import { StoreError } from "./errors.ts";
-import type { Facts } from "./facts.ts";
 import {
   type HostState,
   type IngestInput,
@@ -17,6 +16,8 @@ import {
 import { INVENTORY_KINDS, type InventorySpanRow } from "./inventory-kinds.ts";
 import { type PolicyVerdict, storeVerdicts } from "./policy-runs.ts";
 import { POS_PER_MS, posOfTime, timeOfPos } from "./positions.ts";
+import { executionRecordOf } from "./records.ts";
+import { loadFacts, reportOf } from "./report-rebuild.ts";
 import type { Database } from "./schema.ts";
 import { PROCESS_SPANS, SESSION_SPANS, type SpanKind } from "./span-kinds.ts";
 
@@ -105,6 +106,11 @@ export class IngestRepository {
         };
         const verdicts = options.evaluate(report, previous);
         await storeVerdicts(trx, this.dialect, placement, stored, verdicts);
+        // A late report changes what comes after it for the conditions that look at the
+        // previous execution (freshness): the next one is evaluated again.
+        if (placement.next) {
+          await this.restateNext(trx, hostId, report, placement, options.evaluate);
+        }
       }
       return {
         execution: {
@@ -118,6 +124,51 @@ export class IngestRepository {
         duplicate: false,
       };
     });
+  }
+
+  /** Evaluates the execution after a late one again, now that its predecessor changed. */
+  private async restateNext(
+    trx: Transaction<Database>,
+    hostId: number,
+    report: Report,
+    placement: Placement,
+    evaluate: NonNullable<IngestOptions["evaluate"]>,
+  ): Promise<void> {
+    const next = placement.next!;
+    const [row, after] = await Promise.all([
+      trx.selectFrom("executions").selectAll().where("id", "=", next.id).executeTakeFirstOrThrow(),
+      trx
+        .selectFrom("executions")
+        .select(["id", "pos", "facts_id", "sessions_known"])
+        .where("host_id", "=", hostId)
+        .where("pos", ">", next.pos)
+        .orderBy("pos")
+        .limit(1)
+        .executeTakeFirst(),
+    ]);
+    const record = executionRecordOf(row);
+    const nextReport = await reportOf(trx, record, report.host.identifier);
+    const verdicts = evaluate(nextReport, timeOfPos(placement.pos));
+    const around: Placement = {
+      pos: next.pos,
+      prev: { id: 0, pos: placement.pos, factsId: 0, sessionsKnown: true },
+      next: after
+        ? {
+            id: after.id,
+            pos: after.pos,
+            factsId: after.facts_id,
+            sessionsKnown: after.sessions_known === 1,
+          }
+        : null,
+    };
+    const stored = {
+      hostId: record.hostId,
+      executionId: record.id,
+      reportId: record.reportId,
+      collectedAt: record.collectedAt,
+      receivedAt: record.receivedAt,
+    };
+    await storeVerdicts(trx, this.dialect, around, stored, verdicts, { events: false });
   }
 
   private async readInput(
@@ -416,13 +467,4 @@ async function findFacts(trx: Db, hostId: number, hash: string): Promise<number 
     .where("hash", "=", hash)
     .executeTakeFirst();
   return row?.id ?? null;
-}
-
-export async function loadFacts(db: Db, factsId: number): Promise<Facts> {
-  const row = await db
-    .selectFrom("host_facts")
-    .select("body")
-    .where("id", "=", factsId)
-    .executeTakeFirstOrThrow();
-  return JSON.parse(row.body) as Facts;
 }

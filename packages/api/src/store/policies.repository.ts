@@ -222,7 +222,7 @@ export class PoliciesRepository {
       at !== null && typeof at === "object"
         ? this.reader
             .selectFrom("hosts")
-            .select(["id as host_id", sql<number>`${at.pos}`.as("pos")])
+            .select(["id as host_id", sql.lit(at.pos).as("pos")])
             .where("id", "=", at.hostId)
         : this.effective(at);
     let q = this.reader

@@ -31,6 +31,7 @@ export async function storeVerdicts(
   placement: Placement,
   stored: Stored,
   verdicts: readonly PolicyVerdict[],
+  options: { events: boolean } = { events: true },
 ): Promise<void> {
   if (verdicts.length === 0) return;
   const runs = await runsAround(trx, stored.hostId, placement);
@@ -44,7 +45,7 @@ export async function storeVerdicts(
       runs: runs.get(`${v.policyId}\u0000${v.version}`) ?? [],
     });
     await applyRunWrites(trx, dialect, stored.hostId, v, writes);
-    if (placement.next === null && writes.changedFrom !== undefined) {
+    if (options.events && placement.next === null && writes.changedFrom !== undefined) {
       events.push({
         policy_id: v.policyId,
         version: v.version,

@@ -6,8 +6,8 @@ import {
   type ReportSession,
 } from "@compliance/contract";
 import type { Db } from "./dialect.ts";
+import type { Facts } from "./facts.ts";
 import { compareSessionKeys } from "./identity.ts";
-import { loadFacts } from "./ingest.repository.ts";
 import {
   INVENTORY_KIND_BY_NAME,
   INVENTORY_KINDS,
@@ -134,4 +134,13 @@ export async function reportOf(db: Db, e: ExecutionRecord, identifier: string): 
   };
   if (e.errors !== null) report.errors = e.errors;
   return report;
+}
+
+export async function loadFacts(db: Db, factsId: number): Promise<Facts> {
+  const row = await db
+    .selectFrom("host_facts")
+    .select("body")
+    .where("id", "=", factsId)
+    .executeTakeFirstOrThrow();
+  return JSON.parse(row.body) as Facts;
 }
