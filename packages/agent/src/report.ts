@@ -39,7 +39,7 @@ export interface CollectOptions {
   collectors?: CollectorRegistry;
   /**
    * Collectors switched off: they do not run, their sections stay absent, and they say
-   * nothing in `errors` (the inventory ones; a report cannot go without the others).
+   * nothing in `errors`. Meant for the inventory ones; a required collector runs anyway.
    */
   skip?: readonly string[];
   /** Files whose owner, group and mode `settings.files` reports (default: DEFAULT_SENSITIVE_FILES). */
@@ -152,7 +152,7 @@ export async function collectSections(options: CollectOptions): Promise<Collecte
   const skip = new Set(options.skip ?? []);
   const outcomes = await Promise.all(
     Object.entries(registry)
-      .filter(([name]) => !skip.has(name))
+      .filter(([name, collector]) => collector.required || !skip.has(name))
       .map(async ([name, collector]): Promise<Outcome> => {
         const required = collector.required ?? false;
         const collect: CollectFn | undefined =

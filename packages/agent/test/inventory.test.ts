@@ -295,6 +295,8 @@ describe("inventory from a host's files", () => {
       assert.equal(report[field], undefined, field);
     }
     assert.deepEqual(report.errors, []);
+    const required = await collect({ skip: ["identifier", ...INVENTORY_COLLECTORS] });
+    assert.equal(required.host.identifier, "0123456789abcdef0123456789abcdef", "runs anyway");
     const some = await collect({ skip: ["packages", "sshd", "files"] });
     assert.equal(some.packages, undefined);
     assert.deepEqual(Object.keys(some.settings ?? {}), ["sysctl"]);

@@ -26,7 +26,7 @@ function readSockets(procDir: string, littleEndian: boolean): ProcSocket[] {
       throw new CollectorFailure(`cannot read ${path} (${errnoOf(error) ?? String(error)})`);
     }
     tables++;
-    sockets.push(...parseProcNet(text, protocol, littleEndian));
+    for (const socket of parseProcNet(text, protocol, littleEndian)) sockets.push(socket);
   }
   if (tables === 0) throw new CollectorFailure(`no socket tables in ${procDir}/net`);
   return sockets;
