@@ -1,6 +1,12 @@
 import { type ParseArgsConfig, parseArgs } from "node:util";
 import type { Clock } from "./clock.ts";
-import { type AgentConfig, type ConfigFlags, type Env, loadConfig } from "./config.ts";
+import {
+  type AgentConfig,
+  COLLECTOR_SWITCHES,
+  type ConfigFlags,
+  type Env,
+  loadConfig,
+} from "./config.ts";
 import { runDaemon } from "./daemon.ts";
 import { ConfigError, EXIT_CODES, exitCodeOf, messageOf, UsageError } from "./errors.ts";
 import type { HttpClient } from "./http.ts";
@@ -56,6 +62,12 @@ Settings come from flags, then environment variables, then the configuration fil
 ${EXIT_CODE_TEXT}
 `;
 
+const COLLECTION_HELP = `${COLLECTOR_SWITCHES.map(
+  ({ flag, env, key }) => `  ${flag.padEnd(26)} ${`${env}=false`.padEnd(35)} ${key}`,
+).join("\n")}
+                             each leaves that inventory section out of the report
+  --sensitive-files <p,...>  COMPLIANCE_SENSITIVE_FILES  collect.sensitive_files  files whose mode is reported`;
+
 const SETTINGS_HELP = `Settings (flag, environment variable, file key; flags win, then variables, then the file):
   --config <file>            COMPLIANCE_CONFIG           (default /etc/compliance-agent/config.{json,ini})
   --server <url>             COMPLIANCE_SERVER_URL, URL_API, API_IP+API_PORT   api.url, api.ip+api.port
@@ -72,7 +84,8 @@ const SETTINGS_HELP = `Settings (flag, environment variable, file key; flags win
   --retry-initial <duration> COMPLIANCE_RETRY_INITIAL    agent.retry_initial (1s)
   --retry-max <duration>     COMPLIANCE_RETRY_MAX        agent.retry_max (5m)
   --spool-max-reports <n>    COMPLIANCE_SPOOL_MAX_REPORTS spool.max_reports (1000)
-  --spool-max-bytes <size>   COMPLIANCE_SPOOL_MAX_BYTES  spool.max_bytes (100MiB)`;
+  --spool-max-bytes <size>   COMPLIANCE_SPOOL_MAX_BYTES  spool.max_bytes (100MiB)
+${COLLECTION_HELP}`;
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 type Command = "collect" | "run" | PartCommand;
@@ -88,6 +101,8 @@ const COLLECTION: Options = {
   "state-dir": { type: "string" },
   "cpu-window": { type: "string" },
   "no-cmdline": { type: "boolean" },
+  "sensitive-files": { type: "string" },
+  ...Object.fromEntries(COLLECTOR_SWITCHES.map(({ flag }) => [flag.slice(2), { type: "boolean" }])),
 };
 
 const RUN: Options = {
@@ -169,6 +184,9 @@ Options:
   --no-cmdline           Leave process command lines out
   --config <file>        Configuration file [COMPLIANCE_CONFIG]
   --state-dir <dir>      Where a generated host id is kept [COMPLIANCE_STATE_DIR]
+  --no-packages, --no-listening, --no-accounts, --no-services, --no-sysctl, --no-sshd, --no-files
+                         Leave that inventory section out [COMPLIANCE_COLLECT_<NAME>=false]
+  --sensitive-files <p,...>  Files whose owner and mode are reported [COMPLIANCE_SENSITIVE_FILES]
   -h, --help             This help
   -V, --version          The agent's version
 
@@ -287,6 +305,13 @@ function flagsOf(values: Values): ConfigFlags {
     retryMax: text("retry-max"),
     spoolMaxReports: text("spool-max-reports"),
     spoolMaxBytes: text("spool-max-bytes"),
+    collect: Object.fromEntries(
+      COLLECTOR_SWITCHES.filter(({ flag }) => values[flag.slice(2)]).map(({ name }) => [
+        name,
+        false,
+      ]),
+    ),
+    sensitiveFiles: text("sensitive-files"),
   };
 }
 
@@ -305,6 +330,8 @@ async function collectCommand(config: AgentConfig, values: Values, io: CliIo) {
     ...io.collect,
     cpuWindowMs: config.cpuWindowMs,
     cmdline: config.cmdline,
+    skip: config.collectorsOff,
+    sensitiveFiles: config.sensitiveFiles,
     stateDir: config.stateDir,
     clock: io.clock,
   });
@@ -340,7 +367,13 @@ async function runCommand(config: AgentConfig, values: Values, io: CliIo) {
     spool: { maxReports: config.spoolMaxReports, maxBytes: config.spoolMaxBytes },
     log,
   };
-  const collect = { ...io.collect, cpuWindowMs: config.cpuWindowMs, cmdline: config.cmdline };
+  const collect = {
+    ...io.collect,
+    cpuWindowMs: config.cpuWindowMs,
+    cmdline: config.cmdline,
+    skip: config.collectorsOff,
+    sensitiveFiles: config.sensitiveFiles,
+  };
   if (values.once) {
     const result = await runOnce({ ...common, collect });
     io.stdout.write(

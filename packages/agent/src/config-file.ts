@@ -55,7 +55,7 @@ export function parseIni(text: string, path: string): ConfigFile {
     }
     if (section === undefined) {
       throw new ConfigError(
-        `${path}:${line}: ${key} is outside any section; put it under [api], [agent] or [spool]`,
+        `${path}:${line}: ${key} is outside any section; put it under [api], [agent], [spool] or [collect]`,
       );
     }
     const name = `${section}.${key}`;

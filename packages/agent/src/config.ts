@@ -1,6 +1,8 @@
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, isAbsolute, resolve } from "node:path";
+import { INVENTORY_COLLECTORS, type InventoryCollector } from "@compliance/contract/collectors";
+import { DEFAULT_SENSITIVE_FILES } from "./collectors/files.ts";
 import {
   type ConfigFile,
   DEFAULT_CONFIG_DIR,
@@ -49,6 +51,10 @@ export interface AgentConfig {
   /** First wait after a failed delivery; it doubles up to retryMaxMs. */
   readonly retryInitialMs: number;
   readonly retryMaxMs: number;
+  /** Inventory collectors switched off: their sections are not sent at all. */
+  readonly collectorsOff: readonly InventoryCollector[];
+  /** Files whose owner, group and mode `settings.files` reports. */
+  readonly sensitiveFiles: readonly string[];
   /** The configuration file that was read, if any. */
   readonly configFile: string | undefined;
 }
@@ -71,6 +77,9 @@ export interface ConfigFlags {
   spoolMaxBytes?: string;
   retryInitial?: string;
   retryMax?: string;
+  /** false for each collector a --no-<name> flag switched off. */
+  collect?: Partial<Record<InventoryCollector, boolean>>;
+  sensitiveFiles?: string;
 }
 
 export interface ConfigInput {
@@ -94,7 +103,8 @@ interface Raw {
 
 /** How one setting is found: its flag, its variables (first set wins), its file key. */
 interface Lookup {
-  flag?: keyof ConfigFlags;
+  /** A flag holding one value (the collector switches are looked up on their own). */
+  flag?: Exclude<keyof ConfigFlags, "collect">;
   flagName?: string;
   env?: readonly string[];
   key?: string;
@@ -120,7 +130,22 @@ export const FILE_KEYS: readonly string[] = [
   "agent.retry_max",
   "spool.max_reports",
   "spool.max_bytes",
+  ...INVENTORY_COLLECTORS.map((name) => `collect.${name}`),
+  "collect.sensitive_files",
 ];
+
+/** How each inventory collector is switched off: flag, environment variable, file key. */
+export const COLLECTOR_SWITCHES: readonly {
+  name: InventoryCollector;
+  flag: string;
+  env: string;
+  key: string;
+}[] = INVENTORY_COLLECTORS.map((name) => ({
+  name,
+  flag: `--no-${name}`,
+  env: `COMPLIANCE_COLLECT_${name.toUpperCase()}`,
+  key: `collect.${name}`,
+}));
 
 class Sources {
   constructor(private readonly input: ConfigInput) {}
@@ -314,6 +339,41 @@ function readCa(raw: Raw | undefined, file: string | undefined): string | undefi
   return pem;
 }
 
+/** The collectors a flag, variable or file key switched off, in registry order. */
+function collectorsOff(sources: Sources, flags: ConfigFlags): InventoryCollector[] {
+  return COLLECTOR_SWITCHES.filter(({ name, flag, env, key }) => {
+    const flagged = flags.collect?.[name];
+    const raw =
+      flagged === undefined
+        ? sources.get({ env: [env], key })
+        : { value: flagged, source: flag, base: "" };
+    return !bool(raw, true);
+  }).map(({ name }) => name);
+}
+
+/** Absolute paths separated by commas; an empty list is allowed (no file is looked at). */
+function sensitiveFiles(sources: Sources): string[] {
+  const raw = sources.get({
+    flag: "sensitiveFiles",
+    flagName: "--sensitive-files",
+    env: ["COMPLIANCE_SENSITIVE_FILES"],
+    key: "collect.sensitive_files",
+  });
+  const value = text(raw);
+  if (raw === undefined || value === undefined) return [...DEFAULT_SENSITIVE_FILES];
+  const paths = value
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+  const relative = paths.find((p) => !isAbsolute(p));
+  if (relative !== undefined) {
+    throw new ConfigError(
+      `${raw.source} must be absolute paths separated by commas, not ${show(relative)}`,
+    );
+  }
+  return [...new Set(paths)];
+}
+
 function unknownKeys(file: ConfigFile | undefined): void {
   if (!file) return;
   for (const [key, { line }] of file.values) {
@@ -323,7 +383,7 @@ function unknownKeys(file: ConfigFile | undefined): void {
       const hint =
         known.length > 0
           ? `; [${section}] takes ${known.map((k) => k.split(".")[1]).join(", ")}`
-          : "; the sections are [api], [agent] and [spool]";
+          : "; the sections are [api], [agent], [spool] and [collect]";
       throw new ConfigError(`${file.path}:${line}: unknown setting ${key}${hint}`);
     }
   }
@@ -544,6 +604,8 @@ export function resolveConfig(input: ConfigInput): AgentConfig {
     spoolMaxBytes: spool.spoolMaxBytes,
     retryInitialMs: pace.retryInitialMs,
     retryMaxMs: pace.retryMaxMs,
+    collectorsOff: Object.freeze(collectorsOff(sources, input.flags)),
+    sensitiveFiles: Object.freeze(sensitiveFiles(sources)),
     configFile: input.file?.path,
   });
 }

@@ -3,6 +3,7 @@ import * as nodeOs from "node:os";
 import type { CollectorError, Report } from "@compliance/contract";
 import { LIMITS } from "@compliance/contract/limits";
 import type { Clock } from "./clock.ts";
+import { DEFAULT_SENSITIVE_FILES } from "./collectors/files.ts";
 import { COLLECTORS, type CollectorRegistry } from "./collectors/index.ts";
 import {
   type CollectContext,
@@ -36,6 +37,13 @@ export interface CollectOptions {
   host?: HostApi;
   /** Which collectors run (default: all of COLLECTORS). */
   collectors?: CollectorRegistry;
+  /**
+   * Collectors switched off: they do not run, their sections stay absent, and they say
+   * nothing in `errors`. Meant for the inventory ones; a required collector runs anyway.
+   */
+  skip?: readonly string[];
+  /** Files whose owner, group and mode `settings.files` reports (default: DEFAULT_SENSITIVE_FILES). */
+  sensitiveFiles?: readonly string[];
   /** Dates the report (`collected_at`) and times the CPU window. */
   clock: Clock;
   /** Report id generator. */
@@ -126,6 +134,7 @@ function contextOf(options: CollectOptions, previous: CpuSamples | undefined): C
         : Promise.resolve(),
     previous,
     record: options.cpuBaseline ? {} : undefined,
+    sensitiveFiles: options.sensitiveFiles ?? DEFAULT_SENSITIVE_FILES,
     exec: options.exec ?? execCommand,
     clock: options.clock,
   };
@@ -140,18 +149,21 @@ export async function collectSections(options: CollectOptions): Promise<Collecte
   const ctx = contextOf(options, options.cpuBaseline?.samples);
   const platform = ctx.platform;
   const registry = options.collectors ?? COLLECTORS;
+  const skip = new Set(options.skip ?? []);
   const outcomes = await Promise.all(
-    Object.entries(registry).map(async ([name, collector]): Promise<Outcome> => {
-      const required = collector.required ?? false;
-      const collect: CollectFn | undefined =
-        collector.platforms[platform] ?? collector.platforms.any;
-      if (!collect) return { name, required, kind: "unsupported" };
-      try {
-        return { name, required, kind: "done", patch: await collect(ctx) };
-      } catch (error) {
-        return { name, required, kind: "failed", error };
-      }
-    }),
+    Object.entries(registry)
+      .filter(([name, collector]) => collector.required || !skip.has(name))
+      .map(async ([name, collector]): Promise<Outcome> => {
+        const required = collector.required ?? false;
+        const collect: CollectFn | undefined =
+          collector.platforms[platform] ?? collector.platforms.any;
+        if (!collect) return { name, required, kind: "unsupported" };
+        try {
+          return { name, required, kind: "done", patch: await collect(ctx) };
+        } catch (error) {
+          return { name, required, kind: "failed", error };
+        }
+      }),
   );
   if (options.cpuBaseline) options.cpuBaseline.samples = ctx.record;
 
@@ -179,9 +191,10 @@ export async function collectSections(options: CollectOptions): Promise<Collecte
         });
       }
     } else {
-      const { host, problems, ...rest } = outcome.patch;
+      const { host, settings, problems, ...rest } = outcome.patch;
       Object.assign(sections, rest);
       if (host) sections.host = { ...sections.host, ...host };
+      if (settings) sections.settings = { ...sections.settings, ...settings };
       for (const problem of problems ?? []) addError(outcome.name, problem);
     }
   }

@@ -3,7 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runCli } from "../src/cli.ts";
-import { type AgentConfig, loadConfig } from "../src/config.ts";
+import { DEFAULT_SENSITIVE_FILES } from "../src/collectors/files.ts";
+import { type AgentConfig, type ConfigFlags, loadConfig } from "../src/config.ts";
 import { parseIni, parseJsonConfig } from "../src/config-file.ts";
 import { ConfigError } from "../src/errors.ts";
 import { tempDir } from "./harness.ts";
@@ -176,7 +177,7 @@ describe("the configuration file, the environment and flags", () => {
       "[server]\nurl = x\n",
       {},
       [],
-      /config\.ini:2: unknown setting server\.url; the sections are \[api\], \[agent\] and \[spool\]/,
+      /config\.ini:2: unknown setting server\.url; the sections are \[api\], \[agent\], \[spool\] and \[collect\]/,
     ],
     [
       "a key outside any section",
@@ -323,5 +324,104 @@ describe("the configuration file, the environment and flags", () => {
         loadConfig({ flags: {}, env: {}, uid: 0, cwd: "/", configDir: join(configDir, "both") }),
       /both .*config\.json and .*config\.ini exist/,
     );
+  });
+});
+
+describe("switching inventory collectors off", () => {
+  let dir: string;
+  before(() => {
+    dir = tempDir("agent-switches-");
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  const load = (
+    name: string,
+    text: string,
+    env: Record<string, string> = {},
+    flags: ConfigFlags = {},
+  ): AgentConfig => {
+    const configDir = mkdtempSync(join(dir, "case-"));
+    writeFileSync(join(configDir, name), text);
+    return loadConfig({
+      flags,
+      env: { HOME: "/home/ana", ...env },
+      uid: 1000,
+      cwd: "/work",
+      configDir,
+    });
+  };
+
+  test("all on by default, every default sensitive file", () => {
+    const config = load("config.ini", "[agent]\ninterval = 5m\n");
+    assert.deepEqual(config.collectorsOff, []);
+    assert.deepEqual(config.sensitiveFiles, DEFAULT_SENSITIVE_FILES);
+  });
+
+  test("file keys, then variables, then flags; the sensitive files as a list", () => {
+    const text = [
+      "[collect]",
+      "packages = false",
+      "sshd = off",
+      "services = yes",
+      "sensitive_files = /etc/shadow, /etc/passwd,/etc/shadow",
+    ].join("\n");
+    const fromFile = load("config.ini", text);
+    assert.deepEqual(fromFile.collectorsOff, ["packages", "sshd"]);
+    assert.deepEqual(fromFile.sensitiveFiles, ["/etc/shadow", "/etc/passwd"]);
+    const withEnv = load("config.ini", text, {
+      COMPLIANCE_COLLECT_SSHD: "true",
+      COMPLIANCE_COLLECT_LISTENING: "0",
+      COMPLIANCE_SENSITIVE_FILES: "/etc/crontab",
+    });
+    assert.deepEqual(withEnv.collectorsOff, ["packages", "listening"]);
+    assert.deepEqual(withEnv.sensitiveFiles, ["/etc/crontab"]);
+    const withFlags = load(
+      "config.ini",
+      text,
+      {},
+      {
+        collect: { accounts: false, files: false },
+        sensitiveFiles: "",
+      },
+    );
+    assert.deepEqual(withFlags.collectorsOff, ["packages", "accounts", "sshd", "files"]);
+    assert.deepEqual(withFlags.sensitiveFiles, []);
+  });
+
+  test("JSON has the same section", () => {
+    const config = load("config.json", '{"collect": {"services": false, "sysctl": "no"}}');
+    assert.deepEqual(config.collectorsOff, ["services", "sysctl"]);
+  });
+
+  test("a bad value names the key with its file and line; relative paths are refused", () => {
+    assert.throws(
+      () => load("config.ini", "[collect]\n\npackages = maybe\n"),
+      /collect\.packages \(.*config\.ini:3\) must be true or false/,
+    );
+    assert.throws(
+      () => load("config.ini", "[collect]\nsensitive_files = /etc/passwd, etc/shadow\n"),
+      /collect\.sensitive_files \(.*config\.ini:2\) must be absolute paths separated by commas, not "etc\/shadow"/,
+    );
+    assert.throws(
+      () => load("config.ini", "[collect]\nprocesses = false\n"),
+      /unknown setting collect\.processes; \[collect\] takes packages, listening, accounts, services, sysctl, sshd, files, sensitive_files/,
+    );
+  });
+
+  test("collect --no-<name> leaves those sections out; --pretty prints the others", async () => {
+    const out = captureIo({ HOME: dir });
+    const code = await runCli(
+      ["collect", "--pretty", "--cpu-window", "0", "--no-packages", "--no-sysctl", "--no-services"],
+      { ...out.io, configDir: dir },
+    );
+    assert.equal(code, 0, out.stderr());
+    const report = JSON.parse(out.stdout());
+    assert.equal(report.packages, undefined);
+    assert.equal(report.services, undefined);
+    assert.equal(report.settings.sysctl, undefined);
+    assert.ok(report.listening.length > 0 && report.accounts.length > 0);
+    assert.ok(Array.isArray(report.settings.files));
+    const collectors = (report.errors as { collector: string }[]).map((e) => e.collector);
+    assert.ok(!collectors.includes("services") && !collectors.includes("packages"));
   });
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { runCli } from "../src/cli.ts";
+import { DEFAULT_SENSITIVE_FILES } from "../src/collectors/files.ts";
 import { type ConfigInput, resolveConfig, serverUrlFromEnv } from "../src/config.ts";
 import { ConfigError } from "../src/errors.ts";
 import { defaultStateDir } from "../src/state.ts";
@@ -33,6 +34,8 @@ describe("configuration", () => {
       spoolMaxBytes: 100 * 1024 * 1024,
       retryInitialMs: 1000,
       retryMaxMs: 300_000,
+      collectorsOff: [],
+      sensitiveFiles: DEFAULT_SENSITIVE_FILES,
       configFile: undefined,
     });
   });

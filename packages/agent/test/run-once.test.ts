@@ -176,6 +176,27 @@ describe("compliance-agent run --once", () => {
     assert.notEqual(api.reports[0]!.report.report_id, api.reports[1]!.report.report_id);
   });
 
+  test("the report carries the inventory sections, except those switched off", async () => {
+    const first = await run([...withServer, "--enroll-secret", SECRET]);
+    assert.equal(first.code, 0, first.stderr);
+    const sent = api.reports[0]!.report;
+    assert.ok((sent.packages ?? []).length > 0);
+    assert.ok((sent.listening ?? []).length > 0);
+    assert.ok((sent.accounts ?? []).some((a) => a.name === "root"));
+    assert.ok(sent.settings?.sysctl && sent.settings.files);
+    const second = await run([...withServer, "--no-packages", "--no-accounts"], {
+      COMPLIANCE_COLLECT_FILES: "false",
+    });
+    assert.equal(second.code, 0, second.stderr);
+    const lean = api.reports[1]!.report;
+    assert.equal(lean.packages, undefined);
+    assert.equal(lean.accounts, undefined);
+    assert.equal(lean.settings?.files, undefined);
+    assert.ok(lean.listening !== undefined && lean.settings?.sysctl !== undefined);
+    const silent = ["packages", "accounts", "files"];
+    assert.ok(!(lean.errors ?? []).some((e) => silent.includes(e.collector)));
+  });
+
   test("a saved key without a secret is enough", async () => {
     assert.equal((await run([...withServer, "--enroll-secret", SECRET])).code, 0);
     const again = await run(withServer);

@@ -1,7 +1,8 @@
 import Type, { type Static } from "typebox";
+import { INVENTORY_COLLECTORS, type InventoryCollector } from "./collectors.ts";
 import { LIMITS } from "./limits.ts";
 
-export { LIMITS };
+export { INVENTORY_COLLECTORS, type InventoryCollector, LIMITS };
 
 /**
  * The wire contract v1: one JSON document per check-in of an agent.
@@ -73,19 +74,8 @@ export const CollectorErrorSchema = Type.Object(
 
 // Inventory beyond processes. Each of these report fields is optional: absent means the
 // agent did not collect it (unknown); an empty list means collected, and there is none.
-// A collector that could not work lists itself in `errors` under one of these names.
-
-/** Collector names of the inventory sections, as they appear in a report's `errors`. */
-export const INVENTORY_COLLECTORS = [
-  "packages",
-  "listening",
-  "accounts",
-  "services",
-  "sysctl",
-  "sshd",
-  "files",
-] as const;
-export type InventoryCollector = (typeof INVENTORY_COLLECTORS)[number];
+// A collector that could not work lists itself in `errors` under its name in
+// INVENTORY_COLLECTORS (collectors.ts).
 
 export const PackageSchema = Type.Object(
   {

@@ -12,6 +12,17 @@ export interface SystemPaths {
   readonly usrLib: string;
   /** The utmp file of open sessions. */
   readonly utmp: string;
+  /** Variable state: dpkg's database is dpkg/status under it. */
+  readonly varLib: string;
+  /** Alpine's package database is apk/db/installed under it. */
+  readonly lib: string;
+  /** Runtime state: systemd/system under it exists when systemd is the running init. */
+  readonly run: string;
+  /**
+   * Where absolute paths of the host's file system are looked up: the sensitive files of
+   * `settings.files` and sshd's Include globs. Reports name them as seen from "/".
+   */
+  readonly root: string;
 }
 
 export const DEFAULT_PATHS: SystemPaths = Object.freeze({
@@ -19,6 +30,10 @@ export const DEFAULT_PATHS: SystemPaths = Object.freeze({
   etc: "/etc",
   usrLib: "/usr/lib",
   utmp: "/run/utmp",
+  varLib: "/var/lib",
+  lib: "/lib",
+  run: "/run",
+  root: "/",
 });
 
 /** The part of `node:os` collectors use, so a test can describe another machine. */
@@ -44,15 +59,35 @@ export interface TickSample {
   at: number;
 }
 
+/** A package database as parsed, and the file's identity then (device, inode, size, mtime). */
+export interface ParsedDatabase {
+  identity: string;
+  packages: Report["packages"] & object;
+}
+
+/** Where a socket was found: the process and which of its descriptors. */
+export interface SocketHolder {
+  pid: number;
+  fd: string;
+}
+
 /**
- * CPU counters one collection leaves for the next. In daemon mode CPU use is measured
- * from the previous collection to this one, which needs no window of its own.
+ * What one collection leaves for the next (daemon mode). CPU use is measured from the
+ * previous collection to this one, which needs no window of its own; and what is costly to
+ * find again is checked rather than searched for.
  */
 export interface CpuSamples {
   /** Per process, by pid (Linux). */
   processes?: Map<number, TickSample>;
   /** The whole machine's busy and total time. */
   machine?: { busy: number; total: number };
+  /** Package databases by path: parsed again only when the file changed. */
+  packageDatabases?: Map<string, ParsedDatabase>;
+  /**
+   * Listening sockets by inode: where each was found (checked with one readlink), or null
+   * when a complete search found no process this user may see holding it.
+   */
+  socketHolders?: Map<number, SocketHolder | null>;
 }
 
 /** Runs a command and resolves to its standard output (macOS collectors). */
@@ -80,7 +115,9 @@ export interface CollectContext {
   readonly previous: CpuSamples | undefined;
   /** Where this collection leaves its samples for the next one (daemon mode), else undefined. */
   readonly record: CpuSamples | undefined;
-  /** Runs system commands (ps, who, sw_vers, sysctl on macOS). */
+  /** Files whose owner, group and mode `settings.files` reports (absolute paths). */
+  readonly sensitiveFiles: readonly string[];
+  /** Runs system commands (ps, who, sw_vers, sysctl on macOS; rpm, systemctl, sshd). */
   readonly exec: ExecFn;
   /** Elapsed time between CPU samples (monotonic), and the date `who` leaves out (wall). */
   readonly clock: Clock;
@@ -94,6 +131,12 @@ export interface ReportPatch {
   memory?: Report["memory"];
   processes?: Report["processes"];
   sessions?: Report["sessions"];
+  packages?: Report["packages"];
+  listening?: Report["listening"];
+  accounts?: Report["accounts"];
+  services?: Report["services"];
+  /** The `settings` object is shared by its collectors (sysctl, sshd, files), like `host`. */
+  settings?: Report["settings"];
   /** Problems that still let the collector send (part of) its data. */
   problems?: string[];
 }

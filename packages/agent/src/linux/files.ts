@@ -59,3 +59,26 @@ export function isGone(error: unknown): boolean {
 export function errnoOf(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
+
+/**
+ * Reads a file a piece at a time into `onText`, so that a large file never sits in memory
+ * at once. Bytes are taken as latin1, one character each: exact for the ASCII fields the
+ * package databases are read for (names, versions, architectures), a character is never
+ * cut between two pieces, and the strings stay one byte per character, which keeps
+ * scanning megabytes of UTF-8 descriptions several times cheaper than decoding them.
+ */
+export function readInPieces(
+  path: string,
+  onText: (text: string) => void,
+  pieceBytes = 64 * 1024,
+): void {
+  const fd = openSync(path, "r");
+  try {
+    const buffer = Buffer.allocUnsafe(pieceBytes);
+    for (let n = readSync(fd, buffer); n > 0; n = readSync(fd, buffer)) {
+      onText(buffer.toString("latin1", 0, n));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
