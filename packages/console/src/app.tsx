@@ -5,6 +5,8 @@ import { ClientContext } from "./hooks.ts";
 import { HostDetail } from "./pages/host-detail.tsx";
 import { HostList } from "./pages/host-list.tsx";
 import { Overview } from "./pages/overview.tsx";
+import { PolicyList } from "./pages/policies.tsx";
+import { PolicyDetail } from "./pages/policy-detail.tsx";
 import { SignIn } from "./pages/sign-in.tsx";
 import { type Route, useRoute } from "./router.ts";
 import { clearToken, loadToken, saveToken } from "./session.ts";
@@ -70,13 +72,17 @@ function Page({ route }: { route: Route }) {
       return <HostList route={route} />;
     case "host":
       return <HostDetail key={route.id} route={route} />;
+    case "policies":
+      return <PolicyList />;
+    case "policy":
+      return <PolicyDetail key={route.id} route={route} />;
     default:
       return (
         <section class="page">
           <h1>Page not found</h1>
           <p>
-            There is no page at <code>{route.path}</code>. Go to the <a href="#/">overview</a> or
-            the <a href="#/hosts">host list</a>.
+            There is no page at <code>{route.path}</code>. Go to the <a href="#/">overview</a>, the{" "}
+            <a href="#/hosts">host list</a> or the <a href="#/policies">policies</a>.
           </p>
         </section>
       );
@@ -85,7 +91,8 @@ function Page({ route }: { route: Route }) {
 
 /** A new page starts at its top; a change of search or sort within a page does not move. */
 function useScrollOnPageChange(route: Route) {
-  const key = route.page === "host" ? `host:${route.id}` : route.page;
+  const key =
+    route.page === "host" || route.page === "policy" ? `${route.page}:${route.id}` : route.page;
   useEffect(() => {
     window.scrollTo(0, 0);
   }, [key]);

@@ -9,6 +9,8 @@ export type Route =
   | { page: "overview"; params: URLSearchParams }
   | { page: "hosts"; params: URLSearchParams }
   | { page: "host"; id: number; params: URLSearchParams }
+  | { page: "policies"; params: URLSearchParams }
+  | { page: "policy"; id: string; params: URLSearchParams }
   | { page: "missing"; path: string; params: URLSearchParams };
 
 export function parseHash(hash: string): Route {
@@ -20,6 +22,10 @@ export function parseHash(hash: string): Route {
   if (path === "/hosts") return { page: "hosts", params };
   const host = /^\/hosts\/(\d{1,15})$/.exec(path);
   if (host) return { page: "host", id: Number(host[1]), params };
+  if (path === "/policies") return { page: "policies", params };
+  // A policy id is a slug: lower-case letters, digits, dots, dashes and underscores.
+  const policy = /^\/policies\/([a-z0-9._-]{1,100})$/.exec(path);
+  if (policy) return { page: "policy", id: policy[1]!, params };
   return { page: "missing", path, params };
 }
 
@@ -52,6 +58,8 @@ export function pathOf(route: Route): string {
   if (route.page === "overview") return "/";
   if (route.page === "hosts") return "/hosts";
   if (route.page === "host") return `/hosts/${route.id}`;
+  if (route.page === "policies") return "/policies";
+  if (route.page === "policy") return `/policies/${route.id}`;
   return route.path;
 }
 

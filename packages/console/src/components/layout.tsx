@@ -11,7 +11,11 @@ export function Layout({
   children: ComponentChildren;
 }) {
   const current = (page: Route["page"]) =>
-    route.page === page || (page === "hosts" && route.page === "host") ? "page" : undefined;
+    route.page === page ||
+    (page === "hosts" && route.page === "host") ||
+    (page === "policies" && route.page === "policy")
+      ? "page"
+      : undefined;
   return (
     <>
       <button type="button" class="skip-link" onClick={focusMain}>
@@ -30,6 +34,9 @@ export function Layout({
           </a>
           <a href="#/hosts" aria-current={current("hosts")}>
             Hosts
+          </a>
+          <a href="#/policies" aria-current={current("policies")}>
+            Policies
           </a>
         </nav>
         <button type="button" class="button button-quiet signout" onClick={onSignOut}>

@@ -4,6 +4,7 @@ import { formatCount, formatTime } from "../format.ts";
 import { type Loaded, useClient, useLoad } from "../hooks.ts";
 import { navigate, type Route, withParams } from "../router.ts";
 import { AtTimeForm } from "./at-time-form.tsx";
+import { CompliancePanel, complianceCountOf } from "./compliance-panel.tsx";
 import { DownloadReport } from "./download-report.tsx";
 import { InventoryPanel } from "./inventory-panel.tsx";
 import { ACCOUNTS, LISTENING, PACKAGES, SECTIONS, SERVICES } from "./inventory-sections.tsx";
@@ -24,6 +25,7 @@ export type ExecutionPick = { report: string } | { at: string } | { latest: true
 type SnapshotQuery = QueryOf<"hostProcesses"> & QueryOf<"hostSessions">;
 type ProcessPage = AnswerOf<"hostProcesses">;
 type SessionPage = AnswerOf<"hostSessions">;
+type HostPolicies = AnswerOf<"hostPolicies">;
 
 export const pickQuery = (pick: ExecutionPick): Pick<SnapshotQuery, "at" | "report"> =>
   "report" in pick ? { report: pick.report } : "at" in pick ? { at: pick.at } : {};
@@ -46,7 +48,12 @@ export const sessionQueryOf = (pick: ExecutionPick): SnapshotQuery => ({
   offset: 0,
 });
 
-export type SnapshotTab = "processes" | "sessions" | keyof typeof SECTIONS | "settings";
+export type SnapshotTab =
+  | "processes"
+  | "sessions"
+  | keyof typeof SECTIONS
+  | "settings"
+  | "compliance";
 const TABS: readonly SnapshotTab[] = [
   "processes",
   "sessions",
@@ -55,6 +62,7 @@ const TABS: readonly SnapshotTab[] = [
   "accounts",
   "services",
   "settings",
+  "compliance",
 ];
 
 /** The tab a route shows; processes unless it names another. */
@@ -108,6 +116,12 @@ export function SnapshotPanel({
       client.get("hostSessions", { params: { id: host.id }, query: sessionQueryOf(pick) }, signal),
     [host.id, pickKey],
   );
+  // Read whatever the tab, so that its label says how many policies the host fails.
+  const policies = useLoad(
+    (signal) =>
+      client.get("hostPolicies", { params: { id: host.id }, query: pickQuery(pick) }, signal),
+    [host.id, pickKey],
+  );
   const reportId = processes.status === "ok" ? processes.data.report_id : null;
 
   useEffect(() => onShown(reportId), [reportId, onShown]);
@@ -139,7 +153,7 @@ export function SnapshotPanel({
         <>
           <TabList
             label="What to show"
-            tabs={tabsOf(processes.data, sessions.data, query.q ?? "")}
+            tabs={tabsOf(processes.data, sessions.data, policies.data, query.q ?? "")}
             active={tab}
             onSelect={(id) => set({ tab: id === "processes" ? undefined : id })}
           />
@@ -150,6 +164,7 @@ export function SnapshotPanel({
             pick={pick}
             processes={processes}
             sessions={sessions}
+            policies={policies}
           />
         </>
       )}
@@ -161,6 +176,7 @@ export function SnapshotPanel({
 function tabsOf(
   processes: ProcessPage | undefined,
   sessions: SessionPage | undefined,
+  policies: HostPolicies | undefined,
   q: string,
 ): TabItem<SnapshotTab>[] {
   const count = processes && !q ? ` (${formatCount(processes.total)})` : "";
@@ -174,6 +190,7 @@ function tabsOf(
     { id: "sessions", label: `Sessions${sessionCount}` },
     ...Object.values(SECTIONS).map((s) => ({ id: s.id, label: s.label })),
     { id: "settings", label: "Settings" },
+    { id: "compliance", label: `Compliance${complianceCountOf(policies)}` },
   ];
 }
 
@@ -184,6 +201,7 @@ function TabBody({
   pick,
   processes,
   sessions,
+  policies,
 }: {
   tab: SnapshotTab;
   host: Host;
@@ -191,6 +209,7 @@ function TabBody({
   pick: ExecutionPick;
   processes: Loaded<ProcessPage>;
   sessions: Loaded<SessionPage>;
+  policies: Loaded<HostPolicies>;
 }) {
   const at = pickQuery(pick);
   // Keyed by tab: a section's answer must never be drawn with another section's columns.
@@ -210,6 +229,8 @@ function TabBody({
       return <InventoryPanel key={tab} spec={SERVICES} {...section} />;
     case "settings":
       return <SettingsPanel hostId={host.id} pickQuery={at} route={route} />;
+    case "compliance":
+      return <CompliancePanel policies={policies} route={route} />;
   }
 }
 

@@ -43,6 +43,7 @@ export function HostDetail({ route }: { route: HostRoute }) {
     client.prefetch(
       requestPath("hostProcesses", { params, query: processQueryOf(pick, p) }),
       requestPath("hostSessions", { params, query: sessionQueryOf(pick) }),
+      requestPath("hostPolicies", { params, query: pickQuery(pick) }),
       requestPath("listExecutions", {
         params,
         query: executionRange(boundsOf(range, p, Date.now())),
@@ -90,7 +91,7 @@ function inventoryPrefetch(id: number, pick: ExecutionPick, params: URLSearchPar
   if (tab === "settings") {
     return [requestPath("hostSettings", { params: { id }, query: pickQuery(pick) })];
   }
-  if (tab === "processes" || tab === "sessions") return [];
+  if (tab === "processes" || tab === "sessions" || tab === "compliance") return [];
   const spec = SECTIONS[tab];
   return [spec.path(id, sectionQueryOf(spec, pickQuery(pick), params))];
 }

@@ -1,6 +1,8 @@
 import type { FleetSummary } from "@compliance/contract";
 import { useEffect } from "preact/hooks";
+import { ComplianceSummary } from "../components/compliance-summary.tsx";
 import { EnrollHelp } from "../components/enroll-help.tsx";
+import { Kpi } from "../components/kpi.tsx";
 import { ErrorNotice, Loading } from "../components/states.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { Time } from "../components/time.tsx";
@@ -75,6 +77,8 @@ function FleetView({ summary }: { summary: FleetSummary }) {
         />
       </ul>
 
+      <ComplianceSummary />
+
       <div class="grid-2">
         <Breakdown
           title="Operating systems"
@@ -144,39 +148,6 @@ function FleetView({ summary }: { summary: FleetSummary }) {
         )}
       </section>
     </>
-  );
-}
-
-function Kpi({
-  label,
-  value,
-  href,
-  hint,
-  tone,
-}: {
-  label: string;
-  value: number;
-  href?: string;
-  hint?: string;
-  tone?: "online" | "offline" | undefined;
-}) {
-  const body = (
-    <>
-      <span class="kpi-value">{formatCount(value)}</span>
-      <span class="kpi-label">{label}</span>
-      {hint ? <span class="kpi-hint">{hint}</span> : null}
-    </>
-  );
-  return (
-    <li class={`kpi${tone ? ` kpi-${tone}` : ""}`}>
-      {href ? (
-        <a href={href} class="kpi-link">
-          {body}
-        </a>
-      ) : (
-        body
-      )}
-    </li>
   );
 }
 
