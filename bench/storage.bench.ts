@@ -2,53 +2,16 @@
 // processes changed, against a plain full-copy table of the same rows written in the same
 // run and the same database.
 
-import type { Kysely } from "kysely";
-import { sql } from "kysely";
 import { openDatabase } from "../packages/api/src/store/database.ts";
-import type { Database } from "../packages/api/src/store/schema.ts";
 import { openStore } from "../packages/api/src/store/sql-store.ts";
 import { createTestDatabase, type TestEngine } from "../packages/api/test/helpers/databases.ts";
+import { bytesUsed } from "./support/bytes.ts";
 import { ChurningHost } from "./support/churn.ts";
 import { createFullCopyTable, insertFullCopy } from "./support/full-copy.ts";
 import { fmt, table } from "./support/harness.ts";
 
 const CHECK_INS = Number(process.env.BENCH_CHECK_INS ?? 300);
 const engines = (process.env.BENCH_ENGINES ?? "sqlite,postgres,mysql").split(",") as TestEngine[];
-
-async function bytesUsed(
-  db: Kysely<Database>,
-  engine: TestEngine,
-  tables: string[],
-): Promise<number> {
-  if (engine === "sqlite") {
-    await sql`pragma wal_checkpoint(TRUNCATE)`.execute(db);
-    // Pages of the tables and of their indexes, including SQLite's automatic ones.
-    const r = await sql<{
-      n: number;
-    }>`select sum(pgsize) as n from dbstat where name in (select name from sqlite_master where tbl_name in (${sql.join(tables)}))`.execute(
-      db,
-    );
-    return Number(r.rows[0]!.n);
-  }
-  if (engine === "postgres") {
-    await sql`checkpoint`.execute(db).catch(() => {});
-    let total = 0;
-    for (const t of tables) {
-      const r = await sql<{
-        n: string;
-      }>`select pg_total_relation_size(${t}::regclass) as n`.execute(db);
-      total += Number(r.rows[0]!.n);
-    }
-    return total;
-  }
-  await sql`analyze table ${sql.join(tables.map((t) => sql.id(t)))}`.execute(db);
-  const r = await sql<{
-    n: number;
-  }>`select sum(data_length + index_length) as n from information_schema.tables where table_schema = database() and table_name in (${sql.join(tables)})`.execute(
-    db,
-  );
-  return Number(r.rows[0]!.n);
-}
 
 const OURS = [
   "executions",
