@@ -15,6 +15,8 @@ const root = new URL("..", import.meta.url).pathname;
 const FUTURE = "+400d";
 /** Files whose behaviour depends on the date; the console's browser tests are not among them. */
 const DATE_SENSITIVE = ["packages/api/", "packages/agent/", "packages/contract/"];
+/** The longest one test (or hook) may take, even on a loaded 2-core machine. */
+const TEST_TIMEOUT_MS = 5 * 60_000;
 
 function find(dir, out = []) {
   for (const name of readdirSync(dir)) {
@@ -53,6 +55,10 @@ function run(label, command, list) {
     "tsx",
     "--test",
     "--test-concurrency=3",
+    // A test that hangs fails after this long instead of holding CI until its own limit,
+    // and a file whose tests are done exits even if something it started still runs.
+    `--test-timeout=${TEST_TIMEOUT_MS}`,
+    "--test-force-exit",
     "--test-reporter=spec",
     "--test-reporter-destination=stdout",
     `--test-reporter=${timings}`,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import {
   chmodSync,
+  copyFileSync,
   existsSync,
   lstatSync,
   readdirSync,
@@ -239,7 +240,11 @@ describe("install.sh into a temporary root (DESTDIR)", () => {
     chmodSync(dir, 0o755);
     const nobody = Number(execFileSync("id", ["-u", "nobody"], { encoding: "utf8" }));
     const nogroup = Number(execFileSync("id", ["-g", "nobody"], { encoding: "utf8" }));
-    const out = execFileSync(process.execPath, [bundle, "collect", "--cpu-window", "0"], {
+    // This Node may live where the service user cannot reach (root's home): run a copy.
+    const node = join(dir, "node");
+    copyFileSync(process.execPath, node);
+    chmodSync(node, 0o755);
+    const out = execFileSync(node, [bundle, "collect", "--cpu-window", "0"], {
       encoding: "utf8",
       uid: nobody,
       gid: nogroup,

@@ -80,15 +80,20 @@ for (const engine of ["postgres", "mysql"] as TestEngine[]) {
       database = await createTestDatabase(engine);
       dir = mkdtempSync(join(tmpdir(), "compliance-replicas-"));
       // Both start at once on an empty database: the migrations run once, under a lock.
-      replicas.push(
-        ...(await Promise.all([
-          replica(database.url, join(dir, "a")),
-          replica(database.url, join(dir, "b")),
-        ])),
+      // Each is kept as soon as it listens, so after() stops it even if the other failed.
+      const started = await Promise.allSettled(
+        ["a", "b"].map((name) =>
+          replica(database.url, join(dir, name)).then((r) => {
+            replicas.push(r);
+            return r;
+          }),
+        ),
       );
+      for (const s of started) if (s.status === "rejected") throw s.reason;
     });
     after(async () => {
       for (const r of replicas) {
+        if (r.child.exitCode !== null || r.child.signalCode !== null) continue;
         const exited = new Promise((resolve) => r.child.once("exit", resolve));
         r.child.kill("SIGTERM");
         await exited;

@@ -96,6 +96,9 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     });
     // An idle client that loses its server must not crash the process; the next query reports it.
     pool.on("error", () => {});
+    // A client checked out (a transaction between two queries, the migration lock) has no
+    // pool listener: its server going away must not crash the process either.
+    pool.on("connect", (client) => client.on("error", () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { db, reader: db, engine, where: redact(url), close: () => db.destroy() };
   }

@@ -54,6 +54,15 @@ export class Dialect {
     return this.engine === "sqlite" ? query : query.forUpdate();
   }
 
+  /** Whether an error is a unique or primary key refusing a second row with one key. */
+  isUniqueViolation(error: unknown): boolean {
+    const e = error as { code?: unknown; errno?: unknown; errcode?: unknown; message?: unknown };
+    if (this.engine === "postgres") return e.code === "23505";
+    if (this.engine === "mysql") return e.code === "ER_DUP_ENTRY" || e.errno === 1062;
+    // SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE
+    return e.errcode === 1555 || e.errcode === 2067;
+  }
+
   /** Inserts one row and returns its generated id. */
   async insertReturningId(
     trx: Db,

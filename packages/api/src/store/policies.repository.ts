@@ -76,6 +76,23 @@ export class PoliciesRepository {
     origin: string,
     now: number,
   ): Promise<{ record: PolicyRecord; newVersion: boolean; enabledChanged: boolean }> {
+    // Two API processes storing the same new policy at once (both load the starter pack at
+    // start): one insert wins, the other is refused and tries again, now seeing it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.putOnce(document, hash, origin, now);
+      } catch (e) {
+        if (attempt >= 3 || !this.dialect.isUniqueViolation(e)) throw e;
+      }
+    }
+  }
+
+  private putOnce(
+    document: Policy,
+    hash: string,
+    origin: string,
+    now: number,
+  ): Promise<{ record: PolicyRecord; newVersion: boolean; enabledChanged: boolean }> {
     return this.dialect.transaction(async (trx) => {
       const existing = await this.dialect
         .forUpdate(
