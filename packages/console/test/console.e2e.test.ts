@@ -5,8 +5,15 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { collectReport, systemClock } from "@compliance/agent";
 import type { Browser, Locator, Page } from "playwright-core";
-import { sendReports, startTestApi, type TestApi } from "./helpers/api.ts";
-import { LAPTOP, launchBrowser, openPage, PHONE, screenshot } from "./helpers/browser.ts";
+import { applyPolicy, sendReports, startTestApi, type TestApi } from "./helpers/api.ts";
+import {
+  accessibilityProblems,
+  LAPTOP,
+  launchBrowser,
+  openPage,
+  PHONE,
+  screenshot,
+} from "./helpers/browser.ts";
 import {
   AUDIT_DIFF_E2_E4,
   AUDIT_HOST,
@@ -14,6 +21,8 @@ import {
   auditReports,
   auditTimes,
   fleetReports,
+  NO_REDIS_ON_PAYMENT_HOSTS,
+  OFFENDING_PROCESS,
   UNKNOWN_PACKAGES_HOST,
   UNKNOWN_PACKAGES_REASON,
 } from "./helpers/fleet.ts";
@@ -27,6 +36,8 @@ import {
 let api: TestApi;
 let browser: Browser;
 const stateDir = mkdtempSync(join(tmpdir(), "compliance-console-agent-"));
+/** When the fleet's reports were dated: the compliance walk-through reads the same times. */
+let fleetNow = 0;
 
 before(async () => {
   // Both are kept even when the other fails, so that after() closes what did start and a
@@ -51,8 +62,27 @@ async function signIn(page: Page, token: string) {
 
 const textOf = async (locator: Locator) => ((await locator.textContent()) ?? "").trim();
 
-const texts = async (page: Page, selector: string) =>
+const texts = async (page: Page | Locator, selector: string) =>
   (await page.locator(selector).allInnerTexts()).map((t) => t.trim());
+
+/**
+ * The texts of a selector once they equal what is expected, or as they are after a few
+ * seconds (a tab's panel fills after its request answers), for the assertion to show.
+ */
+async function settledTexts(page: Page, selector: string, expected: string[]) {
+  const want = JSON.stringify(expected);
+  await page
+    .waitForFunction(
+      ([sel, json]) =>
+        JSON.stringify(
+          [...document.querySelectorAll(sel!)].map((e) => (e.textContent ?? "").trim()),
+        ) === json,
+      [selector, want],
+      { timeout: 10_000 },
+    )
+    .catch(() => {});
+  return texts(page, selector);
+}
 
 /** Names in the first column of a diff section's table, in order. */
 const diffNames = (page: Page, title: string) =>
@@ -78,7 +108,16 @@ const tabNames = (page: Page, tab: string) => texts(page, `#panel-${tab} tbody t
 /** The local (here UTC) value an <input type=datetime-local> takes for an instant. */
 const localInput = (ms: number) => new Date(ms).toISOString().slice(0, 19);
 
-describe("console", { timeout: 90_000 }, () => {
+/** How the console writes an instant (local time, here UTC, to the second). */
+const shownTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+
+/** The accessibility basics hold on the page as it is now. */
+async function assertAccessible(page: Page, where: string) {
+  assert.deepEqual(await accessibilityProblems(page), [], where);
+}
+
+// Budgets with room: on a machine busy with other work the browser runs several times slower.
+describe("console", { timeout: 150_000 }, () => {
   test("a wrong token is refused, and a refused token sends back to sign-in", async () => {
     const { page, problems, close } = await openPage(browser, {
       allow: [/status of 401/],
@@ -149,6 +188,7 @@ describe("console", { timeout: 90_000 }, () => {
 
   test("an analyst finds a host, reads its processes, compares executions and looks back in time", async () => {
     const now = Date.now();
+    fleetNow = now;
     const real = await collectReport({ stateDir, cpuWindowMs: 100, clock: systemClock() });
     await sendReports(api, [real, ...fleetReports(now), ...auditReports(now)]);
     const [, e2, e3] = auditTimes(now);
@@ -230,7 +270,9 @@ describe("console", { timeout: 90_000 }, () => {
 
       // The sessions of the latest execution.
       await page.getByRole("tab", { name: /Sessions/ }).click();
-      assert.deepEqual(await texts(page, "#panel-sessions tbody td:first-child"), ["bob"]);
+      assert.deepEqual(await settledTexts(page, "#panel-sessions tbody td:first-child", ["bob"]), [
+        "bob",
+      ]);
       await page.getByRole("tab", { name: /Processes/ }).click();
 
       // The timeline: one point per execution, picked with the keyboard...
@@ -298,7 +340,10 @@ describe("console", { timeout: 90_000 }, () => {
       assert.ok(thenRunning.includes("nginx"), "nginx still ran then");
       assert.ok(!thenRunning.includes("redis-server"), "redis-server had not started then");
       await page.getByRole("tab", { name: /Sessions/ }).click();
-      assert.deepEqual(await texts(page, "#panel-sessions tbody td:first-child"), ["alice"]);
+      assert.deepEqual(
+        await settledTexts(page, "#panel-sessions tbody td:first-child", ["alice"]),
+        ["alice"],
+      );
       await screenshot(page, "at-a-time");
 
       // The raw report of the execution shown, saved as a file.
@@ -416,6 +461,224 @@ describe("console", { timeout: 90_000 }, () => {
       await screenshot(page, "signin");
     } catch (e) {
       await screenshot(page, "failure").catch(() => {});
+      throw e;
+    } finally {
+      await close();
+    }
+    assert.deepEqual(problems, []);
+  });
+});
+
+/**
+ * Compliance, on the fleet the walk-through above sent: its own time budget, since the
+ * evaluation of a policy over that history comes on top.
+ */
+describe("console: compliance", { timeout: 150_000 }, () => {
+  test("a compliance analyst finds a failing policy, the host failing it, since when and why, now and back then", async () => {
+    // The fleet of the walk-through above is in place. The starter pack and a new policy
+    // are stored as the API's start and an admin would; their evaluation over that history
+    // waits until the test runs it.
+    assert.ok(fleetNow > 0, "the fleet was sent");
+    const [, e2, e3] = auditTimes(fleetNow);
+    const policy = NO_REDIS_ON_PAYMENT_HOSTS;
+    await api.loadStarterPack();
+    await applyPolicy(api, policy);
+
+    const { page, problems, close } = await openPage(browser);
+    try {
+      await signIn(page, api.readerToken);
+      await page.getByRole("heading", { name: "Fleet overview" }).waitFor();
+
+      // The policies, from the main navigation: the new one not evaluated yet.
+      await page
+        .getByRole("navigation", { name: "Main" })
+        .getByRole("link", { name: "Policies" })
+        .click();
+      await page.getByRole("heading", { name: "Policies", level: 1 }).waitFor();
+      const row = page.locator(`tr[data-policy="${policy.id}"]`);
+      await row.waitFor();
+      assert.match(await textOf(row), /9 not evaluated yet/);
+      assert.match(await textOf(page.locator(".notice").first()), /compliance-api policy apply/);
+
+      // Its page says its evaluation over the stored history is waiting, then done.
+      await row.getByRole("link", { name: policy.name, exact: true }).click();
+      await page.getByRole("heading", { name: policy.name, level: 1 }).waitFor();
+      await page.getByText("Evaluating version 1 over the stored history").waitFor();
+      await screenshot(page, "policy-evaluating");
+      assert.ok((await api.runJobs()) >= 1, "the evaluation ran");
+      await page.getByText("has been evaluated over the stored history of 9 hosts").waitFor();
+
+      // The failing host and since when: E3, when redis-server started.
+      await page.getByRole("tab", { name: "Failing (1)" }).waitFor();
+      const failing = page.locator("#panel-failing tbody tr");
+      await failing.first().waitFor();
+      assert.equal(await failing.count(), 1);
+      assert.equal(await textOf(failing.locator("td").first()), AUDIT_HOST);
+      assert.match(await textOf(failing.locator("td").nth(1)), new RegExp(shownTime(e3!)));
+      const about = await textOf(page.locator(".about"));
+      assert.match(about, /use the cache tier/);
+      assert.match(about, /PCI DSS 4\.0 requirement 2\.2\.3/);
+      assert.match(await textOf(page.locator(".subtitle")), /version 1/);
+      // The chart is read again once the evaluation has filled the past in.
+      await page.waitForFunction(() =>
+        /^Now 1 failing, 0 unknown, 8 passing/.test(
+          document.querySelector("svg.cc[role=img]")?.getAttribute("aria-label") ?? "",
+        ),
+      );
+      await assertAccessible(page, "policy page");
+      await screenshot(page, "policy");
+
+      // The other statuses are a tab away, by keyboard too.
+      await page.getByRole("tab", { name: /^Failing/ }).focus();
+      await page.keyboard.press("ArrowRight");
+      await page.keyboard.press("Enter");
+      await page.getByRole("tab", { name: "Passing (8)", selected: true }).waitFor();
+      await page.waitForFunction(
+        () => document.querySelectorAll("#panel-passing tbody tr").length === 8,
+      );
+      assert.ok(!(await texts(page, "#panel-passing tbody td:first-child")).includes(AUDIT_HOST));
+      await page.getByRole("tab", { name: /^Unknown/ }).click();
+      await page.getByText("No host is unknown for this policy now").waitFor();
+
+      // The list again: failing policies first, worst severity first; this one fails once.
+      await page.getByRole("link", { name: "Policies", exact: true }).first().click();
+      await row.waitFor();
+      await page.waitForFunction(
+        (id) =>
+          /^1$/.test(
+            document
+              .querySelector(`tr[data-policy="${id}"] td:nth-child(3)`)
+              ?.textContent?.trim() ?? "",
+          ),
+        policy.id,
+      );
+      const ranks = await page.locator("table.table-policies tbody tr").evaluateAll((rows) =>
+        rows.map((r) => ({
+          failing: Number((r as HTMLTableRowElement).cells[2]!.textContent) > 0,
+          severity: ["critical", "high", "medium", "low"].indexOf(
+            ((r as HTMLTableRowElement).cells[1]!.textContent ?? "").trim().toLowerCase(),
+          ),
+        })),
+      );
+      assert.equal(ranks.length, 24, "the starter pack's 23 policies and this one");
+      const firstPassing = ranks.findIndex((r) => !r.failing);
+      assert.ok(firstPassing > 0 && ranks.slice(firstPassing).every((r) => !r.failing));
+      const failingRanks = ranks.slice(0, firstPassing).map((r) => r.severity);
+      assert.deepEqual(
+        failingRanks,
+        [...failingRanks].sort((a, b) => a - b),
+      );
+      await row.locator("svg[role=img]").waitFor();
+      assert.match(
+        (await row.locator("svg[role=img]").getAttribute("aria-label")) ?? "",
+        /^Now 1 failing/,
+      );
+      await assertAccessible(page, "policies page");
+      await screenshot(page, "policies");
+
+      // The host, from the policy's page: its compliance now, failing first, and why.
+      await row.getByRole("link", { name: policy.name, exact: true }).click();
+      await failing.first().waitFor();
+      await failing.getByRole("link", { name: AUDIT_HOST }).click();
+      await page.getByRole("heading", { name: AUDIT_HOST, level: 1 }).waitFor();
+      const hostNow = page.url();
+      assert.match(hostNow, /#\/hosts\/\d+\?tab=compliance$/);
+      await page
+        .getByRole("tab", { name: /^Compliance \(\d+ failing\)$/, selected: true })
+        .waitFor();
+      const mine = page.locator(`#panel-compliance tr[data-policy="${policy.id}"]`);
+      await mine.waitFor();
+      assert.equal(await textOf(mine.locator(":scope > td").first()), "Fail");
+      assert.match(await textOf(mine.locator(":scope > td").nth(2)), new RegExp(shownTime(e3!)));
+      const why = mine.locator(".why");
+      assert.match(await textOf(why), /1 process matching/);
+      const evidence = why.locator("tr", { hasText: OFFENDING_PROCESS.cmdline });
+      assert.deepEqual(
+        await evidence
+          .locator("td")
+          .evaluateAll((cells) => cells.slice(0, 3).map((c) => c.textContent)),
+        [OFFENDING_PROCESS.pid, OFFENDING_PROCESS.name, OFFENDING_PROCESS.user],
+      );
+      const statuses = await texts(
+        page,
+        "#panel-compliance table.table-compliance > tbody > tr > td:first-child",
+      );
+      const firstNotFailing = statuses.findIndex((t) => t !== "Fail");
+      assert.ok(
+        statuses.slice(firstNotFailing).every((t) => t !== "Fail"),
+        "failing first",
+      );
+      assert.equal(statuses.length, 24);
+      await assertAccessible(page, "host compliance");
+      await screenshot(page, "host-compliance");
+
+      // Half an hour after E2, redis-server did not run yet: the same policy passed.
+      await page.getByLabel("What ran at").fill(localInput(e2! + 30 * 60_000));
+      await page.getByRole("button", { name: "Show", exact: true }).click();
+      await page.getByRole("heading", { name: /^At / }).waitFor();
+      await page.waitForFunction(
+        (id) =>
+          document.querySelector(`#panel-compliance tr[data-policy="${id}"] td`)?.textContent ===
+          "Pass",
+        policy.id,
+      );
+      assert.equal(await mine.locator(".why").count(), 0, "a pass needs no why");
+      assert.match(page.url(), /tab=compliance/);
+      await screenshot(page, "host-compliance-then");
+
+      // "Since" leads to the execution where the failure began.
+      await page.getByRole("button", { name: "Back to now" }).click();
+      await page.getByRole("heading", { name: "Now" }).waitFor();
+      // The earlier answer stays on screen, dimmed, until now's arrives.
+      await page.waitForFunction(
+        (id) =>
+          !document.querySelector("#panel-compliance .is-stale") &&
+          document.querySelector(`#panel-compliance tr[data-policy="${id}"] td`)?.textContent ===
+            "Fail",
+        policy.id,
+      );
+      await mine.locator(":scope > td").nth(2).getByRole("link").click();
+      await page.getByRole("heading", { name: `At ${shownTime(e3!)}` }).waitFor();
+      await page.waitForFunction(
+        (id) =>
+          document.querySelector(`#panel-compliance tr[data-policy="${id}"] td`)?.textContent ===
+          "Fail",
+        policy.id,
+      );
+
+      // The overview: compliant hosts out of all, failures by severity, the most failed.
+      await page.getByRole("link", { name: "Overview" }).click();
+      const summary = page.locator("section.card", { has: page.locator("#compliance-title") });
+      await summary.getByRole("list", { name: "Most failed policies" }).waitFor();
+      assert.match(await textOf(summary.locator(".kpi").first()), /^\d+\s*of 9\s*Compliant hosts/);
+      assert.match(await textOf(summary), /High failures/);
+      const counts = (await texts(summary, ".bar-count")).map((t) => Number.parseInt(t, 10));
+      assert.deepEqual(
+        counts,
+        [...counts].sort((a, b) => b - a),
+        "most failed first",
+      );
+      const top = summary.locator(".bar-row").first();
+      const topName = await top.getAttribute("href");
+      await assertAccessible(page, "overview");
+      await screenshot(page, "overview-compliance");
+      await top.click();
+      await page.waitForURL(`**/${topName}`);
+      await page.getByRole("tab", { name: /^Failing/, selected: true }).waitFor();
+
+      // The dark scheme and a phone-sized screen.
+      await page.emulateMedia({ colorScheme: "dark" });
+      await page.getByRole("link", { name: "Policies", exact: true }).first().click();
+      await row.waitFor();
+      await screenshot(page, "policies-dark");
+      await page.emulateMedia({ colorScheme: "light" });
+      await page.setViewportSize(PHONE);
+      await page.goto(hostNow);
+      await mine.waitFor();
+      await screenshot(page, "phone-host-compliance");
+      await page.setViewportSize(LAPTOP);
+    } catch (e) {
+      await screenshot(page, "failure-compliance").catch(() => {});
       throw e;
     } finally {
       await close();

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildApp, openStore, type Store } from "@compliance/api";
+import { buildApp, loadStarterPolicies, openStore, type Store } from "@compliance/api";
 import { type EnrollResponse, LIMITS, type Report } from "@compliance/contract";
 import { createTestDatabase } from "../../../api/test/helpers/databases.ts";
 
@@ -25,12 +25,21 @@ export interface TestApi {
   readerToken: string;
   enrollSecret: string;
   store: Store;
+  /**
+   * Runs the background jobs waiting (a new policy version evaluated over the stored
+   * history) to the end, as the API's background loop would. Returns how many ran.
+   */
+  runJobs(): Promise<number>;
+  /** Stores the starter pack of policies, as the API's own start does. */
+  loadStarterPack(): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
  * A real API on a fresh SQLite file, listening on a free loopback port and serving the
- * built console, with a known admin token, a reader token and an enroll secret.
+ * built console, with a known admin token, a reader token and an enroll secret. No policy
+ * is stored until a test asks (`loadStarterPack`, `applyPolicy`), and background jobs run
+ * only when it says so (`runJobs`), so a test can see one waiting.
  */
 export async function startTestApi(options: { consoleDir?: string } = {}): Promise<TestApi> {
   const consoleDir = requireBuiltConsole(options.consoleDir);
@@ -66,6 +75,8 @@ export async function startTestApi(options: { consoleDir?: string } = {}): Promi
     readerToken,
     enrollSecret,
     store,
+    runJobs: () => app.services.jobs.runPending(),
+    loadStarterPack: () => app.services.policies.sync(loadStarterPolicies(), "starter"),
     async close() {
       await app.close();
       await store.close();
@@ -88,6 +99,11 @@ async function post(url: string, body: unknown, token?: string): Promise<unknown
     throw new Error(`POST ${url} answered ${response.status}: ${JSON.stringify(answer)}`);
   }
   return answer;
+}
+
+/** Stores a policy as an admin does through the API; its evaluation over history waits. */
+export async function applyPolicy(api: TestApi, document: unknown): Promise<void> {
+  await post(`${api.url}/api/v1/policies`, document, api.adminToken);
 }
 
 /**

@@ -72,3 +72,44 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`), fullPage: true });
 }
+
+/**
+ * What an accessibility checker would flag first, checked in the page as it is: every
+ * form control, button, link, tab and chart without an accessible name; every table
+ * without column headers; and ids used twice (labels and ARIA references would point at
+ * the wrong element). Returns one line per problem.
+ */
+export function accessibilityProblems(page: Page): Promise<string[]> {
+  // No named functions inside: the test loader would wrap them in a helper the page lacks.
+  return page.evaluate(() => {
+    const problems: string[] = [];
+    const controls = document.querySelectorAll(
+      "input:not([type=hidden]), select, textarea, progress, button, a[href], [role=tab], svg[role=img]",
+    );
+    for (const el of controls) {
+      const by = el.getAttribute("aria-labelledby");
+      const isField = el.matches("input, select, textarea, progress");
+      const named =
+        Boolean(el.getAttribute("aria-label")?.trim()) ||
+        Boolean(by?.split(/\s+/).every((id) => document.getElementById(id))) ||
+        Boolean((el as HTMLInputElement).labels?.length) ||
+        Boolean(el.getAttribute("title")?.trim()) ||
+        (!isField && (el.textContent ?? "").trim().length > 0);
+      if (!named) {
+        const text = (el.textContent ?? "").trim().slice(0, 40);
+        problems.push(`no accessible name: ${el.tagName.toLowerCase()}#${el.id} "${text}"`);
+      }
+    }
+    for (const table of document.querySelectorAll("table")) {
+      if (!table.querySelector("thead th[scope=col]")) {
+        problems.push(`table without column headers: ${table.className}`);
+      }
+    }
+    const seen = new Set<string>();
+    for (const el of document.querySelectorAll("[id]")) {
+      if (seen.has(el.id)) problems.push(`id used twice: ${el.id}`);
+      seen.add(el.id);
+    }
+    return problems;
+  });
+}

@@ -373,3 +373,29 @@ export function fleetReports(now: number): Report[] {
   });
   return reports;
 }
+
+/**
+ * A policy the audited host breaks from E3 on, when redis-server starts there: no cache
+ * server on a payment host. Scoped by hostname, so the machine running the tests (which
+ * may run Redis itself) passes it.
+ */
+export const NO_REDIS_ON_PAYMENT_HOSTS = {
+  id: "no-redis-on-payment-hosts",
+  name: "No Redis on payment hosts",
+  severity: "high",
+  description: "Payment hosts hold card data; a cache server there widens the audited scope.",
+  resolution: "Stop and remove redis-server on the host; use the cache tier instead.",
+  tags: ["pci"],
+  references: ["PCI DSS 4.0 requirement 2.2.3"],
+  check: {
+    none: [{ all: [{ host: { hostname: "pay-*" } }, { process: { name: "redis-server" } }] }],
+  },
+} as const;
+
+/** The process that breaks it, as the evidence shows it. */
+export const OFFENDING_PROCESS = {
+  pid: "2300",
+  name: "redis-server",
+  user: "redis",
+  cmdline: "/usr/bin/redis-server 127.0.0.1:6379",
+} as const;
