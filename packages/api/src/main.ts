@@ -11,6 +11,7 @@ runCli(process.argv.slice(2), {
   },
   (e: unknown) => {
     process.stderr.write(`compliance-api: ${(e as Error).message}\n`);
-    process.exitCode = 1;
+    // What failed may have left a database pool or a timer open: leave anyway.
+    process.exit(1);
   },
 );

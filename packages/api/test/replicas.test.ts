@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -17,6 +17,7 @@ const SECRET = "replica-enroll-secret-0123456789";
 async function replica(
   databaseUrl: string,
   dataDir: string,
+  env: Record<string, string> = {},
 ): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(process.execPath, [API, "start"], {
     env: {
@@ -28,6 +29,7 @@ async function replica(
       COMPLIANCE_ENROLL_SECRET: SECRET,
       COMPLIANCE_LOCAL_AGENT: "0",
       LOG_LEVEL: process.env.REPLICA_LOG ?? "warn",
+      ...env,
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -102,6 +104,19 @@ for (const engine of ["postgres", "mysql"] as TestEngine[]) {
       if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
+    // Without an exit it would hang; a minute is far more than a start takes.
+    test("a process that cannot start exits with an error, its database pool open or not", {
+      timeout: 60_000,
+    }, async () => {
+      const policies = join(dir, "bad-policies");
+      mkdirSync(policies);
+      writeFileSync(join(policies, "bad.yaml"), "id: x\nname: [\n");
+      await assert.rejects(
+        replica(database.url, join(dir, "c"), { COMPLIANCE_POLICY_DIR: policies }),
+        /replica exited with 1/,
+      );
+    });
+
     test("concurrent enrollment of one host on both replicas yields one host", async () => {
       const answers = await Promise.all(
         Array.from({ length: 20 }, (_, i) =>
@@ -155,9 +170,16 @@ for (const engine of ["postgres", "mysql"] as TestEngine[]) {
         ),
         42,
       );
-      const answers = await Promise.all(
-        sends.map((s) => post(replicas[s.replica]!.url, "/api/v1/reports", s.r, keys[s.h])),
-      );
+      // As an agent does, a 503 (a busy machine can make the pool's wait run out) is sent
+      // again after a pause; anything else is the answer.
+      const send = async (s: (typeof sends)[number]) => {
+        for (let attempt = 1; ; attempt++) {
+          const a = await post(replicas[s.replica]!.url, "/api/v1/reports", s.r, keys[s.h]);
+          if (a.status !== 503 || attempt === 20) return a;
+          await new Promise((r) => setTimeout(r, 200 + Math.random() * 300));
+        }
+      };
+      const answers = await Promise.all(sends.map(send));
       const failed = answers.filter((a) => a.status !== 201);
       assert.deepEqual(failed, [], "every send is acknowledged");
 

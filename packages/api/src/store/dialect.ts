@@ -54,11 +54,18 @@ export class Dialect {
     return this.engine === "sqlite" ? query : query.forUpdate();
   }
 
-  /** Whether an error is a unique or primary key refusing a second row with one key. */
-  isUniqueViolation(error: unknown): boolean {
-    const e = error as { code?: unknown; errno?: unknown; errcode?: unknown; message?: unknown };
-    if (this.engine === "postgres") return e.code === "23505";
-    if (this.engine === "mysql") return e.code === "ER_DUP_ENTRY" || e.errno === 1062;
+  /**
+   * Whether an error is a write that lost to a concurrent one and may simply be tried again:
+   * a unique or primary key refusing a second row with one key, a deadlock, or a
+   * serialization failure.
+   */
+  isWriteConflict(error: unknown): boolean {
+    const e = error as { code?: unknown; errno?: unknown; errcode?: unknown };
+    if (this.engine === "postgres") return ["23505", "40P01", "40001"].includes(String(e.code));
+    if (this.engine === "mysql") {
+      // ER_DUP_ENTRY, ER_LOCK_DEADLOCK
+      return e.errno === 1062 || e.errno === 1213;
+    }
     // SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_UNIQUE
     return e.errcode === 1555 || e.errcode === 2067;
   }

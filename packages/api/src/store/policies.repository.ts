@@ -77,12 +77,14 @@ export class PoliciesRepository {
     now: number,
   ): Promise<{ record: PolicyRecord; newVersion: boolean; enabledChanged: boolean }> {
     // Two API processes storing the same new policy at once (both load the starter pack at
-    // start): one insert wins, the other is refused and tries again, now seeing it.
+    // start): one write wins, the other is refused (a duplicate key, or a deadlock on
+    // MariaDB's gap locks) and tries again, now seeing it.
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.putOnce(document, hash, origin, now);
       } catch (e) {
-        if (attempt >= 3 || !this.dialect.isUniqueViolation(e)) throw e;
+        if (attempt >= 5 || !this.dialect.isWriteConflict(e)) throw e;
+        await new Promise((r) => setTimeout(r, 20 * attempt * (1 + Math.random())));
       }
     }
   }
