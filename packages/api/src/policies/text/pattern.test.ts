@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { compileTextPattern, isRegexLiteral } from "./pattern.ts";
-import { PatternError } from "./syntax.ts";
+import { PatternError, parseRegex, requiredLiteral } from "./syntax.ts";
 
 describe("globs", () => {
   const cases: [string, string, boolean][] = [
@@ -137,6 +137,10 @@ describe("regular expressions", () => {
       "a.*b.*c",
       "^$|^q",
       "[^ab]+$",
+      // Required literal runs (searched for before the automaton runs).
+      "x(ab|c)+zz",
+      "(a|b)cab.*d",
+      "q(ab)+a{2}b",
     ];
     fc.assert(
       fc.property(
@@ -150,5 +154,16 @@ describe("regular expressions", () => {
       ),
       { numRuns: 2000 },
     );
+  });
+
+  test("the literal every match contains is found, or none", () => {
+    const literal = (body: string, ignoreCase = false) =>
+      requiredLiteral(parseRegex(body, { ignoreCase, dotAll: false }));
+    assert.equal(literal("(bash|sh) -i.*6"), " -i");
+    assert.equal(literal("ab(cde)+f"), "cde");
+    assert.equal(literal("ab(cde)*f"), "ab");
+    assert.equal(literal("a|bcd"), "");
+    assert.equal(literal("[xy]z"), "z");
+    assert.equal(literal("abc", true), "", "a case-insensitive pattern has no exact literal");
   });
 });

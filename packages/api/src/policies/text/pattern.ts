@@ -1,5 +1,5 @@
 import { compileAutomaton } from "./automaton.ts";
-import { anyChar, type Node, PatternError, parseRegex } from "./syntax.ts";
+import { anyChar, type Node, PatternError, parseRegex, requiredLiteral } from "./syntax.ts";
 
 /**
  * Text patterns of the matcher grammar: `/body/flags` is a regular expression (searched,
@@ -33,7 +33,9 @@ function compileRegex(body: string, flags: string): TextTest {
     );
   }
   const node = parseRegex(body, { ignoreCase: flags.includes("i"), dotAll: flags.includes("s") });
-  return compileAutomaton(node);
+  const automaton = compileAutomaton(node);
+  const literal = requiredLiteral(node);
+  return literal === "" ? automaton : (text) => text.includes(literal) && automaton(text);
 }
 
 type GlobToken = { literal: string } | { star: true } | { one: true } | { node: Node };

@@ -8,7 +8,8 @@
 export type CharTest = (c: number) => boolean;
 
 export type Node =
-  | { t: "char"; test: CharTest }
+  /** One character; `code` when it is exactly that code unit (a literal, case kept). */
+  | { t: "char"; test: CharTest; code?: number }
   | { t: "cat"; items: Node[] }
   | { t: "alt"; options: Node[] }
   | { t: "repeat"; node: Node; min: number; max: number }
@@ -163,8 +164,12 @@ class RegexParser {
       case "+":
       case "?":
         throw new PatternError(`has nothing to repeat at ${this.i - 1}`);
-      default:
-        return { t: "char", test: this.fold(is(c.charCodeAt(0))) };
+      default: {
+        const code = c.charCodeAt(0);
+        return this.flags.ignoreCase
+          ? { t: "char", test: this.fold(is(code)) }
+          : { t: "char", test: is(code), code };
+      }
     }
   }
 
@@ -273,4 +278,35 @@ export function foldCase(test: CharTest): CharTest {
       (upper.length === 1 && test(upper.charCodeAt(0)))
     );
   };
+}
+
+/**
+ * The longest run of literal characters every match must contain ("" when there is none):
+ * text without it cannot match, which a plain substring search tells far faster than the
+ * automaton.
+ */
+export function requiredLiteral(node: Node): string {
+  switch (node.t) {
+    case "char":
+      return node.code === undefined ? "" : String.fromCharCode(node.code);
+    case "repeat":
+      return node.min >= 1 ? requiredLiteral(node.node) : "";
+    case "cat": {
+      let best = "";
+      let run = "";
+      for (const item of node.items) {
+        if (item.t === "char" && item.code !== undefined) {
+          run += String.fromCharCode(item.code);
+          continue;
+        }
+        if (run.length > best.length) best = run;
+        run = "";
+        const inner = requiredLiteral(item);
+        if (inner.length > best.length) best = inner;
+      }
+      return run.length > best.length ? run : best;
+    }
+    default:
+      return "";
+  }
 }
