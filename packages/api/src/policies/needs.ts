@@ -55,3 +55,14 @@ export function needsOf(policy: Policy): HistoryNeeds & { everyExecution: boolea
   visit(policy.check);
   return { ...needs, inventory: [...needs.inventory] };
 }
+
+/** Whether a policy reads the execution before the one evaluated (freshness does). */
+export function readsPreviousExecution(policy: Policy): boolean {
+  const visit = (node: unknown): boolean =>
+    Object.entries(node as Record<string, unknown>).some(([key, value]) =>
+      (GROUP_KEYS as readonly string[]).includes(key)
+        ? (value as unknown[]).some(visit)
+        : key === "freshness",
+    );
+  return visit(policy.check);
+}

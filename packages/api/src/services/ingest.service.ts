@@ -48,8 +48,10 @@ export class IngestService {
    * caller; a refusal of the store becomes its HTTP answer.
    */
   async save(hostId: number, report: Report, options?: IngestOptions): Promise<IngestOutcome> {
-    // Every execution is evaluated against every enabled policy in its own transaction.
+    // Every execution is evaluated against every enabled policy in its own transaction;
+    // what does not depend on the execution before it is evaluated before that begins.
     const evaluate = this.policies.evaluator(await this.policies.active());
+    evaluate.prepare(report);
     try {
       return await this.store.ingest(hostId, report, this.now(), { ...options, evaluate });
     } catch (e) {

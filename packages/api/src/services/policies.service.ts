@@ -24,6 +24,7 @@ import {
   parsePolicies,
   prepareContext,
 } from "../policies/index.ts";
+import { readsPreviousExecution } from "../policies/needs.ts";
 import type {
   ExecutionSelector,
   Page,
@@ -35,6 +36,12 @@ import type { HistoryService } from "./history.service.ts";
 
 /** How long this process trusts its copy of the policies (others may change them). */
 const CACHE_MS = 5000;
+
+/** Evaluates a report given the time of the execution before it; see `evaluator`. */
+export type PolicyEvaluator = ((report: Report, previousMs: number | null) => PolicyVerdict[]) & {
+  /** Evaluates ahead what reads this report alone; the call above then reuses it. */
+  prepare(report: Report): void;
+};
 /** Points of a policy's compliance-over-time answer. */
 const HISTORY_POINTS = 48;
 
@@ -91,22 +98,42 @@ export class PoliciesService {
     this.cache = null;
   }
 
-  /** A pure evaluator of these policies, for ingest to run inside its transaction. */
-  evaluator(active: readonly ActivePolicy[]) {
+  /**
+   * A pure evaluator of these policies, for ingest to run inside its transaction. Most
+   * policies read the report alone: `prepare` evaluates those before the transaction, so
+   * that inside it (holding the host's lock, or SQLite's one writer) only the ones that
+   * read the previous execution (freshness) remain to evaluate.
+   */
+  evaluator(active: readonly ActivePolicy[]): PolicyEvaluator {
     const intervalMs = this.intervalMs;
-    return (report: Report, previousMs: number | null): PolicyVerdict[] => {
+    const alone = active.map(({ record }) => !readsPreviousExecution(record.document));
+    const early = new WeakMap<Report, (PolicyStatus | undefined)[]>();
+    const evaluateAt = (report: Report, previousMs: number | null): PolicyVerdict[] => {
       if (active.length === 0) return [];
+      const known = early.get(report);
       const context = prepareContext({
         report,
         previousCollectedAt: previousMs === null ? undefined : new Date(previousMs).toISOString(),
         intervalMs,
       });
-      return active.map(({ record, compiled }) => ({
+      return active.map(({ record, compiled }, i) => ({
         policyId: record.id,
         version: record.version,
-        status: evaluate(compiled, context).status,
+        status: known?.[i] ?? evaluate(compiled, context).status,
       }));
     };
+    return Object.assign(evaluateAt, {
+      prepare(report: Report): void {
+        if (active.length === 0 || !alone.includes(true)) return;
+        const context = prepareContext({ report, intervalMs });
+        early.set(
+          report,
+          active.map(({ compiled }, i) =>
+            alone[i] ? evaluate(compiled, context).status : undefined,
+          ),
+        );
+      },
+    });
   }
 
   /**
