@@ -41,10 +41,12 @@ const COMMON_HEADERS = {
   "referrer-policy": "no-referrer",
 };
 
-function cspFor(url: string, contentType: string): string {
+function cspFor(url: string, contentType: string, status: number): string {
   const path = url.split("?")[0] ?? url;
   if (path === "/docs" || path.startsWith("/docs/")) return DOCS_CSP;
-  if (contentType.startsWith("text/html")) return CONSOLE_CSP;
+  // A 304 carries no type, and a browser keeps its headers for the page it revalidated:
+  // only the console's static files are revalidated.
+  if (contentType.startsWith("text/html") || status === 304) return CONSOLE_CSP;
   return API_CSP;
 }
 
@@ -57,7 +59,7 @@ export function securityHeaders(app: FastifyInstance): void {
   app.addHook("onSend", async (request, reply, payload) => {
     for (const [name, value] of Object.entries(COMMON_HEADERS)) reply.header(name, value);
     const type = String(reply.getHeader("content-type") ?? "");
-    reply.header("content-security-policy", cspFor(request.url, type));
+    reply.header("content-security-policy", cspFor(request.url, type, reply.statusCode));
     return payload;
   });
 }
