@@ -118,7 +118,12 @@ async function healthLatencies(until: () => boolean): Promise<number[]> {
 
 const rows: (string | number)[][] = [];
 // Warm up first, so the quiet baseline is not the JIT's first requests.
-await healthLatencies(((n) => () => n-- <= 0)(500));
+await healthLatencies(
+  (
+    (n) => () =>
+      n-- <= 0
+  )(500),
+);
 const quietEnd = performance.now() + SECONDS * 1000;
 const quiet = await healthLatencies(() => performance.now() > quietEnd);
 const quietP99 = percentile(quiet, 99);

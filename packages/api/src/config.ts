@@ -214,6 +214,6 @@ function rateLimits(env: Env): RateLimits {
   return {
     reports: rate(env, "COMPLIANCE_RATE_LIMIT_REPORTS", RATE_DEFAULTS.reports),
     enroll: rate(env, "COMPLIANCE_RATE_LIMIT_ENROLL", RATE_DEFAULTS.enroll),
-    authFailures: rate(env, "COMPLIANCE_RATE_LIMIT_AUTH_FAILURES", RATE_DEFAULTS.authFailures),
+    authFailures: rate(env, "COMPLIANCE_RATE_LIMIT_AUTH", RATE_DEFAULTS.authFailures),
   };
 }

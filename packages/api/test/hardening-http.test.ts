@@ -280,7 +280,7 @@ describe("rate limits", () => {
       // Small buckets that refill once in ~17 minutes: nothing refills during the test.
       COMPLIANCE_RATE_LIMIT_REPORTS: "5,0.001",
       COMPLIANCE_RATE_LIMIT_ENROLL: "4,0.001",
-      COMPLIANCE_RATE_LIMIT_AUTH_FAILURES: "3,0.001",
+      COMPLIANCE_RATE_LIMIT_AUTH: "3,0.001",
       COMPLIANCE_TRUST_PROXY: "127.0.0.1",
     });
   });
@@ -490,10 +490,7 @@ describe("settings are validated, naming the variable", () => {
         { COMPLIANCE_RATE_LIMIT_ENROLL: "10,0" },
         /^COMPLIANCE_RATE_LIMIT_ENROLL: the rate must be above 0/,
       ],
-      [
-        { COMPLIANCE_RATE_LIMIT_AUTH_FAILURES: "0,1" },
-        /^COMPLIANCE_RATE_LIMIT_AUTH_FAILURES: the burst/,
-      ],
+      [{ COMPLIANCE_RATE_LIMIT_AUTH: "0,1" }, /^COMPLIANCE_RATE_LIMIT_AUTH: the burst/],
       [{ COMPLIANCE_REQUEST_TIMEOUT: "0" }, /^COMPLIANCE_REQUEST_TIMEOUT: must be a whole number/],
       [
         { COMPLIANCE_REQUEST_TIMEOUT: "10", COMPLIANCE_HEADERS_TIMEOUT: "20" },
