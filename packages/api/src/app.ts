@@ -16,6 +16,11 @@ import Fastify, {
 import { compatRoutes } from "./compat/compat.routes.ts";
 import type { Config } from "./config.ts";
 import { ApiError, fromStoreError } from "./errors.ts";
+import { limitJsonBodies } from "./http/json-limits.ts";
+import { installRateLimits } from "./http/rate-limit.ts";
+import { securityHeaders } from "./http/security-headers.ts";
+import { routeGuards, serverOptions } from "./http/server-options.ts";
+import { HTTP_DEFAULTS, type HttpLimits, type RateLimits } from "./http/settings.ts";
 import { handlers, registerRoutes } from "./routes/index.ts";
 import { type AuthSecrets, createServices, type Services } from "./services/index.ts";
 import type { Store } from "./store/store.ts";
@@ -30,7 +35,12 @@ export interface AppOptions {
     Config,
     "bodyLimitBytes" | "consoleDir" | "legacyIngest" | "legacyKey" | "agentIntervalSeconds"
   > &
-    Partial<Pick<Config, "webhookAllowPrivate">>;
+    Partial<Pick<Config, "webhookAllowPrivate" | keyof HttpLimits>>;
+  /**
+   * How often callers may ask (the server passes the configured limits). Without it nothing
+   * is rate limited, as in tests that drive many hosts from one address through inject().
+   */
+  rateLimits?: RateLimits | undefined;
   secrets: AuthSecrets;
   now?: (() => number) | undefined;
   logger?: FastifyServerOptions["logger"];
@@ -81,6 +91,16 @@ function sendError(error: FastifyError | ApiError, request: FastifyRequest, repl
     });
   }
   const status = e.statusCode ?? 500;
+  if (status === 413) {
+    const limit = request.routeOptions.bodyLimit;
+    return reply.code(413).send({
+      error: {
+        code: "body_too_large",
+        message: `body is larger than the ${limit} bytes ${request.method} ${request.routeOptions.url ?? request.url.split("?")[0]} accepts`,
+        details: [{ path: "body", message: `is larger than ${limit} bytes` }],
+      },
+    });
+  }
   if (status >= 400 && status < 500) {
     const code =
       status === 413
@@ -117,8 +137,16 @@ async function registerDocs(app: FastifyInstance) {
       },
     },
   });
-  await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
+  // No validator badge: it would load an image from another site.
+  await app.register(fastifySwaggerUi, { routePrefix: "/docs", uiConfig: { validatorUrl: null } });
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+}
+
+const NO_RATE_LIMITS: RateLimits = { reports: null, enroll: null, authFailures: null };
+
+/** The options that are set: an absent (undefined) one keeps its default. */
+function definedOnly<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /**
@@ -126,9 +154,14 @@ async function registerDocs(app: FastifyInstance) {
  * `app.listen()`. Everything it needs comes in as options.
  */
 export async function buildApp(options: AppOptions) {
+  const limits = {
+    ...HTTP_DEFAULTS,
+    ...definedOnly(options.config),
+    bodyLimitBytes: options.config.bodyLimitBytes,
+  };
   const app = Fastify({
     logger: options.logger ?? false,
-    bodyLimit: options.config.bodyLimitBytes,
+    ...serverOptions(limits),
     // Reports are validated by TypeBox, never coerced: a string where a number belongs is a 400.
     ajv: { customOptions: { coerceTypes: false } },
     return503OnClosing: true,
@@ -136,8 +169,12 @@ export async function buildApp(options: AppOptions) {
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.maxConnections = limits.maxConnections;
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
   app.setErrorHandler(sendError);
+  securityHeaders(app);
+  limitJsonBodies(app, { maxDepth: limits.jsonMaxDepth, maxItems: limits.jsonMaxItems });
+  const rateHooks = installRateLimits(app, options.rateLimits ?? NO_RATE_LIMITS);
   app.addHook("onResponse", async (request, reply) => {
     request.log.debug(
       { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
@@ -163,9 +200,14 @@ export async function buildApp(options: AppOptions) {
     log: app.log,
   });
   app.decorate("services", services);
-  registerRoutes(app, services, handlers(services));
+  registerRoutes(app, services, handlers(services), routeGuards(limits, rateHooks));
   if (options.config.legacyIngest) {
-    await app.register(compatRoutes(services.legacy, options.config));
+    await app.register(
+      compatRoutes(services.legacy, {
+        legacyKey: options.config.legacyKey,
+        json: { maxDepth: limits.jsonMaxDepth, maxItems: limits.jsonMaxItems },
+      }),
+    );
   }
 
   const consoleDir = options.config.consoleDir ? resolve(options.config.consoleDir) : null;

@@ -1,10 +1,19 @@
 import { LIMITS } from "@compliance/contract";
+import {
+  HTTP_DEFAULTS,
+  type HttpLimits,
+  parseRate,
+  RATE_DEFAULTS,
+  type Rate,
+  type RateLimits,
+  trustProxyProblem,
+} from "./http/settings.ts";
 
 /**
  * The API's configuration, read once from the environment at start, checked, and frozen.
  * A bad value stops the start with a message that names the variable.
  */
-export interface Config {
+export interface Config extends HttpLimits {
   host: string;
   port: number;
   databaseUrl: string;
@@ -39,6 +48,8 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** Seconds between two passes of the background work (policy jobs, webhook deliveries). */
   backgroundIntervalSeconds: number;
+  /** How often agents and callers may ask; each API process counts its own. */
+  rateLimits: RateLimits;
 }
 
 export class ConfigError extends Error {
@@ -136,5 +147,73 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     starterPolicies: bool(env, "COMPLIANCE_STARTER_POLICIES", true),
     webhookAllowPrivate: bool(env, "COMPLIANCE_WEBHOOK_ALLOW_PRIVATE", false),
     backgroundIntervalSeconds: int(env, "COMPLIANCE_BACKGROUND_INTERVAL", 2, 1, 3600),
+    ...httpLimits(env),
+    rateLimits: rateLimits(env),
   });
+}
+
+/** The limits on one request and on connections (see http/settings.ts). */
+function httpLimits(env: Env): HttpLimits {
+  const d = HTTP_DEFAULTS;
+  const requestTimeoutSeconds = int(
+    env,
+    "COMPLIANCE_REQUEST_TIMEOUT",
+    d.requestTimeoutSeconds,
+    1,
+    3600,
+  );
+  const headersTimeoutSeconds = int(
+    env,
+    "COMPLIANCE_HEADERS_TIMEOUT",
+    Math.min(d.headersTimeoutSeconds, requestTimeoutSeconds),
+    1,
+    3600,
+  );
+  if (headersTimeoutSeconds > requestTimeoutSeconds) {
+    throw new ConfigError(
+      "COMPLIANCE_HEADERS_TIMEOUT",
+      `must not exceed COMPLIANCE_REQUEST_TIMEOUT (${requestTimeoutSeconds})`,
+    );
+  }
+  const trustProxy = env.COMPLIANCE_TRUST_PROXY?.trim() || null;
+  const problem = trustProxy === null ? null : trustProxyProblem(trustProxy);
+  if (problem) throw new ConfigError("COMPLIANCE_TRUST_PROXY", problem);
+  return {
+    reportBodyLimitBytes: int(
+      env,
+      "COMPLIANCE_REPORT_BODY_LIMIT",
+      d.reportBodyLimitBytes,
+      1024,
+      1024 ** 3,
+    ),
+    jsonMaxDepth: int(env, "COMPLIANCE_JSON_MAX_DEPTH", d.jsonMaxDepth, 8, 10_000),
+    jsonMaxItems: int(env, "COMPLIANCE_JSON_MAX_ITEMS", d.jsonMaxItems, 1, 100_000_000),
+    requestTimeoutSeconds,
+    headersTimeoutSeconds,
+    keepAliveTimeoutSeconds: int(
+      env,
+      "COMPLIANCE_KEEP_ALIVE_TIMEOUT",
+      d.keepAliveTimeoutSeconds,
+      1,
+      3600,
+    ),
+    maxConnections: int(env, "COMPLIANCE_MAX_CONNECTIONS", d.maxConnections, 1, 1_000_000),
+    trustProxy,
+  };
+}
+
+function rate(env: Env, name: string, fallback: Rate | null): Rate | null {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  const parsed = parseRate(raw);
+  if (typeof parsed === "string") throw new ConfigError(name, `${parsed} (got "${raw}")`);
+  return parsed;
+}
+
+function rateLimits(env: Env): RateLimits {
+  return {
+    reports: rate(env, "COMPLIANCE_RATE_LIMIT_REPORTS", RATE_DEFAULTS.reports),
+    enroll: rate(env, "COMPLIANCE_RATE_LIMIT_ENROLL", RATE_DEFAULTS.enroll),
+    authFailures: rate(env, "COMPLIANCE_RATE_LIMIT_AUTH", RATE_DEFAULTS.authFailures),
+  };
 }

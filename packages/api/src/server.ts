@@ -2,6 +2,7 @@ import { join, resolve } from "node:path";
 import { type Clock, runOnce, systemClock } from "@compliance/agent";
 import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
+import { restrictDataFiles } from "./data-files.ts";
 import { formatProblem, loadPolicyDirectory, loadStarterPolicies } from "./policies/index.ts";
 import { resolveSecrets } from "./secrets.ts";
 import { Background } from "./services/background.ts";
@@ -21,7 +22,14 @@ export interface ServerOptions {
   print?: (line: string) => void;
   /** The clock (epoch milliseconds) every part of the API reads; the system's by default. */
   now?: () => number;
+  /** Where log lines (JSON) go; stdout by default. */
+  logStream?: { write(line: string): unknown };
 }
+
+/** Said at start, on stdout and in the log, while the legacy routes need no credential. */
+export const OPEN_LEGACY_WARNING =
+  "WARNING: legacy ingest is on without COMPLIANCE_LEGACY_KEY: anyone who reaches this port " +
+  "can write and read legacy hosts with no credential. Use it on a closed network only, or set COMPLIANCE_LEGACY_KEY.";
 
 /**
  * The policies of the product's starter pack (unless switched off) and of
@@ -66,6 +74,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const now = options.now ?? Date.now;
+  for (const problem of restrictDataFiles(config)) print(`warning: ${problem}`);
   const store = openStore({
     now,
     url: config.databaseUrl,
@@ -88,9 +97,14 @@ export async function startServer(
     store,
     config: { ...config, consoleDir: options.consoleDir ?? config.consoleDir },
     secrets,
-    logger: { level: config.logLevel },
+    logger: {
+      level: config.logLevel,
+      ...(options.logStream ? { stream: options.logStream } : {}),
+    },
+    rateLimits: config.rateLimits,
     now,
   });
+  if (config.legacyIngest && !config.legacyKey) app.log.warn(OPEN_LEGACY_WARNING);
   await loadPolicies(app.services.policies, config);
   const background = new Background(app.services.jobs, app.services.webhooks, app.log);
   background.start(config.backgroundIntervalSeconds * 1000);
@@ -103,6 +117,7 @@ export async function startServer(
   print(`  console:  ${url}/`);
   print(`  API docs: ${url}/docs`);
   for (const line of secrets.notices) print(`  ${line}`);
+  if (config.legacyIngest && !config.legacyKey) print(OPEN_LEGACY_WARNING);
 
   const timers: NodeJS.Timeout[] = [];
   if (config.retentionDays > 0) {

@@ -79,6 +79,12 @@ describe("database outage on PostgreSQL", () => {
     assert.equal(body.status, "degraded");
     assert.equal(body.database.ok, false);
     assert.equal(body.database.engine, "postgres");
+    // Which component is down, never where it is: no address or port.
+    assert.equal(body.database.error, "the database does not answer");
+    const where = new URL(pg.url);
+    for (const part of [where.hostname, `:${where.port}`, "ECONNREFUSED"]) {
+      assert.ok(!JSON.stringify(body).includes(part), `/health does not show ${part}`);
+    }
 
     pg.start();
     let status = 0;

@@ -3,6 +3,8 @@ import type { FastifyRequest } from "fastify";
 import { hashSecret, sameHash } from "../auth.ts";
 import type { Config } from "../config.ts";
 import { ApiError, unauthorized } from "../errors.ts";
+import { checkJsonLimits, type JsonLimits } from "../http/json-limits.ts";
+import { HTTP_DEFAULTS } from "../http/settings.ts";
 import type { LegacyService } from "../services/legacy.service.ts";
 import { seed000Routes } from "./seed-000.ts";
 import { seed001Routes } from "./seed-001.ts";
@@ -37,27 +39,36 @@ export function requireLegacyKey(key: string | null) {
 /**
  * Reads a body as JSON whatever its Content-Type, or without one: seed 004's agent sends
  * none. Registered inside this plugin only, so the rest of the API keeps its strict parsing.
+ * Its depth and array lengths are checked before it is parsed, as for application/json.
  */
-function parseAnyAsJson(
-  _request: FastifyRequest,
-  body: string | Buffer,
-  done: (error: Error | null, value?: unknown) => void,
-): void {
-  const text = typeof body === "string" ? body : body.toString("utf8");
-  if (text.trim() === "") {
-    done(null, undefined);
-    return;
-  }
-  try {
-    done(null, JSON.parse(text));
-  } catch (e) {
-    done(
-      new ApiError(400, "invalid_request", `body is not JSON: ${(e as Error).message}`, [
-        { path: "body", message: "is not JSON" },
-      ]),
-    );
-  }
-}
+const parseAnyAsJson =
+  (limits: JsonLimits) =>
+  (
+    _request: FastifyRequest,
+    body: string | Buffer,
+    done: (error: Error | null, value?: unknown) => void,
+  ): void => {
+    const text = typeof body === "string" ? body : body.toString("utf8");
+    if (text.trim() === "") {
+      done(null, undefined);
+      return;
+    }
+    try {
+      checkJsonLimits(text, limits);
+    } catch (e) {
+      done(e as Error);
+      return;
+    }
+    try {
+      done(null, JSON.parse(text));
+    } catch (e) {
+      done(
+        new ApiError(400, "invalid_request", `body is not JSON: ${(e as Error).message}`, [
+          { path: "body", message: "is not JSON" },
+        ]),
+      );
+    }
+  };
 
 /**
  * The seeds' routes and payloads, mapped into hosts and executions (off unless
@@ -66,11 +77,15 @@ function parseAnyAsJson(
  */
 export function compatRoutes(
   ingest: LegacyService,
-  config: Pick<Config, "legacyKey">,
+  config: Pick<Config, "legacyKey"> & { json?: JsonLimits },
 ): FastifyPluginAsyncTypebox {
+  const json = config.json ?? {
+    maxDepth: HTTP_DEFAULTS.jsonMaxDepth,
+    maxItems: HTTP_DEFAULTS.jsonMaxItems,
+  };
   return async (app) => {
     app.addHook("onRequest", requireLegacyKey(config.legacyKey));
-    app.addContentTypeParser("*", { parseAs: "string" }, parseAnyAsJson);
+    app.addContentTypeParser("*", { parseAs: "string" }, parseAnyAsJson(json));
     for (const routes of Object.values(SEEDS)) await app.register(routes(ingest));
   };
 }

@@ -12,6 +12,7 @@ import {
 } from "@compliance/contract";
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from "fastify";
 import { bearer } from "../auth.ts";
+import type { RouteGuards } from "../http/server-options.ts";
 import type { Principal, Services } from "../services/index.ts";
 import type { NodeIdentity } from "../store/store.ts";
 
@@ -90,17 +91,27 @@ function authHooks(services: Services) {
   } satisfies Record<Auth, ((request: FastifyRequest) => Promise<void>) | undefined>;
 }
 
-/** Registers every operation of the contract with its handler. */
-export function registerRoutes(app: FastifyInstance, services: Services, handlers: Handlers) {
+/**
+ * Registers every operation of the contract with its handler; `guards` add each route's
+ * body limit and the hooks that run once its caller is known (rate limits).
+ */
+export function registerRoutes(
+  app: FastifyInstance,
+  services: Services,
+  handlers: Handlers,
+  guards?: RouteGuards,
+) {
   app.decorateRequest("caller", null as unknown as Caller);
   const hooks = authHooks(services);
   for (const [name, op] of Object.entries(OPERATIONS) as [RouteName, Operation][]) {
     const hook = hooks[op.auth];
+    const onRequest = [...(hook ? [hook] : []), ...(guards?.afterAuth(name) ?? [])];
     app.route({
       method: op.method as "GET",
       url: op.path,
       schema: schemaOf(name, op),
-      ...(hook ? { onRequest: hook } : {}),
+      ...(onRequest.length > 0 ? { onRequest } : {}),
+      ...(guards ? { bodyLimit: guards.bodyLimit(name) } : {}),
       handler: handlers[name] as RouteHandlerMethod,
     });
   }

@@ -1,0 +1,58 @@
+import type { Server } from "node:http";
+import type { RouteName } from "@compliance/contract";
+import type { FastifyHttpOptions, FastifyReply, FastifyRequest } from "fastify";
+import type { RouteRateHooks } from "./rate-limit.ts";
+import { ENROLL_BODY_LIMIT_BYTES, type HttpLimits, OTHER_BODY_LIMIT_BYTES } from "./settings.ts";
+
+/**
+ * Fastify's and Node's server options from the limits: bodies no bigger than a report
+ * (routes lower it further), a whole request within the request timeout, its headers
+ * within the headers timeout, idle keep-alive connections closed.
+ */
+export function serverOptions(
+  limits: HttpLimits & { bodyLimitBytes: number },
+): Partial<FastifyHttpOptions<Server>> {
+  const headersMs = limits.headersTimeoutSeconds * 1000;
+  return {
+    bodyLimit: Math.min(limits.bodyLimitBytes, limits.reportBodyLimitBytes),
+    requestTimeout: limits.requestTimeoutSeconds * 1000,
+    keepAliveTimeout: limits.keepAliveTimeoutSeconds * 1000,
+    ...(limits.trustProxy ? { trustProxy: limits.trustProxy } : {}),
+    http: {
+      headersTimeout: headersMs,
+      // Node looks for requests past their timeout this often (30 s unless told).
+      connectionsCheckingInterval: Math.min(5000, Math.max(250, headersMs / 4)),
+    },
+  };
+}
+
+type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+/** What the API's routes add to their own definition: a body limit and rate-limit hooks. */
+export interface RouteGuards {
+  bodyLimit(name: RouteName): number;
+  /** Hooks run after the route's authentication, before its body is read. */
+  afterAuth(name: RouteName): Hook[];
+}
+
+/** Each route's body limit fitted to what it receives, never above COMPLIANCE_BODY_LIMIT. */
+export function routeGuards(
+  limits: Pick<HttpLimits, "reportBodyLimitBytes"> & { bodyLimitBytes: number },
+  rate: RouteRateHooks,
+): RouteGuards {
+  const own: Partial<Record<RouteName, number>> = {
+    enroll: ENROLL_BODY_LIMIT_BYTES,
+    sendReport: limits.reportBodyLimitBytes,
+  };
+  const hooks: Partial<Record<RouteName, Hook | null>> = {
+    enroll: rate.enroll,
+    sendReport: rate.report,
+  };
+  return {
+    bodyLimit: (name) => Math.min(limits.bodyLimitBytes, own[name] ?? OTHER_BODY_LIMIT_BYTES),
+    afterAuth: (name) => {
+      const hook = hooks[name];
+      return hook ? [hook] : [];
+    },
+  };
+}
