@@ -37,6 +37,16 @@ const PATH_WITHOUT_NODE = (process.env.PATH ?? "/usr/bin:/bin")
   .filter((dir) => dir !== "" && !existsSync(join(dir, "node")))
   .join(delimiter);
 
+/**
+ * The environment for dpkg and rpm. Without a preloaded library (faketime's, in the far
+ * future pass): the maintainer scripts run chrooted in the throwaway root, which has none.
+ */
+const PACKAGER_ENV = Object.fromEntries(
+  Object.entries(process.env).filter(
+    ([name]) => name !== "LD_PRELOAD" && !name.startsWith("FAKETIME"),
+  ),
+);
+
 interface Ran {
   status: number | null;
   stdout: string;
@@ -242,7 +252,7 @@ describe("the .deb, installed into a throwaway root by dpkg --root", { skip: NEE
   let root: string;
   let host: number;
   const dpkg = (...args: string[]) =>
-    run("dpkg", [`--root=${root}`, ...args], { env: process.env });
+    run("dpkg", [`--root=${root}`, ...args], { env: PACKAGER_ENV });
   const status = () =>
     spawnSync(
       "dpkg-query",
@@ -303,7 +313,7 @@ describe("the .deb, installed into a throwaway root by dpkg --root", { skip: NEE
 
     // The same package as a later revision: unpacked and rebuilt uncompressed.
     const unpacked = join(dir, "deb-2");
-    ok(await run("dpkg-deb", ["-R", made.deb!, unpacked], { env: process.env }), "dpkg-deb -R");
+    ok(await run("dpkg-deb", ["-R", made.deb!, unpacked], { env: PACKAGER_ENV }), "dpkg-deb -R");
     const control = join(unpacked, "DEBIAN/control");
     writeFileSync(
       control,
@@ -351,7 +361,7 @@ describe("the .rpm, installed into a throwaway root by rpm --root", { skip: NEED
   let root: string;
   let host: number;
   const rpm = (...args: string[]) =>
-    run("rpm", ["--root", root, "--dbpath", "/var/lib/rpm", ...args], { env: process.env });
+    run("rpm", ["--root", root, "--dbpath", "/var/lib/rpm", ...args], { env: PACKAGER_ENV });
 
   before(async () => {
     root = makeRoot(join(dir, "rpm-root"));
