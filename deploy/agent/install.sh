@@ -10,6 +10,9 @@
 #   --bundle FILE         the agent's single file (default: compliance-agent.js next to
 #                         this script, else packages/agent/dist/compliance-agent.js)
 #   --no-start            install and enable, but do not (re)start the service
+#   --uninstall           stop and remove the service and the program; the configuration,
+#                         the node key and the spool stay (reinstalling resumes)
+#   --purge               with --uninstall: also delete them and the service user
 #   -h, --help            this help
 # Environment (all optional): DESTDIR (a root to install into, e.g. for packaging or a
 # test; nothing outside it is touched, no user is created and systemctl is not run),
@@ -22,18 +25,22 @@ set -eu
 say() { printf 'install.sh: %s\n' "$*"; }
 die() { printf 'install.sh: error: %s\n' "$*" >&2; exit 1; }
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,/^set -eu$/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; }
 
 SERVER=${COMPLIANCE_SERVER_URL:-}
 SECRET=${COMPLIANCE_ENROLL_SECRET:-}
 BUNDLE=
 START=yes
+UNINSTALL=no
+PURGE=no
 while [ $# -gt 0 ]; do
   case $1 in
     --server) [ $# -ge 2 ] || die "--server needs a URL"; SERVER=$2; shift 2 ;;
     --enroll-secret) [ $# -ge 2 ] || die "--enroll-secret needs a value"; SECRET=$2; shift 2 ;;
     --bundle) [ $# -ge 2 ] || die "--bundle needs a file"; BUNDLE=$2; shift 2 ;;
     --no-start) START=no; shift ;;
+    --uninstall) UNINSTALL=yes; shift ;;
+    --purge) PURGE=yes; shift ;;
     -h | --help) usage; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
   esac
@@ -54,6 +61,32 @@ CONFDIR=$SYSCONFDIR/compliance-agent
 STATEDIR=$LOCALSTATEDIR/compliance-agent
 UNIT=$UNITDIR/compliance-agent.service
 
+# --- uninstall -------------------------------------------------------------------------
+if [ "$PURGE" = yes ] && [ "$UNINSTALL" = no ]; then die "--purge goes with --uninstall"; fi
+if [ "$UNINSTALL" = yes ]; then
+  if [ -z "$DESTDIR" ] && [ "$(id -u)" -ne 0 ]; then die "run as root (or set DESTDIR)"; fi
+  if [ -z "$DESTDIR" ] && command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl disable --now compliance-agent.service >/dev/null 2>&1 || true
+  fi
+  rm -f "$DESTDIR$UNIT" "$DESTDIR$UNIT.d/proc-group.conf" "$DESTDIR$BINDIR/compliance-agent" \
+    "$DESTDIR$LIBDIR/compliance-agent.js"
+  rmdir "$DESTDIR$UNIT.d" "$DESTDIR$LIBDIR" 2>/dev/null || true
+  if [ -z "$DESTDIR" ] && command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+    systemctl daemon-reload
+  fi
+  say "removed $BINDIR/compliance-agent, $LIBDIR and $UNIT"
+  if [ "$PURGE" = yes ]; then
+    rm -rf "$DESTDIR$CONFDIR" "$DESTDIR$STATEDIR"
+    say "purged $CONFDIR and $STATEDIR"
+    if [ -z "$DESTDIR" ] && getent passwd "$AGENT_USER" >/dev/null 2>&1 && command -v userdel >/dev/null 2>&1; then
+      userdel "$AGENT_USER" && say "deleted the system user $AGENT_USER"
+    fi
+  else
+    say "kept $CONFDIR (configuration) and $STATEDIR (node key, spool); --purge deletes them"
+  fi
+  exit 0
+fi
+
 # --- what to install ------------------------------------------------------------------
 if [ -z "$BUNDLE" ]; then
   for candidate in "$HERE/compliance-agent.js" "$HERE/../../packages/agent/dist/compliance-agent.js"; do
@@ -62,6 +95,7 @@ if [ -z "$BUNDLE" ]; then
 fi
 [ -n "$BUNDLE" ] && [ -f "$BUNDLE" ] || die "no agent bundle found; build it (npm run build) or pass --bundle FILE"
 [ -f "$HERE/compliance-agent.service" ] || die "$HERE/compliance-agent.service is missing"
+[ -f "$HERE/config.ini" ] || die "$HERE/config.ini is missing"
 
 NODE=${NODE:-$(command -v node || true)}
 [ -n "$NODE" ] && [ -x "$NODE" ] || die "node not found: install Node.js 20 or newer, or set NODE=/path/to/node"
@@ -90,9 +124,13 @@ fi
 if getent passwd "$AGENT_USER" >/dev/null 2>&1; then
   OWNER=$AGENT_USER
   GROUP=$(id -gn "$AGENT_USER")
+  UNIT_GROUP=$GROUP
 else
   OWNER=$(id -un)
   GROUP=$(id -gn)
+  # The unit is for the machine that will run it, where the user gets a group of its name
+  # (as this script and the packages create it), not the group of whoever staged the files.
+  UNIT_GROUP=$AGENT_USER
 fi
 
 # --- program ------------------------------------------------------------------------------
@@ -110,23 +148,11 @@ else
   case $SERVER$SECRET in *"
 "*) die "--server and --enroll-secret must be one line each" ;; esac
   umask 027
-  {
-    echo "# Compliance agent configuration. Every key: packages/agent/README.md."
-    echo "# Environment variables and command-line flags override these values."
-    echo "[api]"
-    if [ -n "$SERVER" ]; then echo "url = $SERVER"; else echo "# url = https://compliance.example.com"; fi
-    if [ -n "$SECRET" ]; then echo "enroll_secret = $SECRET"; else echo "# enroll_secret = <the API's COMPLIANCE_ENROLL_SECRET>"; fi
-    echo "# ca_file = /etc/compliance-agent/ca.pem"
-    echo "# pin = sha256//<base64 of the API certificate's public key>"
-    echo ""
-    echo "[agent]"
-    echo "# interval = 5m"
-    echo "# cmdline = true"
-    echo ""
-    echo "[spool]"
-    echo "# max_reports = 1000"
-    echo "# max_bytes = 100MiB"
-  } >"$DESTDIR$CONFDIR/config.ini.new"
+  # The template, with the server and the secret in place of their commented examples.
+  SERVER=$SERVER SECRET=$SECRET awk '
+    /^# url = / && ENVIRON["SERVER"] != "" { print "url = " ENVIRON["SERVER"]; next }
+    /^# enroll_secret = / && ENVIRON["SECRET"] != "" { print "enroll_secret = " ENVIRON["SECRET"]; next }
+    { print }' "$HERE/config.ini" >"$DESTDIR$CONFDIR/config.ini.new"
   chmod 0640 "$DESTDIR$CONFDIR/config.ini.new"
   chown "root:$GROUP" "$DESTDIR$CONFDIR/config.ini.new" 2>/dev/null || chgrp "$GROUP" "$DESTDIR$CONFDIR/config.ini.new"
   mv "$DESTDIR$CONFDIR/config.ini.new" "$DESTDIR$CONFDIR/config.ini"
@@ -140,7 +166,7 @@ chown "$OWNER:$GROUP" "$DESTDIR$STATEDIR"
 # --- the unit, with this machine's paths ---------------------------------------------------
 install -d -m 0755 "$DESTDIR$UNITDIR"
 sed -e "s|^ExecStart=/usr/bin/node |ExecStart=$NODE |" -e "/^ExecStart=/s| /usr/local/lib/compliance-agent/| $LIBDIR/|" \
-  -e "s|^User=.*|User=$AGENT_USER|" -e "s|^Group=.*|Group=$GROUP|" \
+  -e "s|^User=.*|User=$AGENT_USER|" -e "s|^Group=.*|Group=$UNIT_GROUP|" \
   "$HERE/compliance-agent.service" >"$DESTDIR$UNIT.new"
 chmod 0644 "$DESTDIR$UNIT.new"
 mv "$DESTDIR$UNIT.new" "$DESTDIR$UNIT"
