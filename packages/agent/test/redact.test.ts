@@ -7,6 +7,7 @@ import {
   REDACTED,
   TRUNCATED_MARKER,
 } from "../src/redact.ts";
+import { LEAKS, LOOK_ALIKES } from "./redact-corpus.ts";
 
 const R = REDACTED;
 
@@ -136,6 +137,24 @@ describe("command line redaction", () => {
       assert.equal(isSecretName(name), true, name);
     }
     for (const name of [
+      "secretKey",
+      "accessToken",
+      "--oauth2-bearer",
+      "X-Auth-Token",
+      "Cookie",
+      "storepass",
+      "SSHPASS",
+      "vault_secret_id",
+    ]) {
+      assert.equal(isSecretName(name), true, name);
+    }
+    for (const name of [
+      "--token-count",
+      "--authorization-mode",
+      "--no-password-prompt",
+      "--enable-auth",
+      "--credential-helper",
+      "PasswordAuthentication",
       "pid",
       "max-tokens",
       "passwordless",
@@ -147,6 +166,35 @@ describe("command line redaction", () => {
       assert.equal(isSecretName(name), false, name);
     }
   });
+});
+
+describe("command line redaction: a corpus of secrets and look-alikes", () => {
+  test("the corpus is large and every case distinct", () => {
+    const distinct = (lines: readonly (readonly string[])[]) =>
+      new Set(lines.map((args) => JSON.stringify(args))).size;
+    assert.ok(LEAKS.length >= 100, `${LEAKS.length} secret shapes`);
+    assert.equal(distinct(LEAKS.map((c) => c.args)), LEAKS.length);
+    assert.ok(LOOK_ALIKES.length >= 50, `${LOOK_ALIKES.length} look-alikes`);
+    assert.equal(distinct(LOOK_ALIKES), LOOK_ALIKES.length);
+    const secrets = LEAKS.flatMap((c) => c.secrets);
+    assert.equal(new Set(secrets).size, secrets.length, "every secret unique");
+  });
+
+  for (const { args, secrets, keep } of LEAKS) {
+    test(`secret removed: ${args.join(" ")}`, () => {
+      const out = formatCmdline(args, 4096);
+      for (const secret of secrets) assert.ok(!out.includes(secret), `${secret} leaked: ${out}`);
+      assert.ok(out.includes(REDACTED), out);
+      assert.ok(out.startsWith(args[0]!), `the program is kept: ${out}`);
+      for (const part of keep) assert.ok(out.includes(part), `${part} is kept: ${out}`);
+    });
+  }
+
+  for (const args of LOOK_ALIKES) {
+    test(`kept as it is: ${args.join(" ")}`, () => {
+      assert.equal(formatCmdline(args, 4096), args.join(" "));
+    });
+  }
 });
 
 describe("command line bound", () => {
