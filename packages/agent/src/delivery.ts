@@ -233,7 +233,7 @@ export class Courier {
     const refusals = this.options.spool.countRefusal(entry);
     if (refusals >= SET_ASIDE_AFTER) {
       const why = new RejectedError(
-        `${error.message} (refusal ${refusals} of ${SET_ASIDE_AFTER}: set aside)`,
+        `${error.message} (refused ${refusals} times)`,
         error.status,
         error.apiCode,
         { cause: error },

@@ -24,8 +24,11 @@ class WordReader {
   private value = "";
   private start = -1;
   private quote: ShellWord["quote"] = "";
+  private readonly script: string;
 
-  constructor(private readonly script: string) {}
+  constructor(script: string) {
+    this.script = script;
+  }
 
   read(): ShellWord[][] {
     const text = this.script;

@@ -7,6 +7,7 @@ import {
   REDACTED,
   TRUNCATED_MARKER,
 } from "../src/redact.ts";
+import { shellCommands, shellQuoted } from "../src/shell-words.ts";
 import { LEAKS, LOOK_ALIKES } from "./redact-corpus.ts";
 
 const R = REDACTED;
@@ -195,6 +196,33 @@ describe("command line redaction: a corpus of secrets and look-alikes", () => {
       assert.equal(formatCmdline(args, 4096), args.join(" "));
     });
   }
+});
+
+describe("shell words", () => {
+  test("quotes and escapes removed, commands split at ; && | $( and new lines, positions kept", () => {
+    const script = `A=1 mysql -p'x y' "a\\"b" c\\ d; echo $(id -u) && ls | wc -l # gone\nexit`;
+    const commands = shellCommands(script);
+    assert.deepEqual(
+      commands.map((words) => words.map((w) => w.value)),
+      [
+        ["A=1", "mysql", "-px y", 'a"b', "c d"],
+        ["echo"],
+        ["id", "-u"],
+        ["ls"],
+        ["wc", "-l"],
+        ["exit"],
+      ],
+    );
+    const quoted = commands[0]![3]!;
+    assert.equal(script.slice(quoted.start, quoted.end), '"a\\"b"');
+    assert.equal(quoted.quote, '"');
+  });
+
+  test("a replacement is quoted the way the word was", () => {
+    assert.equal(shellQuoted("it's", "'"), "'it'\\''s'");
+    assert.equal(shellQuoted('say "$x"', '"'), '"say \\"\\$x\\""');
+    assert.equal(shellQuoted("plain", ""), "plain");
+  });
 });
 
 describe("command line bound", () => {
