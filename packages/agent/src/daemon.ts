@@ -167,10 +167,13 @@ class ServiceCycles {
     if (result.kind === "empty") this.failures = 0;
     if (result.kind === "failed") {
       this.failures++;
-      const { transient, retryAfterMs } = result.delivery;
-      const wait = transient
-        ? retryDelay(this.failures, retry, retryAfterMs, this.random)
-        : retry.maxMs;
+      // A refused report is tried again soon: it is set aside after a few refusals, and
+      // the reports behind it should not wait long for that.
+      const { transient, retryAfterMs, refusals } = result.delivery;
+      const wait =
+        transient || refusals !== undefined
+          ? retryDelay(this.failures, retry, retryAfterMs, this.random)
+          : retry.maxMs;
       this.nextSend = this.monotonic() + wait;
       log.warn(
         `delivery failed: ${result.delivery.error.message}; ${this.session.waiting} reports waiting, next attempt in ${formatDuration(wait)}`,

@@ -9,8 +9,8 @@ import {
   StateError,
 } from "./errors.ts";
 import type { HttpClient } from "./http.ts";
-import type { Spool, SpoolEntry } from "./spool.ts";
-import { withDroppedCount } from "./spool.ts";
+import type { SetAsideReason, Spool, SpoolEntry, SpoolNews } from "./spool.ts";
+import { withSpoolNews } from "./spool.ts";
 import type { StateDir } from "./state.ts";
 import { enroll, sendReport } from "./transport.ts";
 
@@ -33,17 +33,28 @@ export type Delivery =
       accepted: ReportAccepted;
       /** The agent enrolled (or enrolled again) to send it. */
       enrolled: boolean;
-      /** Dropped reports this one told the API about. */
-      droppedTold: number;
+      /** What this one told the API of dropped reports and reports set aside. */
+      told: SpoolNews;
     }
-  /** Refused for good (400, 403, 409, 413, 422): moved out of the way to `movedTo`. */
-  | { kind: "rejected"; error: AgentError; movedTo: string }
+  /**
+   * Refused SET_ASIDE_AFTER times (or not JSON at all): moved out of the way to `movedTo`,
+   * and older reports set aside removed to keep their bound (`removed`).
+   */
+  | { kind: "set-aside"; error: AgentError; movedTo: string; removed: string[] }
   /**
    * Not delivered, still spooled. `transient`: the API is down, failing or busy; retry
-   * with backoff. Otherwise the credentials or the configuration are wrong (the enroll
-   * secret, a key refused right after enrolling, a wrong URL): retry at the slowest pace.
+   * with backoff. `refusals`: the API refused this report that many times (it is set aside
+   * at SET_ASIDE_AFTER); retry with backoff too. Otherwise the credentials or the
+   * configuration are wrong (the enroll secret, a key refused right after enrolling):
+   * retry at the slowest pace.
    */
-  | { kind: "failed"; error: AgentError; transient: boolean; retryAfterMs: number | undefined }
+  | {
+      kind: "failed";
+      error: AgentError;
+      transient: boolean;
+      retryAfterMs: number | undefined;
+      refusals?: number;
+    }
   /** Its file was already gone (another run delivered it). */
   | { kind: "gone" };
 
@@ -52,8 +63,30 @@ export type DrainResult =
   | { kind: "paused" }
   | { kind: "failed"; delivery: Extract<Delivery, { kind: "failed" }> };
 
-/** Refusals that are about the report itself: sending it again would be refused again. */
+/**
+ * How many times the API may refuse a report before the agent sets it aside. A refusal is
+ * a 4xx answer that neither asks to retry later (408, 425, 429) nor is about the node key
+ * (401, 403 host_mismatch: the agent enrolls again instead); no answer at all and 5xx are
+ * never counted. More than one try lets an API that refused for a moment (a rolling
+ * upgrade) take the report after all; a bound keeps one bad report from holding back
+ * every report behind it.
+ */
+export const SET_ASIDE_AFTER = 5;
+
+/** Refusals that prove the node key was good: the API authenticated the request first. */
 const REPORT_REFUSALS = new Set([400, 403, 409, 413, 422]);
+
+/** A 4xx answer that counts towards setting the report aside. */
+function isRefusal(error: AgentError): error is RejectedError {
+  return (
+    error instanceof RejectedError &&
+    error.status >= 400 &&
+    error.status < 500 &&
+    error.status !== 401 &&
+    !(error.status === 403 && error.apiCode === "host_mismatch") &&
+    !isTransient(error)
+  );
+}
 
 function hostOf(text: string): { identifier: string; hostname: string } | undefined {
   try {
@@ -141,17 +174,15 @@ export class Courier {
   async deliver(entry: SpoolEntry, signal?: AbortSignal): Promise<Delivery> {
     const text = this.options.spool.read(entry);
     if (text === undefined) return { kind: "gone" };
-    const dropped = this.options.spool.dropped;
+    const news = this.options.spool.news;
     let body: string;
     try {
-      body = withDroppedCount(text, dropped);
+      body = withSpoolNews(text, news);
     } catch (error) {
-      const movedTo = this.options.spool.reject(entry);
-      return {
-        kind: "rejected",
-        error: new StateError(`spooled report ${entry.reportId} is not JSON`, { cause: error }),
-        movedTo,
-      };
+      const notJson = new StateError(`spooled report ${entry.reportId} is not JSON`, {
+        cause: error,
+      });
+      return this.setAside(entry, notJson, { error: notJson.message });
     }
 
     let enrolled = false;
@@ -186,8 +217,36 @@ export class Courier {
       return this.failed(entry, error);
     }
     this.keyUnproven = false;
-    this.options.spool.acknowledge(entry, dropped);
-    return { kind: "stored", accepted, enrolled, droppedTold: dropped };
+    this.options.spool.acknowledge(entry, news);
+    return { kind: "stored", accepted, enrolled, told: news };
+  }
+
+  private setAside(entry: SpoolEntry, error: AgentError, reason: SetAsideReason): Delivery {
+    const { movedTo, removed } = this.options.spool.setAside(entry, reason);
+    return { kind: "set-aside", error, movedTo, removed };
+  }
+
+  /** Counts a refusal of the report; at SET_ASIDE_AFTER the report is set aside. */
+  private refused(entry: SpoolEntry, error: RejectedError): Delivery {
+    // A refusal past authentication shows the key is good, even when the report is not.
+    if (REPORT_REFUSALS.has(error.status)) this.keyUnproven = false;
+    const refusals = this.options.spool.countRefusal(entry);
+    if (refusals >= SET_ASIDE_AFTER) {
+      const why = new RejectedError(
+        `${error.message} (refused ${refusals} times)`,
+        error.status,
+        error.apiCode,
+        { cause: error },
+      );
+      return this.setAside(entry, why, { status: error.status, error: error.message });
+    }
+    const counted = new RejectedError(
+      `${error.message} (refusal ${refusals} of ${SET_ASIDE_AFTER} before it is set aside)`,
+      error.status,
+      error.apiCode,
+      { cause: error, retryAfterMs: error.retryAfterMs },
+    );
+    return { kind: "failed", error: counted, transient: false, retryAfterMs: undefined, refusals };
   }
 
   private failed(entry: SpoolEntry, thrown: unknown): Delivery {
@@ -196,11 +255,7 @@ export class Courier {
     if (isTransient(error)) {
       return { kind: "failed", error, transient: true, retryAfterMs: retryAfterOf(error) };
     }
-    if (!enrolling && error instanceof RejectedError && REPORT_REFUSALS.has(error.status)) {
-      // The key got past authentication: it is good, the report is not.
-      this.keyUnproven = false;
-      return { kind: "rejected", error, movedTo: this.options.spool.reject(entry) };
-    }
+    if (!enrolling && isRefusal(error)) return this.refused(entry, error);
     let reported = error;
     if (error instanceof RejectedError && error.status === 401 && !enrolling) {
       const why = !this.options.enrollSecret

@@ -110,15 +110,18 @@ export class CollectError extends AgentError {
   readonly exitCode = EXIT_CODES.collect;
 }
 
+/** 4xx answers that ask to send the same request again later: timeout, too early, too many. */
+const RETRY_LATER = new Set([408, 425, 429]);
+
 /**
  * Failures worth retrying with the same report: no answer, a server error, or the API
- * asking to slow down (429). Anything else will fail the same way again.
+ * asking to try again later (408, 425, 429). Anything else will fail the same way again.
  */
 export function isTransient(error: unknown): boolean {
   return (
     error instanceof UnreachableError ||
     error instanceof ServerError ||
-    (error instanceof RejectedError && (error.status === 429 || error.status === 408))
+    (error instanceof RejectedError && RETRY_LATER.has(error.status))
   );
 }
 

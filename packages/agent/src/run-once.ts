@@ -68,7 +68,7 @@ function notSent(
   outcome: Delivery | undefined,
   result: DrainResult,
 ): AgentError {
-  if (outcome?.kind === "rejected") return outcome.error;
+  if (outcome?.kind === "set-aside") return outcome.error;
   const error = result.kind === "failed" ? result.delivery.error : undefined;
   const count = session.waiting;
   const waiting = `${count} report${count === 1 ? "" : "s"} spooled in ${session.spoolDir} for the next run`;

@@ -8,7 +8,7 @@ import { createHttpClient, type HttpClient } from "./http.ts";
 import { StateLock } from "./lock.ts";
 import type { Logger } from "./log.ts";
 import { type CollectOptions, collectReport } from "./report.ts";
-import { Spool, type SpoolEntry } from "./spool.ts";
+import { SET_ASIDE_KEPT, Spool, type SpoolEntry } from "./spool.ts";
 import { StateDir } from "./state.ts";
 import type { Pin } from "./tls.ts";
 import { DEFAULT_TIMEOUT_MS } from "./transport.ts";
@@ -186,15 +186,14 @@ export function logDelivery(log: Logger, reportId: string, delivery: Delivery): 
   switch (delivery.kind) {
     case "stored":
       log.info(
-        `stored report ${reportId} for host ${delivery.accepted.host_id}` +
-          `${delivery.enrolled ? " (enrolled)" : ""}` +
-          `${delivery.droppedTold > 0 ? ` (told the API about ${delivery.droppedTold} dropped reports)` : ""}`,
+        `stored report ${reportId} for host ${delivery.accepted.host_id}${toldOf(delivery)}`,
       );
       break;
-    case "rejected":
-      log.error(
-        `report ${reportId} refused for good, moved to ${delivery.movedTo}: ${delivery.error.message}`,
-      );
+    case "set-aside":
+      log.error(`report ${reportId} set aside in ${delivery.movedTo}: ${delivery.error.message}`);
+      for (const file of delivery.removed) {
+        log.warn(`removed ${file}: only the last ${SET_ASIDE_KEPT} reports set aside are kept`);
+      }
       break;
     case "failed":
       log.warn(`report ${reportId} not delivered, kept in the spool: ${delivery.error.message}`);
@@ -202,4 +201,14 @@ export function logDelivery(log: Logger, reportId: string, delivery: Delivery): 
     case "gone":
       break;
   }
+}
+
+/** What a stored report told the API beyond itself, for the log line. */
+function toldOf(delivery: Extract<Delivery, { kind: "stored" }>): string {
+  const { dropped, setAside } = delivery.told;
+  return (
+    `${delivery.enrolled ? " (enrolled)" : ""}` +
+    `${dropped > 0 ? ` (told the API about ${dropped} dropped reports)` : ""}` +
+    `${setAside ? ` (told the API about ${setAside.count} reports set aside)` : ""}`
+  );
 }

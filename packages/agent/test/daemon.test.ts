@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, test } from "node:test";
+import { retryDelay } from "../src/backoff.ts";
 import { STOP_GRACE_MS } from "../src/daemon.ts";
+import { SET_ASIDE_AFTER } from "../src/delivery.ts";
+import { SET_ASIDE_DIR } from "../src/spool.ts";
 import { FakeClock, HANG_LIMIT } from "./clock.ts";
 import { AgentProcess, duplicates, serviceFixture, waitFor } from "./harness.ts";
 
@@ -132,6 +137,123 @@ describe("compliance-agent run (the service) against the real API", () => {
       assert.deepEqual(agent.stored(), ids);
       assert.deepEqual(spooled(), []);
 
+      agent.stop();
+      await agent.done;
+      await checkApi(ids);
+    },
+  );
+
+  /** The reports set aside in the state directory, by report id. */
+  const setAside = () => {
+    const dir = join(f.stateDir, "spool", SET_ASIDE_DIR);
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir).flatMap(
+      (file) => /^\d{12}-([0-9a-f-]{36})\.json$/.exec(file)?.[1] ?? [],
+    );
+  };
+  const idOf = (body: string) => JSON.parse(body).report_id as string;
+
+  test(
+    `a report the API refuses ${SET_ASIDE_AFTER} times is set aside: the reports behind it are delivered, the next one tells the API`,
+    HANG_LIMIT,
+    async () => {
+      // The API refuses the second report, whenever it comes, and takes every other one.
+      let bad: string | undefined;
+      f.proxy.rule = (path, index, body) => {
+        if (path !== "/api/v1/reports") return { kind: "pass" };
+        if (index === 1) bad = idOf(body);
+        if (idOf(body) !== bad) return { kind: "pass" };
+        return {
+          kind: "answer",
+          status: 400,
+          body: { error: { code: "bad_report", message: "/processes/0/pid: must be an integer" } },
+        };
+      };
+      const clock = new FakeClock({ wall: API_ACCEPTS });
+      f.proxy.time = () => clock.monotonic();
+      const agent = startInProcess(clock);
+      while (setAside().length === 0) await agent.cycle();
+      // Two more cycles, each with a report of its own: the backlog is gone.
+      for (let i = 0; i < 2; i++) await agent.cycle();
+      await agent.idle();
+
+      const tries = f.proxy.to("/api/v1/reports").filter((r) => idOf(r.body) === bad);
+      assert.equal(tries.length, SET_ASIDE_AFTER, "tried exactly up to the bound");
+      // Each refusal was tried again after the usual backoff, not at the slowest pace.
+      const policy = { initialMs: 50, maxMs: 300 };
+      assert.deepEqual(
+        tries.slice(1).map((t, i) => t.at - tries[i]!.at),
+        tries.slice(1).map((_, i) => retryDelay(i + 1, policy, undefined, () => 0.5)),
+      );
+      assert.deepEqual(setAside(), [bad], "kept on disk, out of the spool");
+      const kept = readdirSync(join(f.stateDir, "spool", SET_ASIDE_DIR))[0]!;
+      assert.equal(idOf(readFileSync(join(f.stateDir, "spool", SET_ASIDE_DIR, kept), "utf8")), bad);
+      assert.deepEqual(spooled(), []);
+      const others = agent.collected.map((c) => c.id).filter((id) => id !== bad);
+      assert.deepEqual(agent.stored(), others, "every other report delivered, oldest first");
+      assert.ok(
+        agent.lines.some((line) =>
+          line.startsWith(
+            `error report ${bad} set aside in ${join(f.stateDir, "spool", SET_ASIDE_DIR)}`,
+          ),
+        ),
+        agent.lines.join("\n"),
+      );
+
+      // The first report delivered after it tells the API, through the real API's contract:
+      // the one right behind it (the one before went first); none of the others do.
+      const after = 1;
+      const told = await f.api.report(agent.stored()[after]!);
+      assert.deepEqual(told.agent.set_aside, {
+        count: 1,
+        last_status: 400,
+        last_error: "report rejected: 400 bad_report: /processes/0/pid: must be an integer",
+      });
+      for (const [i, id] of agent.stored().entries()) {
+        if (i !== after) assert.equal((await f.api.report(id)).agent.set_aside, undefined, id);
+      }
+      agent.stop();
+      await agent.done;
+      await checkApi(others);
+    },
+  );
+
+  test(
+    "503s and a broken network, however many, never set a report aside",
+    HANG_LIMIT,
+    async () => {
+      const failures = 3 * SET_ASIDE_AFTER;
+      f.proxy.rule = (path, index) => {
+        if (path !== "/api/v1/reports" || index === 0 || index > 2 * failures) {
+          return { kind: "pass" };
+        }
+        if (index <= failures) {
+          return {
+            kind: "answer",
+            status: 503,
+            body: { error: { code: "database_unavailable", message: "down" } },
+          };
+        }
+        return { kind: "reset" };
+      };
+      const clock = new FakeClock({ wall: API_ACCEPTS });
+      const agent = startInProcess(clock);
+      while (f.proxy.to("/api/v1/reports").length <= 2 * failures) await agent.cycle();
+      for (let i = 0; i < 2; i++) await agent.cycle();
+      await agent.idle();
+
+      const second = agent.collected[1]!.id;
+      const sends = f.proxy.to("/api/v1/reports");
+      assert.equal(
+        sends.filter((r) => idOf(r.body) === second).length,
+        2 * failures + 1,
+        "the same report, tried again and again, then stored",
+      );
+      assert.deepEqual(setAside(), []);
+      const ids = agent.collected.map((c) => c.id);
+      assert.deepEqual(agent.stored(), ids);
+      assert.deepEqual(spooled(), []);
+      for (const id of ids) assert.equal((await f.api.report(id)).agent.set_aside, undefined);
       agent.stop();
       await agent.done;
       await checkApi(ids);

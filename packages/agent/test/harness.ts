@@ -149,7 +149,8 @@ export class FlakyProxy {
   private readonly sockets = new Set<Socket>();
   port = 0;
   requests: ProxiedRequest[] = [];
-  rule: (path: string, index: number) => ProxyAction = () => ({ kind: "pass" });
+  /** What to do with the `index`th request to `path` (counted from 0), whose body is `body`. */
+  rule: (path: string, index: number, body: string) => ProxyAction = () => ({ kind: "pass" });
   /** What dates each request's arrival (`at`): a test on a fake clock gives that clock. */
   time: () => number = () => Date.now();
   private waiting: { done(): boolean }[] = [];
@@ -218,7 +219,7 @@ export class FlakyProxy {
     const body = Buffer.concat(chunks);
     const path = (req.url ?? "/").split("?")[0]!;
     const index = this.requests.filter((r) => r.path === path).length;
-    const action = this.rule(path, index);
+    const action = this.rule(path, index, body.toString("utf8"));
     const record: ProxiedRequest = {
       path,
       at: this.time(),

@@ -7,6 +7,8 @@ import {
   REDACTED,
   TRUNCATED_MARKER,
 } from "../src/redact.ts";
+import { shellCommands, shellQuoted } from "../src/shell-words.ts";
+import { LEAK_GROUPS, LEAKS, type Leak, LOOK_ALIKES } from "./redact-corpus.ts";
 
 const R = REDACTED;
 
@@ -136,6 +138,24 @@ describe("command line redaction", () => {
       assert.equal(isSecretName(name), true, name);
     }
     for (const name of [
+      "secretKey",
+      "accessToken",
+      "--oauth2-bearer",
+      "X-Auth-Token",
+      "Cookie",
+      "storepass",
+      "SSHPASS",
+      "vault_secret_id",
+    ]) {
+      assert.equal(isSecretName(name), true, name);
+    }
+    for (const name of [
+      "--token-count",
+      "--authorization-mode",
+      "--no-password-prompt",
+      "--enable-auth",
+      "--credential-helper",
+      "PasswordAuthentication",
       "pid",
       "max-tokens",
       "passwordless",
@@ -146,6 +166,73 @@ describe("command line redaction", () => {
     ]) {
       assert.equal(isSecretName(name), false, name);
     }
+  });
+});
+
+describe("command line redaction: a corpus of secrets and look-alikes", () => {
+  test("the corpus is large and every case distinct", () => {
+    const distinct = (lines: readonly (readonly string[])[]) =>
+      new Set(lines.map((args) => JSON.stringify(args))).size;
+    assert.ok(LEAKS.length >= 100, `${LEAKS.length} secret shapes`);
+    assert.equal(distinct(LEAKS.map((c) => c.args)), LEAKS.length);
+    assert.ok(LOOK_ALIKES.length >= 50, `${LOOK_ALIKES.length} look-alikes`);
+    assert.equal(distinct(LOOK_ALIKES), LOOK_ALIKES.length);
+    const secrets = LEAKS.flatMap((c) => c.secrets);
+    assert.equal(new Set(secrets).size, secrets.length, "every secret unique");
+  });
+
+  /** What is wrong with the redaction of one case, if anything. */
+  const problemsOf = ({ args, secrets, keep }: Leak): string[] => {
+    const out = formatCmdline(args, 4096);
+    const problems = secrets
+      .filter((secret) => out.includes(secret))
+      .map((secret) => `${secret} leaked`);
+    if (!out.includes(REDACTED)) problems.push("nothing redacted");
+    if (!out.startsWith(args[0]!)) problems.push("the program is gone");
+    problems.push(...keep.filter((part) => !out.includes(part)).map((part) => `${part} is gone`));
+    return problems.map((problem) => `${JSON.stringify(args)} → ${out}: ${problem}`);
+  };
+
+  // One test per group, each case checked and every failure listed: thousands of tiny
+  // tests would only make the report longer.
+  for (const [group, leaks] of Object.entries(LEAK_GROUPS)) {
+    test(`secrets removed, the rest kept: ${group} (${leaks.length} shapes)`, () => {
+      assert.deepEqual(leaks.flatMap(problemsOf), []);
+    });
+  }
+
+  test(`look-alikes kept exactly as they are (${LOOK_ALIKES.length})`, () => {
+    const changed = LOOK_ALIKES.map((args) => [args.join(" "), formatCmdline(args, 4096)]).filter(
+      ([input, output]) => input !== output,
+    );
+    assert.deepEqual(changed, []);
+  });
+});
+
+describe("shell words", () => {
+  test("quotes and escapes removed, commands split at ; && | $( and new lines, positions kept", () => {
+    const script = `A=1 mysql -p'x y' "a\\"b" c\\ d; echo $(id -u) && ls | wc -l # gone\nexit`;
+    const commands = shellCommands(script);
+    assert.deepEqual(
+      commands.map((words) => words.map((w) => w.value)),
+      [
+        ["A=1", "mysql", "-px y", 'a"b', "c d"],
+        ["echo"],
+        ["id", "-u"],
+        ["ls"],
+        ["wc", "-l"],
+        ["exit"],
+      ],
+    );
+    const quoted = commands[0]![3]!;
+    assert.equal(script.slice(quoted.start, quoted.end), '"a\\"b"');
+    assert.equal(quoted.quote, '"');
+  });
+
+  test("a replacement is quoted the way the word was", () => {
+    assert.equal(shellQuoted("it's", "'"), "'it'\\''s'");
+    assert.equal(shellQuoted('say "$x"', '"'), '"say \\"\\$x\\""');
+    assert.equal(shellQuoted("plain", ""), "plain");
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -8,8 +8,10 @@ import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
 import { type Report, validateReport } from "@compliance/contract";
 import { runCli } from "../src/cli.ts";
+import { SET_ASIDE_AFTER } from "../src/delivery.ts";
 import { createHttpClient, type HttpClient } from "../src/http.ts";
 import { runOnce } from "../src/run-once.ts";
+import { SET_ASIDE_DIR } from "../src/spool.ts";
 import { FakeClock, HANG_LIMIT } from "./clock.ts";
 import { captureIo } from "./helpers.ts";
 
@@ -31,6 +33,10 @@ class FakeApi {
   keys = new Set<string>();
   /** When set, every report is answered with this instead of being stored. */
   answer: { status: number; body: unknown } | undefined;
+  /** When set, the reports it picks are answered with what it says instead of being stored. */
+  refuse: ((report: Report) => { status: number; body: unknown } | undefined) | undefined;
+  /** Every report id sent, answered or not. */
+  sent: string[] = [];
   /** When true, requests are never answered. */
   silent = false;
   /** The API's own clock, for `received_at`. */
@@ -65,6 +71,9 @@ class FakeApi {
         }
         if (this.answer) return send(this.answer.status, this.answer.body);
         const report = JSON.parse(body);
+        this.sent.push(report.report_id);
+        const refusal = this.refuse?.(report);
+        if (refusal) return send(refusal.status, refusal.body);
         const check = validateReport(report);
         if (!check.ok) {
           return send(400, {
@@ -136,6 +145,8 @@ describe("compliance-agent run --once", () => {
     api.enrolls = [];
     api.reports = [];
     api.answer = undefined;
+    api.refuse = undefined;
+    api.sent = [];
     api.silent = false;
     withServer[1] = api.url;
   });
@@ -249,8 +260,55 @@ describe("compliance-agent run --once", () => {
     assert.equal(result.code, 4);
     assert.equal(
       result.stderr,
-      "compliance-agent: report rejected: 400 bad_report: /processes/3/pid: must be an integer\n",
+      `compliance-agent: report rejected: 400 bad_report: /processes/3/pid: must be an integer (refusal 1 of ${SET_ASIDE_AFTER} before it is set aside); 1 report spooled in ${join(stateDir, "spool")} for the next run\n`,
     );
+  });
+
+  test(`a report refused by ${SET_ASIDE_AFTER} runs is set aside, counted across runs; the later ones go`, async () => {
+    let bad: string | undefined;
+    api.refuse = (report) => {
+      bad ??= report.report_id;
+      return report.report_id === bad
+        ? { status: 422, body: { error: { code: "unprocessable", message: "never" } } }
+        : undefined;
+    };
+    for (let run_ = 1; run_ < SET_ASIDE_AFTER; run_++) {
+      const result = await run([...withServer, "--enroll-secret", SECRET]);
+      assert.equal(result.code, 4);
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `422 unprocessable: never \\(refusal ${run_} of ${SET_ASIDE_AFTER} before it is set aside\\); ${run_} reports? spooled`,
+        ),
+      );
+    }
+    assert.deepEqual(api.sent, Array(SET_ASIDE_AFTER - 1).fill(bad), "the oldest first, each time");
+    assert.equal(api.reports.length, 0);
+
+    const last = await run([...withServer, "--enroll-secret", SECRET]);
+    assert.equal(last.code, 0, last.stderr);
+    assert.equal(api.sent.filter((id) => id === bad).length, SET_ASIDE_AFTER);
+    assert.equal(api.reports.length, SET_ASIDE_AFTER - 1, "every later report, this run's last");
+    const told = api.reports.map((r) => r.report.agent.set_aside);
+    assert.deepEqual(told[0], {
+      count: 1,
+      last_status: 422,
+      last_error: "report rejected: 422 unprocessable: never",
+    });
+    assert.deepEqual(told.slice(1), Array(SET_ASIDE_AFTER - 2).fill(undefined), "told once");
+    const rejected = readdirSync(join(stateDir, "spool", SET_ASIDE_DIR));
+    assert.equal(rejected.length, 1);
+    assert.ok(rejected[0]!.endsWith(`-${bad}.json`));
+  });
+
+  test("a 409 refusal is counted; a 408, 425 or 429 is not", async () => {
+    for (const status of [408, 425, 429, 409]) {
+      api.answer = { status, body: { error: { code: `s${status}`, message: "no" } } };
+      const result = await run([...withServer, "--enroll-secret", SECRET]);
+      assert.equal(result.code, 4);
+      const counted = /refusal 1 of/.test(result.stderr);
+      assert.equal(counted, status === 409, `${status}: ${result.stderr}`);
+    }
   });
 
   test("a 500 answer: exit 5", async () => {

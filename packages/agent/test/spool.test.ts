@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import { jittered, parseRetryAfter, retryDelay } from "../src/backoff.ts";
 import { StateLock } from "../src/lock.ts";
-import { Spool, withDroppedCount } from "../src/spool.ts";
+import { SET_ASIDE_DIR, SET_ASIDE_KEPT, Spool, withSpoolNews } from "../src/spool.ts";
 import { tempDir } from "./harness.ts";
 
 const report = (id: string, dropped?: number) =>
@@ -81,7 +81,7 @@ describe("the spool", () => {
     assert.equal(open(3).dropped, 2, "survives a restart");
     // Delivering a report that told the API about the drops clears them.
     const reopened = open(3);
-    reopened.acknowledge(reopened.oldest()!, 2);
+    reopened.acknowledge(reopened.oldest()!, { dropped: 2, setAside: undefined });
     assert.equal(open(3).dropped, 0);
   });
 
@@ -104,25 +104,82 @@ describe("the spool", () => {
     assert.equal(spool.dropped, 3);
   });
 
-  test("a report refused for good moves to rejected/, the last 20 kept", () => {
-    const spool = open(100);
-    const ids = Array.from({ length: 22 }, () => randomUUID());
-    for (const id of ids) spool.put(id, report(id));
-    for (const entry of [...spool.list()]) spool.reject(entry);
-    assert.equal(spool.count, 0);
-    const rejected = readdirSync(join(dir, "rejected")).sort();
-    assert.equal(rejected.length, 20);
-    assert.ok(rejected[0]!.endsWith(`${ids[2]}.json`), "the oldest two went");
+  test("refusals are counted per report on disk; a report delivered or set aside forgets them", () => {
+    const spool = open();
+    const [a, b] = [randomUUID(), randomUUID()];
+    spool.put(a, report(a));
+    spool.put(b, report(b));
+    const [first, second] = spool.list();
+    assert.equal(spool.countRefusal(first!), 1);
+    assert.equal(spool.countRefusal(first!), 2);
+    assert.equal(spool.countRefusal(second!), 1);
+    const again = open();
+    assert.equal(again.refusals(again.list()[0]!), 2, "survives a restart");
+    assert.equal(again.refusals(again.list()[1]!), 1);
+    again.acknowledge(again.list()[1]!);
+    again.setAside(again.list()[0]!, { status: 400, error: "bad" });
+    assert.equal(existsSync(join(dir, "refusals.json")), false, "nothing left to count");
+    const third = open();
+    const c = randomUUID();
+    third.put(c, report(c));
+    assert.equal(third.refusals(third.oldest()!), 0);
   });
 
-  test("the dropped count rides on the next report sent, added to any it has", () => {
+  test(`a report set aside moves to ${SET_ASIDE_DIR}/, is counted until told, the last ${SET_ASIDE_KEPT} kept`, () => {
+    const spool = open(100);
+    const ids = Array.from({ length: SET_ASIDE_KEPT + 2 }, () => randomUUID());
+    for (const id of ids) spool.put(id, report(id));
+    const removed: string[] = [];
+    for (const [i, entry] of [...spool.list()].entries()) {
+      const moved = spool.setAside(entry, { status: 400 + (i % 2), error: `refused ${i}` });
+      assert.equal(readFileSync(moved.movedTo, "utf8"), report(entry.reportId), "kept as it was");
+      removed.push(...moved.removed);
+    }
+    assert.equal(spool.count, 0);
+    const kept = readdirSync(join(dir, SET_ASIDE_DIR)).sort();
+    assert.equal(kept.length, SET_ASIDE_KEPT);
+    assert.ok(kept[0]!.endsWith(`${ids[2]}.json`), "the oldest two went");
+    assert.deepEqual(
+      removed.map((file) => file.slice(-41, -5)),
+      ids.slice(0, 2),
+      "and the removals were told",
+    );
+    const expected = {
+      count: ids.length,
+      last_status: 401,
+      last_error: `refused ${ids.length - 1}`,
+    };
+    assert.deepEqual(spool.news.setAside, expected);
+    assert.deepEqual(open(100).news.setAside, expected, "survives a restart");
+    // Told with a report that the API stored: cleared; one set aside meanwhile stays.
+    const reopened = open(100);
     const id = randomUUID();
-    assert.equal(withDroppedCount(report(id), 0), report(id));
-    assert.deepEqual(JSON.parse(withDroppedCount(report(id), 4)).agent, {
+    reopened.put(id, report(id));
+    const told = reopened.news;
+    const late = randomUUID();
+    reopened.put(late, report(late));
+    reopened.setAside(reopened.list()[1]!, { status: 422, error: "late" });
+    reopened.acknowledge(reopened.oldest()!, told);
+    assert.deepEqual(open(100).news.setAside, { count: 1, last_status: 422, last_error: "late" });
+  });
+
+  test("the news rides on the next report sent, the dropped count added to any it has", () => {
+    const id = randomUUID();
+    const none = { dropped: 0, setAside: undefined };
+    assert.equal(withSpoolNews(report(id), none), report(id));
+    assert.deepEqual(JSON.parse(withSpoolNews(report(id), { ...none, dropped: 4 })).agent, {
       version: "0.1.0",
       dropped_reports: 4,
     });
-    assert.equal(JSON.parse(withDroppedCount(report(id, 1), 4)).agent.dropped_reports, 5);
+    assert.equal(
+      JSON.parse(withSpoolNews(report(id, 1), { ...none, dropped: 4 })).agent.dropped_reports,
+      5,
+    );
+    const setAside = { count: 2, last_status: 400, last_error: "no" };
+    assert.deepEqual(JSON.parse(withSpoolNews(report(id), { dropped: 0, setAside })).agent, {
+      version: "0.1.0",
+      set_aside: setAside,
+    });
   });
 });
 

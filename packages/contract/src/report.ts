@@ -194,6 +194,29 @@ export const ReportSchema = Type.Object(
         dropped_reports: Type.Optional(
           Count("Reports the agent's spool dropped (oldest first) since its last delivery"),
         ),
+        set_aside: Type.Optional(
+          Type.Object(
+            {
+              count: Count(
+                "Reports the agent set aside since its last delivery: refused by the API too many times, kept on the host",
+              ),
+              last_status: Type.Optional(
+                Type.Integer({
+                  minimum: 100,
+                  maximum: 599,
+                  description: "The API's HTTP status for the last report set aside",
+                }),
+              ),
+              last_error: Type.Optional(
+                Type.String({
+                  maxLength: LIMITS.message,
+                  description: "Why the last report set aside was refused, in one line",
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+        ),
       },
       { additionalProperties: false },
     ),
