@@ -17,6 +17,8 @@ const FUTURE = "+400d";
 const DATE_SENSITIVE = ["packages/api/", "packages/agent/", "packages/contract/"];
 /** The longest one test (or hook) may take, even on a loaded 2-core machine. */
 const TEST_TIMEOUT_MS = 5 * 60_000;
+/** The longest one pass may take; a whole run takes well under half of it on 2 cores. */
+const PASS_TIMEOUT_MS = 30 * 60_000;
 
 function find(dir, out = []) {
   for (const name of readdirSync(dir)) {
@@ -55,17 +57,26 @@ function run(label, command, list) {
     "tsx",
     "--test",
     "--test-concurrency=3",
-    // A test that hangs fails after this long instead of holding CI until its own limit,
-    // and a file whose tests are done exits even if something it started still runs.
+    // A test that hangs fails after this long instead of holding CI until its own limit.
     `--test-timeout=${TEST_TIMEOUT_MS}`,
-    "--test-force-exit",
     "--test-reporter=spec",
     "--test-reporter-destination=stdout",
     `--test-reporter=${timings}`,
     "--test-reporter-destination=stdout",
     ...list,
   ];
-  const r = spawnSync(argv[0], argv.slice(1), { cwd: root, stdio: "inherit" });
+  // A file that never exits (something it started still runs) would hold the pass
+  // forever: the pass is stopped after PASS_TIMEOUT_MS and counts as failed.
+  const r = spawnSync(argv[0], argv.slice(1), {
+    cwd: root,
+    stdio: "inherit",
+    timeout: PASS_TIMEOUT_MS,
+    killSignal: "SIGKILL",
+  });
+  if (r.error?.code === "ETIMEDOUT") {
+    console.error(`${label}: stopped after ${PASS_TIMEOUT_MS / 60_000} minutes`);
+    return 1;
+  }
   if (r.error) {
     console.error(`${label}: ${r.error.message}`);
     return 1;
