@@ -4,7 +4,7 @@ import { schemaProblems } from "@compliance/contract";
 import fastifyStatic from "@fastify/static";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
-import { type TypeBoxTypeProvider, TypeBoxValidatorCompiler } from "@fastify/type-provider-typebox";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -16,6 +16,11 @@ import Fastify, {
 import { compatRoutes } from "./compat/compat.routes.ts";
 import type { Config } from "./config.ts";
 import { ApiError, fromStoreError } from "./errors.ts";
+import {
+  clientErrorHandler,
+  frameworkErrors,
+  strictValidatorCompiler,
+} from "./http/framework-errors.ts";
 import { limitJsonBodies } from "./http/json-limits.ts";
 import { installRateLimits } from "./http/rate-limit.ts";
 import { securityHeaders } from "./http/security-headers.ts";
@@ -168,9 +173,11 @@ export async function buildApp(options: AppOptions) {
     // Thousands of agents check in: one log line per request would drown the rest.
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.server.maxConnections = limits.maxConnections;
-  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+  app.setValidatorCompiler(strictValidatorCompiler);
   app.setErrorHandler(sendError);
   securityHeaders(app);
   limitJsonBodies(app, { maxDepth: limits.jsonMaxDepth, maxItems: limits.jsonMaxItems });
