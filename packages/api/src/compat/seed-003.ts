@@ -147,15 +147,16 @@ const hostView = (ip: string, os: { name: string; version: string }, hostname: s
   so_version: os.version || null,
 });
 
-/** Seed 003's user names of a users call: a name per item, repeats kept (its table did). */
+/**
+ * Seed 003's user names of a users call: a row per item, repeats kept (its table did);
+ * null and empty names are nobody.
+ */
 function userNames(users: unknown): string[] {
   if (!Array.isArray(users)) return [];
   const names: string[] = [];
   for (const u of users) {
-    if (typeof u === "string") names.push(u);
-    else if (u && typeof u === "object" && typeof (u as { name?: unknown }).name === "string") {
-      names.push((u as { name: string }).name);
-    }
+    const name = u && typeof u === "object" ? (u as { name?: unknown }).name : u;
+    if (typeof name === "string" && name !== "") names.push(name);
   }
   return names;
 }
@@ -171,7 +172,9 @@ function processItems(processes: unknown): { user: string; pid: string }[] {
 
 const rowUuidOf = (request: LegacyRequest, i: number) =>
   legacyUuid("003-row", request.reportId, String(i));
-const createdAt = (request: LegacyRequest) => new Date(request.receivedAt).toISOString();
+/** The insert time, to the second as the original's DATETIME column kept it. */
+const createdAt = (request: LegacyRequest) =>
+  `${new Date(request.receivedAt).toISOString().slice(0, 19)}Z`;
 
 /** The rows of one stored call, with the time it was received (the original's insert time). */
 const processRows = (request: LegacyRequest) =>
