@@ -16,6 +16,7 @@ import {
   toPid,
   unameOf,
   uniqueProcesses,
+  zonedToUtc,
 } from "./legacy-report.ts";
 import { IpField, legacyErrors, NumberLike, PidLike, Text } from "./seed-schemas.ts";
 
@@ -129,7 +130,7 @@ const NotFound000 = Type.Object({ status_code: Type.Literal(404), message: Type.
 const REPORT_ID =
   /^([0-9A-Fa-f.:\s,]{2,4096}?)_?([0-9]{4})_([0-9]{1,2})_([0-9]{1,2})_([0-9]{1,2})_([0-9]{1,2})_([0-9]{1,2})$/;
 
-export function parseSeed000Id(id: string): { ip: string; ms: number } | null {
+export function parseSeed000Id(id: string, timeZone = "UTC"): { ip: string; ms: number } | null {
   const m = REPORT_ID.exec(id);
   if (!m) return null;
   let ip: string;
@@ -150,7 +151,8 @@ export function parseSeed000Id(id: string): { ip: string; ms: number } | null {
   const t = new Date(ms);
   if (t.getUTCMonth() !== mo - 1 || t.getUTCDate() !== d || t.getUTCHours() !== h) return null;
   if (t.getUTCMinutes() !== mi || t.getUTCSeconds() !== s) return null;
-  return { ip, ms };
+  // The original named a file by its own local time.
+  return { ip, ms: zonedToUtc(ms, timeZone) };
 }
 
 /** `<ip>_YYYY_MM_DD_H_M_S` (UTC, zero-padded): seed 000's name of a report. */
@@ -162,7 +164,7 @@ export function seed000Name(ip: string, collectedAt: string): string {
 
 export function seed000Routes(
   ingest: LegacyService,
-  { rawOf }: SeedOptions,
+  { rawOf, timeZone }: SeedOptions,
 ): FastifyPluginAsyncTypebox {
   return async (app) => {
     // The code says system_info, the seed's document systeminfo: both are served.
@@ -196,15 +198,15 @@ export function seed000Routes(
         {
           schema: {
             tags: ["legacy"],
-            summary: "Seed 000: a signature by IP and second (UTC)",
+            summary: "Seed 000: a signature by IP and second (COMPLIANCE_LEGACY_TZ)",
             description:
-              "id = the IP followed by YYYY_MM_DD_H_M_S, directly or with an underscore between.",
+              "id = the IP (or the whole server_ip sent) followed by YYYY_MM_DD_H_M_S, directly or with an underscore between; served exactly as sent.",
             params: Type.Object({ id: Type.String() }),
             response: { 200: Seed000View, 404: NotFound000, ...legacyErrors },
           },
         },
         async (request, reply) => {
-          const id = parseSeed000Id(request.params.id);
+          const id = parseSeed000Id(request.params.id, timeZone);
           const report = id ? await ingest.inSecond(id.ip, id.ms) : null;
           if (!report) {
             return reply.code(404).send({ status_code: 404 as const, message: "Event not found" });
