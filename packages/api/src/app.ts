@@ -40,7 +40,7 @@ export interface AppOptions {
     Config,
     "bodyLimitBytes" | "consoleDir" | "legacyIngest" | "legacyKey" | "agentIntervalSeconds"
   > &
-    Partial<Pick<Config, "webhookAllowPrivate" | keyof HttpLimits>>;
+    Partial<Pick<Config, "webhookAllowPrivate" | "legacyTimeZone" | keyof HttpLimits>>;
   /**
    * How often callers may ask (the server passes the configured limits). Without it nothing
    * is rate limited, as in tests that drive many hosts from one address through inject().
@@ -212,6 +212,7 @@ export async function buildApp(options: AppOptions) {
     await app.register(
       compatRoutes(services.legacy, {
         legacyKey: options.config.legacyKey,
+        legacyTimeZone: options.config.legacyTimeZone ?? "UTC",
         json: { maxDepth: limits.jsonMaxDepth, maxItems: limits.jsonMaxItems },
       }),
     );

@@ -38,6 +38,8 @@ export interface Config extends HttpLimits {
   /** Accept the older systems' agents at their original routes. */
   legacyIngest: boolean;
   legacyKey: string | null;
+  /** IANA zone of the seeds' times sent without one (COMPLIANCE_LEGACY_TZ). */
+  legacyTimeZone: string;
   /** Serve the web console from this directory at /; null disables it. */
   consoleDir: string | null;
   /** Policies loaded from this directory at start, its files the source of truth; null: none. */
@@ -139,6 +141,7 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     localAgentIntervalSeconds: int(env, "COMPLIANCE_LOCAL_AGENT_INTERVAL", 60, 1, 86_400),
     legacyIngest: bool(env, "COMPLIANCE_LEGACY_INGEST", false),
     legacyKey: env.COMPLIANCE_LEGACY_KEY || null,
+    legacyTimeZone: legacyTimeZone(env),
     consoleDir:
       env.COMPLIANCE_CONSOLE_DIR === ""
         ? null
@@ -150,6 +153,22 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     ...httpLimits(env),
     rateLimits: rateLimits(env),
   });
+}
+
+/**
+ * The zone the older systems' agents wrote their local times in. Their servers read those
+ * times as their own local time, so the default is this machine's zone.
+ */
+function legacyTimeZone(env: Env): string {
+  const name = env.COMPLIANCE_LEGACY_TZ || Intl.DateTimeFormat().resolvedOptions().timeZone;
+  try {
+    return new Intl.DateTimeFormat("en-US", { timeZone: name }).resolvedOptions().timeZone;
+  } catch {
+    throw new ConfigError(
+      "COMPLIANCE_LEGACY_TZ",
+      `must be an IANA time zone such as UTC or America/Argentina/Buenos_Aires (got "${name}")`,
+    );
+  }
 }
 
 /** The limits on one request and on connections (see http/settings.ts). */

@@ -144,6 +144,22 @@ export const HostSchema = Type.Object({
   sessions_known: Type.Boolean({ description: "False when the agent could not read sessions" }),
   cpu_usage_percent: Type.Number(),
   memory_available_bytes: Type.Integer(),
+  cpu_usage_known: Type.Optional(
+    Type.Boolean({
+      description:
+        "False when the CPU use was not measured (e.g. a seed's agent does not send it): cpu_usage_percent is then unknown, not 0",
+    }),
+  ),
+  memory_known: Type.Optional(
+    Type.Boolean({
+      description: "False when memory was not collected: its byte counts are then unknown, not 0",
+    }),
+  ),
+  processes_known: Type.Optional(
+    Type.Boolean({
+      description: "False when processes were not collected: process_count is then unknown, not 0",
+    }),
+  ),
 });
 export type Host = Static<typeof HostSchema>;
 
@@ -193,6 +209,22 @@ export const ExecutionSchema = Type.Object({
   sessions_known: Type.Boolean(),
   cpu_usage_percent: Type.Number(),
   memory_available_bytes: Type.Integer(),
+  cpu_usage_known: Type.Optional(
+    Type.Boolean({
+      description:
+        "False when the CPU use was not measured (e.g. a seed's agent does not send it): cpu_usage_percent is then unknown, not 0",
+    }),
+  ),
+  memory_known: Type.Optional(
+    Type.Boolean({
+      description: "False when memory was not collected: its byte counts are then unknown, not 0",
+    }),
+  ),
+  processes_known: Type.Optional(
+    Type.Boolean({
+      description: "False when processes were not collected: process_count is then unknown, not 0",
+    }),
+  ),
   changes: Type.Union([ChangeCountsSchema, Type.Null()], {
     description: "Against the previous execution of the host; null for its first",
   }),
@@ -245,7 +277,16 @@ export type ExecutionSortKey = (typeof EXECUTION_SORT_KEYS)[number];
 
 export const ProcessPageSchema = Type.Intersect([
   Page(ProcessSchema),
-  Type.Object({ report_id: Type.String(), collected_at: Type.String({ format: "date-time" }) }),
+  Type.Object({
+    report_id: Type.String(),
+    collected_at: Type.String({ format: "date-time" }),
+    known: Type.Optional(
+      Type.Boolean({
+        description: "False when the agent did not collect processes: unknown, not none",
+      }),
+    ),
+    reason: Type.Optional(Type.String()),
+  }),
 ]);
 
 export const SessionPageSchema = Type.Intersect([

@@ -1,11 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import type { FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyRequest } from "fastify";
 import { hashSecret, sameHash } from "../auth.ts";
 import type { Config } from "../config.ts";
 import { ApiError, unauthorized } from "../errors.ts";
 import { checkJsonLimits, type JsonLimits } from "../http/json-limits.ts";
 import { HTTP_DEFAULTS } from "../http/settings.ts";
 import type { LegacyService } from "../services/legacy.service.ts";
+import type { SeedOptions } from "./legacy-ingest.ts";
 import { seed000Routes } from "./seed-000.ts";
 import { seed001Routes } from "./seed-001.ts";
 import { seed002Routes } from "./seed-002.ts";
@@ -19,7 +20,10 @@ export const SEEDS = {
   "002": seed002Routes,
   "003": seed003Routes,
   "004": seed004Routes,
-} as const satisfies Record<string, (ingest: LegacyService) => FastifyPluginAsyncTypebox>;
+} as const satisfies Record<
+  string,
+  (ingest: LegacyService, options: SeedOptions) => FastifyPluginAsyncTypebox
+>;
 
 /** Sends 401 unless the request carries the legacy key in `x-api-key` (seed 003's header). */
 export function requireLegacyKey(key: string | null) {
@@ -38,13 +42,20 @@ export function requireLegacyKey(key: string | null) {
 
 /**
  * Reads a body as JSON whatever its Content-Type, or without one: seed 004's agent sends
- * none. Registered inside this plugin only, so the rest of the API keeps its strict parsing.
- * Its depth and array lengths are checked before it is parsed, as for application/json.
+ * none, and some agents label JSON as text/plain. Registered inside this plugin only, so the
+ * rest of the API keeps its strict parsing. Its depth and array lengths are checked before
+ * it is parsed, as for application/json, and Fastify's own JSON parser (which refuses
+ * __proto__ and constructor keys) builds it. The text is kept: the seeds' read routes
+ * answer with what was sent.
  */
 const parseAnyAsJson =
-  (limits: JsonLimits) =>
   (
-    _request: FastifyRequest,
+    limits: JsonLimits,
+    parse: ReturnType<FastifyInstance["getDefaultJsonParser"]>,
+    texts: WeakMap<FastifyRequest, string>,
+  ) =>
+  (
+    request: FastifyRequest,
     body: string | Buffer,
     done: (error: Error | null, value?: unknown) => void,
   ): void => {
@@ -59,15 +70,18 @@ const parseAnyAsJson =
       done(e as Error);
       return;
     }
-    try {
-      done(null, JSON.parse(text));
-    } catch (e) {
+    texts.set(request, text);
+    parse(request, text, (error, value) => {
+      if (!error) {
+        done(null, value);
+        return;
+      }
       done(
-        new ApiError(400, "invalid_request", `body is not JSON: ${(e as Error).message}`, [
+        new ApiError(400, "invalid_request", `body is not JSON: ${error.message}`, [
           { path: "body", message: "is not JSON" },
         ]),
       );
-    }
+    });
   };
 
 /**
@@ -77,7 +91,7 @@ const parseAnyAsJson =
  */
 export function compatRoutes(
   ingest: LegacyService,
-  config: Pick<Config, "legacyKey"> & { json?: JsonLimits },
+  config: Pick<Config, "legacyKey"> & { legacyTimeZone?: string; json?: JsonLimits },
 ): FastifyPluginAsyncTypebox {
   const json = config.json ?? {
     maxDepth: HTTP_DEFAULTS.jsonMaxDepth,
@@ -85,7 +99,16 @@ export function compatRoutes(
   };
   return async (app) => {
     app.addHook("onRequest", requireLegacyKey(config.legacyKey));
-    app.addContentTypeParser("*", { parseAs: "string" }, parseAnyAsJson(json));
-    for (const routes of Object.values(SEEDS)) await app.register(routes(ingest));
+    const texts = new WeakMap<FastifyRequest, string>();
+    const parser = parseAnyAsJson(json, app.getDefaultJsonParser("error", "error"), texts);
+    // application/json and text/plain have parsers of their own, which "*" does not
+    // replace: both are read the same way here.
+    app.removeContentTypeParser(["application/json", "text/plain"]);
+    for (const type of ["application/json", "text/plain", "*"]) {
+      app.addContentTypeParser(type, { parseAs: "string" }, parser);
+    }
+    const rawOf = (request: FastifyRequest) => texts.get(request) ?? JSON.stringify(request.body);
+    const options = { rawOf, timeZone: config.legacyTimeZone ?? "UTC" };
+    for (const routes of Object.values(SEEDS)) await app.register(routes(ingest, options));
   };
 }

@@ -82,8 +82,6 @@ export function legacyIp(value: string, path: string): string {
 
 // ---- times --------------------------------------------------------------------------------
 
-/** How far ahead of the API's clock a legacy report may claim to be collected. */
-const MAX_AHEAD_MS = 24 * 3600_000;
 const EARLIEST_MS = Date.UTC(2000, 0, 1);
 
 export interface LegacyTime {
@@ -95,12 +93,41 @@ export interface LegacyTime {
 const SEED_TIME =
   /^(\d{4})-(\d{1,2})-(\d{1,2})[ T](\d{1,2}):(\d{1,2}):(\d{1,2})(?:[.,](\d{1,9}))?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
+/** How far `timeZone` is ahead of UTC at the instant ms. */
+function offsetAt(timeZone: string, ms: number): number {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+    second: "numeric",
+  }).formatToParts(new Date(ms));
+  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const wall = Date.UTC(n("year"), n("month") - 1, n("day"), n("hour"), n("minute"), n("second"));
+  return wall - Math.floor(ms / 1000) * 1000;
+}
+
+/** The instant a wall-clock time (as if UTC) names in `timeZone`. */
+export function zonedToUtc(wallMs: number, timeZone: string): number {
+  const guess = wallMs - offsetAt(timeZone, wallMs);
+  return wallMs - offsetAt(timeZone, guess);
+}
+
 /**
  * Reads a seed's time: `YYYY-MM-DD HH:MM:SS`, with or without microseconds. The seeds wrote
- * local time without a zone; the machine's zone is unknown here, so it is taken as UTC.
- * An explicit zone (`Z`, `+02:00`) is honoured.
+ * local time without a zone, and their servers read it as their own local time: it is read
+ * in `timeZone` (COMPLIANCE_LEGACY_TZ). An explicit zone (`Z`, `+02:00`) is honoured. A time
+ * ahead of the API's clock is the receive time: a legacy report is never in the future.
  */
-export function legacyTime(value: string, path: string, nowMs: number): LegacyTime {
+export function legacyTime(
+  value: string,
+  path: string,
+  nowMs: number,
+  timeZone = "UTC",
+): LegacyTime {
   const m = SEED_TIME.exec(value.trim());
   if (!m)
     throw invalid(path, "must be a time like 2020-02-25 23:00:55 or 2020-02-25 23:00:55.123456");
@@ -124,22 +151,19 @@ export function legacyTime(value: string, path: string, nowMs: number): LegacyTi
   ) {
     throw invalid(path, "is not a valid date and time");
   }
-  let offsetMs = 0;
   const zone = m[8];
-  if (zone && zone.toUpperCase() !== "Z") {
+  let second: number;
+  if (!zone) second = zonedToUtc(base, timeZone);
+  else if (zone.toUpperCase() === "Z") second = base;
+  else {
     const z = /^([+-])(\d{2}):?(\d{2})$/.exec(zone)!;
-    offsetMs = (z[1] === "-" ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3])) * 60_000;
+    second = base - (z[1] === "-" ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3])) * 60_000;
   }
-  const second = base - offsetMs;
   const fraction = m[7] ?? "";
   const ms = second + Number(`${fraction}000`.slice(0, 3));
-  checkBounds(ms, path, nowMs);
-  return { iso: `${isoSecond(second)}${fraction ? `.${fraction}` : ""}Z`, ms };
-}
-
-function checkBounds(ms: number, path: string, nowMs: number): void {
   if (ms < EARLIEST_MS) throw invalid(path, "is before 2000");
-  if (ms > nowMs + MAX_AHEAD_MS) throw invalid(path, "is more than a day ahead of the API's clock");
+  if (ms > nowMs) return receiveSecond(nowMs);
+  return { iso: `${isoSecond(second)}${fraction ? `.${fraction}` : ""}Z`, ms };
 }
 
 /** `YYYY-MM-DDTHH:MM:SS` of a time, in UTC, without fraction or zone. */

@@ -2,6 +2,7 @@ import { LIMITS, type Report } from "@compliance/contract";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type, { type Static } from "typebox";
 import type { LegacyService } from "../services/legacy.service.ts";
+import { type SeedOptions, storeLegacy } from "./legacy-ingest.ts";
 import {
   ipsOf,
   legacyIps,
@@ -15,6 +16,7 @@ import {
   toPid,
   unameOf,
   uniqueProcesses,
+  zonedToUtc,
 } from "./legacy-report.ts";
 import { IpField, legacyErrors, NumberLike, PidLike, Text } from "./seed-schemas.ts";
 
@@ -122,12 +124,13 @@ const NotFound000 = Type.Object({ status_code: Type.Literal(404), message: Type.
 
 /**
  * The id of a report in the URL: the IP followed by `YYYY_MM_DD_H_M_S`, directly or with an
- * underscore between. Anything else is no report (404), whatever it holds.
+ * underscore between. The IP may be the whole `server_ip` as sent, several addresses
+ * separated by spaces: the original named its file so. Anything else is no report (404).
  */
 const REPORT_ID =
-  /^([0-9A-Fa-f.:]{2,64}?)_?([0-9]{4})_([0-9]{1,2})_([0-9]{1,2})_([0-9]{1,2})_([0-9]{1,2})_([0-9]{1,2})$/;
+  /^([0-9A-Fa-f.:\s,]{2,4096}?)_?([0-9]{4})_([0-9]{1,2})_([0-9]{1,2})_([0-9]{1,2})_([0-9]{1,2})_([0-9]{1,2})$/;
 
-export function parseSeed000Id(id: string): { ip: string; ms: number } | null {
+export function parseSeed000Id(id: string, timeZone = "UTC"): { ip: string; ms: number } | null {
   const m = REPORT_ID.exec(id);
   if (!m) return null;
   let ip: string;
@@ -148,7 +151,8 @@ export function parseSeed000Id(id: string): { ip: string; ms: number } | null {
   const t = new Date(ms);
   if (t.getUTCMonth() !== mo - 1 || t.getUTCDate() !== d || t.getUTCHours() !== h) return null;
   if (t.getUTCMinutes() !== mi || t.getUTCSeconds() !== s) return null;
-  return { ip, ms };
+  // The original named a file by its own local time.
+  return { ip, ms: zonedToUtc(ms, timeZone) };
 }
 
 /** `<ip>_YYYY_MM_DD_H_M_S` (UTC, zero-padded): seed 000's name of a report. */
@@ -158,7 +162,10 @@ export function seed000Name(ip: string, collectedAt: string): string {
   return `${ip}_${t.getUTCFullYear()}_${pad(t.getUTCMonth() + 1)}_${pad(t.getUTCDate())}_${pad(t.getUTCHours())}_${pad(t.getUTCMinutes())}_${pad(t.getUTCSeconds())}`;
 }
 
-export function seed000Routes(ingest: LegacyService): FastifyPluginAsyncTypebox {
+export function seed000Routes(
+  ingest: LegacyService,
+  { rawOf, timeZone }: SeedOptions,
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     // The code says system_info, the seed's document systeminfo: both are served.
     for (const path of ["/api/v1/compliance/system_info", "/api/v1/compliance/systeminfo"]) {
@@ -173,7 +180,13 @@ export function seed000Routes(ingest: LegacyService): FastifyPluginAsyncTypebox 
           },
         },
         async (request, reply) => {
-          const stored = await ingest.store(mapSeed000(request.body, ingest.now));
+          const report = mapSeed000(request.body, ingest.now);
+          const call = { seed: "000" as const, kind: "report", ip: report.host.primary_ip ?? "" };
+          const { stored } = await storeLegacy(
+            ingest,
+            { ...call, raw: rawOf(request) },
+            () => report,
+          );
           if (stored.duplicate) reply.header("idempotent-replayed", "true");
           reply.code(201);
           return { status: "OK" as const };
@@ -185,18 +198,27 @@ export function seed000Routes(ingest: LegacyService): FastifyPluginAsyncTypebox 
         {
           schema: {
             tags: ["legacy"],
-            summary: "Seed 000: a signature by IP and second (UTC)",
+            summary: "Seed 000: a signature by IP and second (COMPLIANCE_LEGACY_TZ)",
             description:
-              "id = the IP followed by YYYY_MM_DD_H_M_S, directly or with an underscore between.",
+              "id = the IP (or the whole server_ip sent) followed by YYYY_MM_DD_H_M_S, directly or with an underscore between; served exactly as sent.",
             params: Type.Object({ id: Type.String() }),
             response: { 200: Seed000View, 404: NotFound000, ...legacyErrors },
           },
         },
         async (request, reply) => {
-          const id = parseSeed000Id(request.params.id);
+          const id = parseSeed000Id(request.params.id, timeZone);
           const report = id ? await ingest.inSecond(id.ip, id.ms) : null;
           if (!report) {
             return reply.code(404).send({ status_code: 404 as const, message: "Event not found" });
+          }
+          // A signature is served exactly as its agent sent it, as the original served its
+          // file; an execution of another seed in seed 000's shape.
+          const sent = await ingest.requestOf(report.report_id);
+          if (sent?.seed === "000") {
+            return reply
+              .type("application/json; charset=utf-8")
+              .serializer(String)
+              .send(sent.body as never);
           }
           return seed000View(report);
         },

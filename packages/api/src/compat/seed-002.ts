@@ -3,6 +3,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type, { type Static } from "typebox";
 import { notFound } from "../errors.ts";
 import type { LegacyService } from "../services/legacy.service.ts";
+import { type SeedOptions, storeLegacy } from "./legacy-ingest.ts";
 import {
   legacyIp,
   legacyIps,
@@ -43,10 +44,10 @@ export type Seed002Body = Static<typeof Seed002Body>;
 const USER_NOTE = "seed 002 sends only the user its agent ran as, not who is logged in: ";
 const MEMORY_NOTE = "seed 002 sends only the share of memory in use: ";
 
-export function mapSeed002(body: Seed002Body, nowMs: number): Report {
+export function mapSeed002(body: Seed002Body, nowMs: number, timeZone = "UTC"): Report {
   const ips = legacyIps(body.server_ip, "body/server_ip");
   const at = body.timestamp
-    ? legacyTime(body.timestamp, "body/timestamp", nowMs)
+    ? legacyTime(body.timestamp, "body/timestamp", nowMs, timeZone)
     : receiveSecond(nowMs);
   const mem = toNumber(body.mem, "body/mem", 100);
   const user = body.os_username?.trim() ?? "";
@@ -105,7 +106,10 @@ const Seed002View = Type.Object({
   mem: Type.Optional(Type.Number()),
 });
 
-export function seed002Routes(ingest: LegacyService): FastifyPluginAsyncTypebox {
+export function seed002Routes(
+  ingest: LegacyService,
+  { rawOf, timeZone }: SeedOptions,
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       "/report",
@@ -118,7 +122,13 @@ export function seed002Routes(ingest: LegacyService): FastifyPluginAsyncTypebox 
         },
       },
       async (request, reply) => {
-        const stored = await ingest.store(mapSeed002(request.body, ingest.now));
+        const report = mapSeed002(request.body, ingest.now, timeZone);
+        const ip = report.host.primary_ip ?? "";
+        const { stored } = await storeLegacy(
+          ingest,
+          { seed: "002", kind: "report", ip, raw: rawOf(request) },
+          () => report,
+        );
         if (stored.duplicate) reply.header("idempotent-replayed", "true");
         return { status: "success" as const };
       },
@@ -138,12 +148,22 @@ export function seed002Routes(ingest: LegacyService): FastifyPluginAsyncTypebox 
           },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         // curl examples of the seed quote the address: ?ip='10.10.10.1'
         const ip = legacyIp(request.query.ip.replace(/^['"]|['"]$/g, ""), "querystring/ip");
         const hostId = await ingest.hostOf(ip);
         const report = hostId === null ? null : await ingest.latest(hostId);
         if (!report) throw notFound(`a report of ${ip}`);
+        // The original kept each report as sent (in S3): the latest seed 002 body of the
+        // host is served as sent; a host only other seeds report, in seed 002's shape.
+        const sent = await ingest.requestOf(report.report_id);
+        if (sent?.seed === "002") {
+          const text = `{"report":${sent.body}}`;
+          return reply
+            .type("application/json; charset=utf-8")
+            .serializer(String)
+            .send(text as never);
+        }
         return { report: seed002View(report) };
       },
     );

@@ -8,10 +8,12 @@ import {
 } from "@compliance/contract";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 
-import type { FastifyError } from "fastify";
+import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import Type from "typebox";
 import { ApiError } from "../errors.ts";
 import type { LegacyService } from "../services/legacy.service.ts";
+import type { LegacyRequest } from "../store/store.ts";
+import { type SeedOptions, storeLegacy } from "./legacy-ingest.ts";
 import {
   type Collector,
   invalid,
@@ -136,9 +138,6 @@ function reportOf(state: State, reportId: string, collectedAt: string): Report {
   });
 }
 
-/** A 003 row id: the same item of the same host keeps it from one execution to the next. */
-const rowUuid = (ip: string, kind: string, key: string) =>
-  legacyUuid("003-row", legacyIdentifier(ip), kind, key);
 export const hostUuid = (identifier: string) => legacyUuid("003-host", identifier);
 
 const hostView = (ip: string, os: { name: string; version: string }, hostname: string) => ({
@@ -148,26 +147,65 @@ const hostView = (ip: string, os: { name: string; version: string }, hostname: s
   so_version: os.version || null,
 });
 
-const processRows = (report: Report, ip: string) =>
-  noteOf(report, "processes") !== undefined
-    ? []
-    : report.processes.map((p) => ({
-        uuid: rowUuid(ip, "process", JSON.stringify([p.pid, p.name, p.user])),
-        user: p.user,
-        pid: p.pid,
-        created_at: report.collected_at,
-        host: ip,
-      }));
+/**
+ * Seed 003's user names of a users call: a row per item, repeats kept (its table did);
+ * null and empty names are nobody.
+ */
+function userNames(users: unknown): string[] {
+  if (!Array.isArray(users)) return [];
+  const names: string[] = [];
+  for (const u of users) {
+    const name = u && typeof u === "object" ? (u as { name?: unknown }).name : u;
+    if (typeof name === "string" && name !== "") names.push(name);
+  }
+  return names;
+}
 
-const userRows = (report: Report, ip: string) =>
-  noteOf(report, "sessions") !== undefined
-    ? []
-    : report.sessions.map((s) => ({
-        uuid: rowUuid(ip, "user", JSON.stringify([s.user, s.pid ?? null])),
-        name: s.user,
-        created_at: report.collected_at,
-        host: ip,
-      }));
+/** The processes of a ps call as its table kept them: the pid as sent, in a string. */
+function processItems(processes: unknown): { user: string; pid: string }[] {
+  if (!Array.isArray(processes)) return [];
+  return processes.map((p: { pid?: unknown; user?: unknown }) => ({
+    user: typeof p.user === "string" ? p.user : "",
+    pid: typeof p.pid === "string" ? p.pid : String(p.pid),
+  }));
+}
+
+const rowUuidOf = (request: LegacyRequest, i: number) =>
+  legacyUuid("003-row", request.reportId, String(i));
+/** The insert time, to the second as the original's DATETIME column kept it. */
+const createdAt = (request: LegacyRequest) =>
+  `${new Date(request.receivedAt).toISOString().slice(0, 19)}Z`;
+
+/** The rows of one stored call, with the time it was received (the original's insert time). */
+const processRows = (request: LegacyRequest) =>
+  processItems((JSON.parse(request.body) as { processes?: unknown }).processes).map((p, i) => ({
+    uuid: rowUuidOf(request, i),
+    user: p.user,
+    pid: p.pid,
+    created_at: createdAt(request),
+    host: request.ip,
+  }));
+
+const userRows = (request: LegacyRequest) =>
+  userNames((JSON.parse(request.body) as { users?: unknown }).users).map((name, i) => ({
+    uuid: rowUuidOf(request, i),
+    name,
+    created_at: createdAt(request),
+    host: request.ip,
+  }));
+
+/** The CPU use as sent: its table kept a string ("97.0"). */
+const cpuRows = (request: LegacyRequest) => {
+  const sent = (JSON.parse(request.body) as { cpu_usage?: unknown }).cpu_usage;
+  return [
+    {
+      uuid: rowUuidOf(request, 0),
+      cpu_usage: typeof sent === "string" ? sent : String(sent),
+      created_at: createdAt(request),
+      host: request.ip,
+    },
+  ];
+};
 
 const Nullable = (t: ReturnType<typeof Type.String>) => Type.Union([t, Type.Null()]);
 const HostView = Type.Object({
@@ -179,7 +217,7 @@ const HostView = Type.Object({
 const ProcessRow = Type.Object({
   uuid: Type.String(),
   user: Type.String(),
-  pid: Type.Integer(),
+  pid: Type.String(),
   created_at: Type.String(),
   host: Type.String(),
 });
@@ -190,7 +228,7 @@ const UserRow = Type.Object({
   host: Type.String(),
 });
 const CpuRow = Type.Object({
-  cpu_usage: Type.Number(),
+  cpu_usage: Type.String(),
   created_at: Type.String(),
   host: Type.String(),
 });
@@ -204,14 +242,24 @@ const Unprocessable = Type.Object({
   ),
   error: legacyErrors[400].properties.error,
 });
-const errors = { ...legacyErrors, 422: Unprocessable };
+const NotFound = Type.Object({
+  detail: Type.String(),
+  error: legacyErrors[400].properties.error,
+});
+const errors = { ...legacyErrors, 404: NotFound, 422: Unprocessable };
 const tags = ["legacy"];
 
 const ListQuery = Type.Object({
   skip: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e9 })),
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
 });
-const IpQuery = Type.Object({ ip: Type.String({ minLength: 1, maxLength: 4096 }) });
+const IpQuery = Type.Intersect([
+  Type.Object({ ip: Type.String({ minLength: 1, maxLength: 4096 }) }),
+  Type.Object({
+    skip: Type.Optional(Type.Integer({ minimum: 0, maximum: 1e9 })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  }),
+]);
 
 /**
  * FastAPI answers a request it cannot read with 422 and `detail`; seed 003's clients get
@@ -241,68 +289,55 @@ function problemsOf(error: FastifyError | ApiError): Problem[] | null {
 
 /**
  * Applies one part call to the host of `ip`: its latest state, changed by `apply`, stored
- * as a new execution. Calls for one host run one at a time (in this process).
+ * as a new execution, and the body kept as sent (the read routes list its rows).
  */
-async function storePart(
+function storePart(
   ingest: LegacyService,
-  ip: string,
-  part: Part,
-  body: unknown,
+  options: SeedOptions,
+  request: FastifyRequest,
+  call: { ip: string; part: Part; itemCount: number },
   apply: (state: State) => void,
-): Promise<{ report: Report; created: boolean }> {
-  return ingest.exclusive(legacyIdentifier(ip), async () => {
-    // Another API process may store a part of the same host between our read and our
-    // write: the store refuses then (the latest changed), and the part is applied again.
-    for (let attempt = 1; ; attempt++) {
-      const hostId = await ingest.hostOf(ip);
-      const base = hostId === null ? null : await ingest.latest(hostId);
-      const state = stateOf(base, ip);
+): Promise<{ report: Report; created: boolean; reportId: string }> {
+  const raw = options.rawOf(request);
+  return storeLegacy(
+    ingest,
+    { seed: "003", kind: call.part, ip: call.ip, raw, itemCount: call.itemCount },
+    (latest) => {
+      const state = stateOf(latest, call.ip);
       apply(state);
       const at = receiveSecond(ingest.now);
-      const report = reportOf(
-        state,
-        legacyUuid("003", ip, part, at.iso, JSON.stringify(body)),
-        at.iso,
-      );
-      try {
-        const stored = await ingest.store(report, {
-          expectLatestReportId: base?.report_id ?? null,
-        });
-        // A resend within the same second is the execution already stored.
-        const kept = stored.duplicate ? ((await ingest.report(stored.reportId)) ?? report) : report;
-        return { report: kept, created: hostId === null };
-      } catch (e) {
-        if (!(e instanceof ApiError && e.code === "latest_changed") || attempt >= 5) throw e;
-      }
-    }
-  });
+      const id = legacyUuid("003", call.ip, call.part, at.iso, JSON.stringify(request.body));
+      return reportOf(state, id, at.iso);
+    },
+  ).then((o) => ({ report: o.report, created: o.created, reportId: o.stored.reportId }));
 }
 
 /** The OS part; every part call stores a new execution of its host with that part replaced. */
-function writeRoutes(app: App, ingest: LegacyService): void {
+function writeRoutes(app: App, ingest: LegacyService, options: SeedOptions): void {
   app.post(
     "/hosts",
     {
       schema: {
         tags,
         summary: "Seed 003: the OS name and/or version of a host (upsert by ip)",
-        description: "Changes only the fields sent. 201 when the host is new, else 200.",
+        description:
+          "Changes only the fields sent. 200 with the host, new or not, as the original.",
         body: HostBody,
-        response: { 200: HostView, 201: HostView, ...errors },
+        response: { 200: HostView, ...errors },
       },
     },
-    async (request, reply) => {
+    async (request) => {
       const { so_name, so_version } = request.body;
       const ip = legacyIp(request.body.ip, "body/ip");
       if ((so_name === null || so_name === undefined) && (so_version ?? null) === null) {
         // Nothing to change: the host exists afterwards, its history is untouched.
-        const existing = await ingest.hostOf(ip);
-        const hostId = existing ?? (await ingest.hostFor(legacyIdentifier(ip), ""));
+        const hostId =
+          (await ingest.hostOf(ip)) ?? (await ingest.hostFor(legacyIdentifier(ip), ""));
         const latest = await ingest.latest(hostId);
-        reply.code(existing === null ? 201 : 200);
         return hostView(ip, latest?.os ?? { name: "", version: "" }, latest?.host.hostname ?? "");
       }
-      const { report, created } = await storePart(ingest, ip, "hosts", request.body, (state) => {
+      const call = { ip, part: "hosts" as const, itemCount: 0 };
+      const { report } = await storePart(ingest, options, request, call, (state) => {
         if (so_name !== null && so_name !== undefined) {
           const uname = splitUname(so_name);
           state.os.name = uname.system;
@@ -313,14 +348,19 @@ function writeRoutes(app: App, ingest: LegacyService): void {
           state.os.kernel = so_version;
         }
       });
-      reply.code(created ? 201 : 200);
       return hostView(ip, report.os, report.host.hostname);
     },
   );
 }
 
 /** The parts that replace a list or a measurement: users, processes, CPU use. */
-function listRoutes(app: App, ingest: LegacyService): void {
+function listRoutes(app: App, ingest: LegacyService, options: SeedOptions): void {
+  /** The rows one stored call made, as the original answered its insert. */
+  const rowsOfCall = async <T>(reportId: string, rowsOf: (r: LegacyRequest) => T[]) => {
+    const sent = await ingest.requestOf(reportId);
+    return sent ? rowsOf(sent) : [];
+  };
+
   app.post(
     "/users",
     {
@@ -339,10 +379,11 @@ function listRoutes(app: App, ingest: LegacyService): void {
       const names = request.body.users.map((u) => ({
         name: typeof u === "object" && u !== null ? u.name : u,
       }));
-      const { report } = await storePart(ingest, ip, "users", request.body, (state) => {
+      const call = { ip, part: "users" as const, itemCount: userNames(request.body.users).length };
+      const { reportId } = await storePart(ingest, options, request, call, (state) => {
         state.sessions = legacySessions(names);
       });
-      const users = userRows(report, ip);
+      const users = await rowsOfCall(reportId, userRows);
       reply.code(201);
       return { users, total: users.length };
     },
@@ -372,10 +413,11 @@ function listRoutes(app: App, ingest: LegacyService): void {
           };
         }),
       );
-      const { report } = await storePart(ingest, ip, "processes", request.body, (state) => {
+      const call = { ip, part: "processes" as const, itemCount: request.body.processes.length };
+      const { reportId } = await storePart(ingest, options, request, call, (state) => {
         state.processes = processes;
       });
-      const rows = processRows(report, ip);
+      const rows = await rowsOfCall(reportId, processRows);
       reply.code(201);
       return { processes: rows, total: rows.length };
     },
@@ -398,21 +440,24 @@ function listRoutes(app: App, ingest: LegacyService): void {
       const ip = legacyIp(request.body.host, "body/host");
       const usage = toNumber(request.body.cpu_usage, "body/cpu_usage", 100);
       if (usage === null) throw invalid("body/cpu_usage", "must be a number from 0 to 100");
-      const { report } = await storePart(ingest, ip, "cpu", request.body, (state) => {
+      const call = { ip, part: "cpu" as const, itemCount: 1 };
+      const { reportId } = await storePart(ingest, options, request, call, (state) => {
         state.cpu.usage = usage;
       });
+      const [row] = await rowsOfCall(reportId, cpuRows);
       reply.code(201);
-      return {
-        uuid: rowUuid(ip, "cpu", report.report_id),
-        cpu_usage: report.cpu.usage_percent,
-        created_at: report.collected_at,
-        host: ip,
-      };
+      return row ?? { uuid: "", cpu_usage: String(usage), created_at: "", host: ip };
     },
   );
 }
 
-/** The reads, from the legacy hosts' latest executions. */
+/** 404 as FastAPI's HTTPException answered it, with our `error` beside. */
+const hostNotFound = (ip: string) => ({
+  detail: "Host not found",
+  error: { code: "not_found", message: `no legacy host has the address ${ip}` },
+});
+
+/** The reads: the hosts from their latest executions, the rows from the calls as sent. */
 function readRoutes(app: App, ingest: LegacyService): void {
   app.get(
     "/hosts",
@@ -446,7 +491,7 @@ function readRoutes(app: App, ingest: LegacyService): void {
     {
       schema: {
         tags,
-        summary: "Seed 003: the measured CPU uses of the legacy hosts, newest first",
+        summary: "Seed 003: every CPU use sent, oldest first, as sent",
         querystring: ListQuery,
         response: {
           200: Type.Object({ cpus: Type.Array(CpuRow), total: Type.Integer() }),
@@ -455,26 +500,34 @@ function readRoutes(app: App, ingest: LegacyService): void {
       },
     },
     async (request) => {
-      const page = await ingest.cpuSamples({
-        limit: request.query.limit ?? 1000,
-        offset: request.query.skip ?? 0,
-      });
+      const page = { limit: request.query.limit ?? 1000, offset: request.query.skip ?? 0 };
+      const { items, total } = await ingest.requestRows("cpu", null, page, cpuRows);
       return {
-        cpus: page.items.map((c) => ({
-          cpu_usage: c.usagePercent,
-          created_at: c.collectedAt,
-          host: c.primaryIp ?? ipOfIdentifier(c.identifier),
+        cpus: items.map((c) => ({
+          cpu_usage: c.cpu_usage,
+          created_at: c.created_at,
+          host: c.host,
         })),
-        total: page.total,
+        total,
       };
     },
   );
 
-  /** The latest report of the host of ?ip=, or null when there is none. */
-  const latestOf = async (raw: string) => {
-    const ip = legacyIp(raw, "querystring/ip");
+  /** Every row of one kind ever posted for the host of ?ip=; an unknown host is a 404. */
+  const rowsOfHost = async <T>(
+    query: { ip: string; skip?: number; limit?: number },
+    kind: Part,
+    rowsOf: (r: LegacyRequest) => T[],
+    reply: FastifyReply,
+  ) => {
+    const ip = legacyIp(query.ip, "querystring/ip");
     const hostId = await ingest.hostOf(ip);
-    return { ip, report: hostId === null ? null : await ingest.latest(hostId) };
+    if (hostId === null) {
+      reply.code(404);
+      return null;
+    }
+    const page = { limit: query.limit ?? 10_000, offset: query.skip ?? 0 };
+    return ingest.requestRows(kind, hostId, page, rowsOf);
   };
 
   app.get(
@@ -482,7 +535,7 @@ function readRoutes(app: App, ingest: LegacyService): void {
     {
       schema: {
         tags,
-        summary: "Seed 003: the processes of a host at its latest execution",
+        summary: "Seed 003: every process row ever posted for a host, with its insert time",
         querystring: IpQuery,
         response: {
           200: Type.Object({ processes: Type.Array(ProcessRow), total: Type.Integer() }),
@@ -490,10 +543,10 @@ function readRoutes(app: App, ingest: LegacyService): void {
         },
       },
     },
-    async (request) => {
-      const { ip, report } = await latestOf(request.query.ip);
-      const rows = report ? processRows(report, ip) : [];
-      return { processes: rows, total: rows.length };
+    async (request, reply) => {
+      const rows = await rowsOfHost(request.query, "processes", processRows, reply);
+      if (!rows) return hostNotFound(request.query.ip);
+      return { processes: rows.items, total: rows.total };
     },
   );
 
@@ -502,7 +555,7 @@ function readRoutes(app: App, ingest: LegacyService): void {
     {
       schema: {
         tags,
-        summary: "Seed 003: the users logged in on a host at its latest execution",
+        summary: "Seed 003: every user row ever posted for a host, with its insert time",
         querystring: IpQuery,
         response: {
           200: Type.Object({ users: Type.Array(UserRow), total: Type.Integer() }),
@@ -510,15 +563,18 @@ function readRoutes(app: App, ingest: LegacyService): void {
         },
       },
     },
-    async (request) => {
-      const { ip, report } = await latestOf(request.query.ip);
-      const rows = report ? userRows(report, ip) : [];
-      return { users: rows, total: rows.length };
+    async (request, reply) => {
+      const rows = await rowsOfHost(request.query, "users", userRows, reply);
+      if (!rows) return hostNotFound(request.query.ip);
+      return { users: rows.items, total: rows.total };
     },
   );
 }
 
-export function seed003Routes(ingest: LegacyService): FastifyPluginAsyncTypebox {
+export function seed003Routes(
+  ingest: LegacyService,
+  options: SeedOptions,
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.setErrorHandler((error: FastifyError | ApiError, _request, reply) => {
       const problems = problemsOf(error);
@@ -528,8 +584,8 @@ export function seed003Routes(ingest: LegacyService): FastifyPluginAsyncTypebox 
       return reply.code(422).send(unprocessable(problems, message));
     });
 
-    writeRoutes(app, ingest);
-    listRoutes(app, ingest);
+    writeRoutes(app, ingest, options);
+    listRoutes(app, ingest, options);
     readRoutes(app, ingest);
   };
 }

@@ -2,6 +2,7 @@ import { LIMITS, type Report } from "@compliance/contract";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import Type, { type Static } from "typebox";
 import type { LegacyService } from "../services/legacy.service.ts";
+import { type SeedOptions, storeLegacy } from "./legacy-ingest.ts";
 import {
   invalid,
   legacyIps,
@@ -59,10 +60,10 @@ export const Seed004Body = Type.Object(
 );
 export type Seed004Body = Static<typeof Seed004Body>;
 
-export function mapSeed004(body: Seed004Body, nowMs: number): Report {
+export function mapSeed004(body: Seed004Body, nowMs: number, timeZone = "UTC"): Report {
   const ips = legacyIps(body.Server.IP, "body/Server/IP");
   const at = body.Server.Date
-    ? legacyTime(body.Server.Date, "body/Server/Date", nowMs)
+    ? legacyTime(body.Server.Date, "body/Server/Date", nowMs, timeZone)
     : receiveSecond(nowMs);
   const processor = body.Proccesor ?? body.Processor;
   const processes = body.Processes
@@ -90,7 +91,10 @@ export function mapSeed004(body: Seed004Body, nowMs: number): Report {
   });
 }
 
-export function seed004Routes(ingest: LegacyService): FastifyPluginAsyncTypebox {
+export function seed004Routes(
+  ingest: LegacyService,
+  { rawOf, timeZone }: SeedOptions,
+): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.post(
       "/",
@@ -106,7 +110,13 @@ export function seed004Routes(ingest: LegacyService): FastifyPluginAsyncTypebox 
         },
       },
       async (request, reply) => {
-        const stored = await ingest.store(mapSeed004(request.body, ingest.now));
+        const report = mapSeed004(request.body, ingest.now, timeZone);
+        const ip = report.host.primary_ip ?? "";
+        const { stored } = await storeLegacy(
+          ingest,
+          { seed: "004", kind: "report", ip, raw: rawOf(request) },
+          () => report,
+        );
         if (stored.duplicate) reply.header("idempotent-replayed", "true");
         return { "Status API Challenge Meli": "Informacion recibida correctamente" };
       },

@@ -122,9 +122,12 @@ export class HistoryService {
   ): Promise<ProcessPage> {
     const execution = await this.execution(hostId, selector);
     const items = await this.store.processesOf(execution);
+    const error = execution.errors?.find((e) => e.collector === "processes");
     return {
       report_id: execution.reportId,
       collected_at: execution.collectedAt,
+      known: error === undefined,
+      ...(error ? { reason: error.message } : {}),
       ...listOf(items, query, matchesProcess),
     };
   }

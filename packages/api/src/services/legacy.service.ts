@@ -1,7 +1,7 @@
 import { type Host, type PageOf, type Report, validateReport } from "@compliance/contract";
 import { LEGACY_SOURCE, legacyIdentifier } from "../compat/legacy-report.ts";
 import { badRequest, conflict } from "../errors.ts";
-import type { CpuSample, IngestOptions, Store } from "../store/store.ts";
+import type { CpuSample, IngestOptions, LegacyRequest, Store } from "../store/store.ts";
 import type { IngestService } from "./ingest.service.ts";
 
 export interface LegacyStored {
@@ -78,6 +78,52 @@ export class LegacyService {
   async latest(hostId: number): Promise<Report | null> {
     const execution = await this.data.findExecution(hostId, { latest: true });
     return execution ? await this.data.reportOf(execution) : null;
+  }
+
+  /** The report of the execution in effect at ms (the latest collected at or before it). */
+  async at(hostId: number, ms: number): Promise<Report | null> {
+    const execution = await this.data.findExecution(hostId, { at: ms });
+    return execution ? await this.data.reportOf(execution) : null;
+  }
+
+  /** Keeps a body as its agent sent it, beside the execution made of it (once per report). */
+  saveRequest(request: Omit<LegacyRequest, "id">): Promise<void> {
+    return this.data.saveLegacyRequest(request);
+  }
+
+  /** The body a report was made of, when a seed's agent sent it. */
+  requestOf(reportId: string): Promise<LegacyRequest | null> {
+    return this.data.legacyRequestOf(reportId);
+  }
+
+  /**
+   * One page of the rows a seed's read route lists from the bodies of one kind (of a host,
+   * or of all), oldest first: `rowsOf` reads a body's rows. Only the bodies the page needs
+   * are read.
+   */
+  async requestRows<T>(
+    kind: string,
+    hostId: number | null,
+    page: { offset: number; limit: number },
+    rowsOf: (request: LegacyRequest) => T[],
+  ): Promise<{ items: T[]; total: number }> {
+    const counts = await this.data.legacyRequestCounts(kind, hostId);
+    const total = counts.reduce((n, c) => n + c.itemCount, 0);
+    const end = page.offset + page.limit;
+    const ids: number[] = [];
+    let at = 0;
+    let skip = 0;
+    for (const c of counts) {
+      if (at + c.itemCount > page.offset && at < end) {
+        if (ids.length === 0) skip = page.offset - at;
+        ids.push(c.id);
+      }
+      at += c.itemCount;
+      if (at >= end) break;
+    }
+    const requests = await this.data.legacyRequestsByIds(ids);
+    const items = requests.flatMap(rowsOf).slice(skip, skip + page.limit);
+    return { items, total };
   }
 
   /** The latest report of the legacy host of `ip` collected within the second starting at ms. */

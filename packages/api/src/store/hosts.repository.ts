@@ -1,4 +1,10 @@
-import type { Host, HostListQuery, HostSortKey, PageOf } from "@compliance/contract";
+import type {
+  CollectorError,
+  Host,
+  HostListQuery,
+  HostSortKey,
+  PageOf,
+} from "@compliance/contract";
 import {
   type ExpressionBuilder,
   type Kysely,
@@ -10,7 +16,7 @@ import {
 import type { Dialect } from "./dialect.ts";
 import { contains, isGlob, matchesGlob } from "./like.ts";
 import { isoOfPos, isoOrNull } from "./positions.ts";
-import type { NodeIdentity, Page } from "./records.ts";
+import { knownFlags, type NodeIdentity, type Page } from "./records.ts";
 import type { Database, HostsTable } from "./schema.ts";
 
 /** The host list's filters (see the contract's HostListQuery), plus the source of hosts. */
@@ -289,14 +295,19 @@ export class HostsRepository {
       }
     }
     const latest = new Map<number, string>();
+    const latestErrors = new Map<number, CollectorError[] | undefined>();
     const latestIds = rows.map((r) => r.latest_execution_id).filter((x): x is number => x !== null);
     if (latestIds.length > 0) {
       const list = await this.reader
         .selectFrom("executions")
-        .select(["id", "report_id"])
+        .select(["id", "report_id", "extra"])
         .where("id", "in", latestIds)
         .execute();
-      for (const e of list) latest.set(e.id, e.report_id);
+      for (const e of list) {
+        latest.set(e.id, e.report_id);
+        const extra = e.extra ? (JSON.parse(e.extra) as { errors?: CollectorError[] }) : {};
+        latestErrors.set(e.id, extra.errors);
+      }
     }
     const since = this.now() - this.onlineWindowMs;
     return rows.map((r) => ({
@@ -330,6 +341,9 @@ export class HostsRepository {
       sessions_known: r.sessions_known === 1,
       cpu_usage_percent: r.cpu_usage,
       memory_available_bytes: r.memory_available,
+      ...knownFlags(
+        r.latest_execution_id === null ? undefined : latestErrors.get(r.latest_execution_id),
+      ),
     }));
   }
 }

@@ -99,6 +99,19 @@ export function executionRecordOf(row: Selectable<ExecutionsTable>): ExecutionRe
   };
 }
 
+/**
+ * What an execution's errors say was not collected, as the API's `*_known` flags: a value
+ * not collected is unknown, never 0.
+ */
+export function knownFlags(errors: readonly CollectorError[] | null | undefined) {
+  const missing = (collector: string) => errors?.some((e) => e.collector === collector) ?? false;
+  return {
+    cpu_usage_known: !missing("cpu"),
+    memory_known: !missing("memory"),
+    processes_known: !missing("processes"),
+  };
+}
+
 /** The API's shape of an execution. */
 export function toExecution(e: ExecutionRecord): Execution {
   return {
@@ -111,6 +124,7 @@ export function toExecution(e: ExecutionRecord): Execution {
     sessions_known: e.sessionsKnown,
     cpu_usage_percent: e.cpuUsage,
     memory_available_bytes: e.memoryAvailable,
+    ...knownFlags(e.errors),
     changes: e.changes,
     errors: e.errors ?? [],
   };

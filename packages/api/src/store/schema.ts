@@ -229,6 +229,18 @@ export interface WebhookDeliveriesTable {
   delivered_at: number | null;
 }
 
+export interface LegacyRequestsTable {
+  id: Generated<number>;
+  host_id: number;
+  seed: string;
+  kind: string;
+  report_id: string;
+  ip: string;
+  received_at: number;
+  item_count: number;
+  body: string;
+}
+
 export interface Database {
   settings: SettingsTable;
   api_tokens: ApiTokensTable;
@@ -248,4 +260,5 @@ export interface Database {
   jobs: JobsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  legacy_requests: LegacyRequestsTable;
 }

@@ -81,7 +81,7 @@ class SqlStore implements Store {
     this.executions = new ExecutionsRepository(reader);
     this.fleet = new FleetRepository(reader, this.hosts, onlineWindowMs, now);
     this.inventory = new InventoryRepository(reader);
-    this.legacy = new LegacyRepository(reader);
+    this.legacy = new LegacyRepository(reader, db);
     this.inventorySearch = new InventorySearchRepository(reader);
     this.policies = new PoliciesRepository(db, reader, this.dialect);
     this.jobs = new JobsRepository(db, this.dialect);
@@ -202,4 +202,9 @@ class SqlStore implements Store {
   reportIdInSecond: Store["reportIdInSecond"] = (hostId, ms) =>
     this.legacy.reportIdInSecond(hostId, ms);
   cpuSamples: Store["cpuSamples"] = (source, page) => this.legacy.cpuSamples(source, page);
+  saveLegacyRequest: Store["saveLegacyRequest"] = (request) => this.legacy.saveRequest(request);
+  legacyRequestOf: Store["legacyRequestOf"] = (reportId) => this.legacy.requestOf(reportId);
+  legacyRequestCounts: Store["legacyRequestCounts"] = (kind, hostId) =>
+    this.legacy.requestCounts(kind, hostId);
+  legacyRequestsByIds: Store["legacyRequestsByIds"] = (ids) => this.legacy.requestsByIds(ids);
 }

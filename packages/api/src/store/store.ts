@@ -25,7 +25,7 @@ import type { InventoryFilter } from "./inventory.repository.ts";
 import type { InventoryKindName } from "./inventory-kinds.ts";
 import type { InventoryHit, InventoryMatch } from "./inventory-search.repository.ts";
 import type { JobRecord } from "./jobs.repository.ts";
-import type { CpuSample } from "./legacy.repository.ts";
+import type { CpuSample, LegacyRequest } from "./legacy.repository.ts";
 import type { PolicyRecord, StatusRow } from "./policies.repository.ts";
 import type {
   ExecutionRecord,
@@ -270,6 +270,17 @@ export interface Store {
   // ---- the older systems' reads ---------------------------------------------------------
   /** The report_id of the host's latest execution collected in the second starting at ms. */
   reportIdInSecond(hostId: number, ms: number): Promise<string | null>;
+  /** Keeps a body an older system's agent sent, once per report_id. */
+  saveLegacyRequest(request: Omit<LegacyRequest, "id">): Promise<void>;
+  /** The body a report was made of, when an older system's agent sent it. */
+  legacyRequestOf(reportId: string): Promise<LegacyRequest | null>;
+  /** Ids and row counts of the bodies of one kind (of a host, or all), oldest first. */
+  legacyRequestCounts(
+    kind: string,
+    hostId: number | null,
+  ): Promise<{ id: number; itemCount: number }[]>;
+  /** Bodies by id, oldest first. */
+  legacyRequestsByIds(ids: number[]): Promise<LegacyRequest[]>;
   /** CPU uses measured by the agents of hosts of `source`, newest first. */
   cpuSamples(
     source: string,
@@ -287,7 +298,7 @@ export type { InventoryFilter } from "./inventory.repository.ts";
 export type { InventoryKindName } from "./inventory-kinds.ts";
 export type { InventoryHit, InventoryMatch } from "./inventory-search.repository.ts";
 export type { JobRecord } from "./jobs.repository.ts";
-export type { CpuSample } from "./legacy.repository.ts";
+export type { CpuSample, LegacyRequest } from "./legacy.repository.ts";
 export type { PolicyRecord, StatusRow } from "./policies.repository.ts";
 export type { PolicyVerdict } from "./policy-runs.ts";
 export type * from "./records.ts";

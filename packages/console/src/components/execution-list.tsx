@@ -63,9 +63,13 @@ export function ExecutionList({
                 <td>
                   <Time iso={e.collected_at} />
                 </td>
-                <td class="num">{formatCount(e.process_count)}</td>
+                <td class="num">
+                  {e.processes_known === false ? "?" : formatCount(e.process_count)}
+                </td>
                 <td class="num">{e.sessions_known ? formatCount(e.session_count) : "?"}</td>
-                <td class="num opt">{formatPercent(e.cpu_usage_percent)}</td>
+                <td class="num opt">
+                  {e.cpu_usage_known === false ? "unknown" : formatPercent(e.cpu_usage_percent)}
+                </td>
                 <td class="small">
                   <ChangesCell changes={e.changes} />
                 </td>

@@ -320,6 +320,10 @@ function ProcessesTab({ route, processes }: { route: Route; processes: Loaded<Pr
       />
       {!data ? (
         <Loading label="Loading processes" />
+      ) : data.known === false ? (
+        <p class="muted">
+          Processes unknown: not reported in this execution{data.reason ? ` (${data.reason})` : ""}.
+        </p>
       ) : data.total === 0 ? (
         <p class="muted">
           {q ? `No process matches “${q}”.` : "No process was reported in this execution."}

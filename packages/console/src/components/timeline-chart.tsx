@@ -60,9 +60,11 @@ const changeTotal = (e: Execution) =>
 export function describeExecution(e: Execution): string {
   const parts = [
     formatTime(e.collected_at),
-    plural(e.process_count, "process", "processes"),
+    e.processes_known === false
+      ? "processes unknown"
+      : plural(e.process_count, "process", "processes"),
     e.sessions_known ? plural(e.session_count, "session") : "sessions unknown",
-    `CPU ${formatPercent(e.cpu_usage_percent)}`,
+    e.cpu_usage_known === false ? "CPU use unknown" : `CPU ${formatPercent(e.cpu_usage_percent)}`,
   ];
   if (!e.changes) parts.push("first execution");
   else if (changeTotal(e) === 0) parts.push("no changes");

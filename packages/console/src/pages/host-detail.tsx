@@ -158,8 +158,12 @@ function Facts({ host }: { host: Host }) {
           </span>
         </Fact>
         <Fact label="Memory">
-          {formatBytes(host.memory_total_bytes)}
-          {host.memory_total_bytes > 0 ? (
+          {host.memory_known === false ? (
+            <span class="muted">unknown (not reported)</span>
+          ) : (
+            formatBytes(host.memory_total_bytes)
+          )}
+          {host.memory_known !== false && host.memory_total_bytes > 0 ? (
             <span class="muted small"> · {formatBytes(used)} in use</span>
           ) : null}
         </Fact>

@@ -248,10 +248,16 @@ function HostTable({
                 </span>
                 <div class="muted small">{h.cpu.cores ? `${h.cpu.cores} cores` : ""}</div>
               </td>
-              <td class="num">{formatCount(h.process_count)}</td>
+              <td class="num">
+                {h.processes_known === false ? "?" : formatCount(h.process_count)}
+              </td>
               <td class="num opt">{h.sessions_known ? formatCount(h.session_count) : "?"}</td>
               <td class="num opt">
-                {h.last_seen_at ? `${Math.round(h.cpu_usage_percent)} %` : "—"}
+                {!h.last_seen_at
+                  ? "—"
+                  : h.cpu_usage_known === false
+                    ? "unknown"
+                    : `${Math.round(h.cpu_usage_percent)} %`}
               </td>
             </tr>
           ))}
