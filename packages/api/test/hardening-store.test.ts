@@ -1,0 +1,112 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { Report } from "@compliance/contract";
+import { startTestApp, type TestApp } from "./helpers/app.ts";
+import { ENGINES } from "./helpers/databases.ts";
+import { makeProcess, makeReport, makeSession } from "./helpers/reports.ts";
+
+/**
+ * Text that differs only by leading or trailing spaces is different text on every engine:
+ * it is stored apart, never merged into one key, and read back exactly.
+ */
+function spacedReport(identifier: string): Report {
+  return makeReport({
+    identifier,
+    processes: [
+      makeProcess({ pid: 10, name: "cron", user: "root" }),
+      makeProcess({ pid: 11, name: "cron ", user: "root " }),
+      makeProcess({ pid: 12, name: " cron", user: " root" }),
+    ],
+    sessions: [
+      makeSession({ user: "bob", terminal: "pts/1" }),
+      makeSession({ user: "bob ", terminal: "pts/1" }),
+      makeSession({ user: "bob", terminal: "pts/1 " }),
+    ],
+    packages: [
+      { name: "openssl", version: "3.0.15", arch: "amd64", source: "deb" },
+      { name: "openssl ", version: "3.0.15", arch: "amd64", source: "deb" },
+      { name: "openssl", version: "3.0.15 ", arch: "amd64", source: "deb" },
+    ],
+    accounts: [
+      {
+        name: "alice",
+        uid: 1000,
+        gid: 1000,
+        home: "/home/alice",
+        shell: "/bin/bash",
+        password: "set",
+      },
+      {
+        name: "alice ",
+        uid: 1000,
+        gid: 1000,
+        home: "/home/alice",
+        shell: "/bin/bash",
+        password: "set",
+      },
+    ],
+    services: [
+      { name: "ssh.service", state: "active", enabled: true },
+      { name: "ssh.service ", state: "active", enabled: true },
+    ],
+    settings: {
+      sysctl: { "net.ipv4.ip_forward": "0", "net.ipv4.ip_forward ": "1" },
+      sshd: { permitrootlogin: "no", "permitrootlogin ": "yes" },
+      files: [
+        { path: "/etc/shadow", mode: "0640", uid: 0, gid: 42 },
+        { path: "/etc/shadow ", mode: "0600", uid: 0, gid: 0 },
+      ],
+    },
+  });
+}
+
+for (const engine of ENGINES) {
+  describe(`text keys compare exactly on ${engine}`, () => {
+    let t: TestApp;
+    before(async () => {
+      t = await startTestApp(engine);
+    });
+    after(async () => {
+      await t?.close();
+    });
+
+    test("names differing by spaces are stored apart and read back exactly", async () => {
+      const { nodeKey, hostId } = await t.enroll("spaced-host");
+      const first = spacedReport("spaced-host");
+      const answer = await t.send(nodeKey, first);
+      assert.equal(answer.statusCode, 201, answer.body);
+      assert.deepEqual(await t.read(`/api/v1/reports/${first.report_id}`), first);
+
+      // The next check-in keeps some, ends others: still exact.
+      const second = spacedReport("spaced-host");
+      second.processes = second.processes.filter((p) => p.name !== "cron ");
+      second.sessions = second.sessions.filter((s) => s.user !== "bob");
+      second.packages = second.packages!.filter((p) => p.name !== "openssl");
+      assert.equal((await t.send(nodeKey, second)).statusCode, 201);
+      assert.deepEqual(await t.read(`/api/v1/reports/${second.report_id}`), second);
+      assert.deepEqual(await t.read(`/api/v1/reports/${first.report_id}`), first);
+
+      const processes = await t.read(`/api/v1/hosts/${hostId}/processes`);
+      assert.deepEqual(processes.items.map((p: { name: string }) => p.name).sort(), [
+        " cron",
+        "cron",
+      ]);
+      const sessions = await t.read(`/api/v1/hosts/${hostId}/sessions`);
+      assert.deepEqual(sessions.items.map((s: { user: string }) => s.user).sort(), ["bob "]);
+      const search = await t.read("/api/v1/search/processes?name=cron");
+      assert.equal(search.items.length, 1);
+    });
+
+    test("host identifiers differing by a space are two hosts", async () => {
+      const a = await t.enroll("twin");
+      const b = await t.enroll("twin ");
+      assert.notEqual(a.hostId, b.hostId);
+      const ra = makeReport({ identifier: "twin" });
+      const rb = makeReport({ identifier: "twin " });
+      assert.equal((await t.send(a.nodeKey, ra)).statusCode, 201);
+      assert.equal((await t.send(b.nodeKey, rb)).statusCode, 201);
+      assert.equal((await t.read(`/api/v1/hosts/${b.hostId}`)).identifier, "twin ");
+      assert.deepEqual(await t.read(`/api/v1/reports/${rb.report_id}`), rb);
+    });
+  });
+}
