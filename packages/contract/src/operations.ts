@@ -80,9 +80,15 @@ export interface Operation {
   csv?: true;
 }
 
-export const HostParamsSchema = Type.Object({
-  id: Type.Integer({ minimum: 1, maximum: 2 ** 52, description: "Host id" }),
-});
+/**
+ * An id in a path, query or body: bounded, so a number no column holds (1e20,
+ * 9223372036854775808) is a 400 naming the field rather than a database error.
+ */
+export const MAX_ID = 2 ** 52;
+const Id = (description?: string) =>
+  Type.Integer({ minimum: 1, maximum: MAX_ID, ...(description ? { description } : {}) });
+
+export const HostParamsSchema = Type.Object({ id: Id("Host id") });
 const RangeFields = {
   from: Type.Optional(
     Type.String({ format: "date-time", description: "collected_at at or after" }),
@@ -414,7 +420,7 @@ const fleetOperations = {
     summary: "CPU use per execution, fleet-wide or for one host",
     description: "Newest first; `sort=collected_at` for oldest first.",
     querystring: Type.Object({
-      host_id: Type.Optional(Type.Integer({ minimum: 1 })),
+      host_id: Type.Optional(Id()),
       ...RangeFields,
       limit: Limit(10_000),
       offset: Offset,
@@ -436,7 +442,7 @@ const fleetOperations = {
       "`host_id`, `report_id`, `from`/`to`. `format=csv` (or `Accept: text/csv`) answers CSV.",
     params: Type.Object({ table: Type.Enum(INVENTORY_TABLES) }),
     querystring: Type.Object({
-      host_id: Type.Optional(Type.Integer({ minimum: 1 })),
+      host_id: Type.Optional(Id()),
       report_id: Type.Optional(Type.String({ format: "uuid" })),
       ...RangeFields,
       format: Type.Optional(Type.Union([Type.Literal("json"), Type.Literal("csv")])),
@@ -482,7 +488,7 @@ const tokenOperations = {
     ...ROUTES.revokeToken,
     tags: ["tokens"],
     summary: "Revoke an API token (admin)",
-    params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+    params: Type.Object({ id: Id() }),
     response: { 204: Nothing },
   },
   whoAmI: {
@@ -524,7 +530,7 @@ const policyOperations = {
     body: Type.Object(
       {
         policy: Type.Unknown({ description: "A policy document (not stored)" }),
-        host_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 ** 52 })),
+        host_id: Type.Optional(Id()),
         at: Type.Optional(Type.String({ format: "date-time" })),
       },
       { additionalProperties: false },
@@ -598,7 +604,7 @@ const policyOperations = {
     ...ROUTES.getJob,
     tags: ["policies"],
     summary: "A background job and its progress",
-    params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 52 }) }),
+    params: Type.Object({ id: Id() }),
     response: { 200: JobSchema },
   },
   listJobs: {
@@ -627,14 +633,14 @@ const policyOperations = {
     ...ROUTES.deleteWebhook,
     tags: ["webhooks"],
     summary: "Delete a webhook and its delivery log (admin)",
-    params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 52 }) }),
+    params: Type.Object({ id: Id() }),
     response: { 204: Nothing },
   },
   webhookDeliveries: {
     ...ROUTES.webhookDeliveries,
     tags: ["webhooks"],
     summary: "A webhook's delivery log, newest first (admin)",
-    params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 52 }) }),
+    params: Type.Object({ id: Id() }),
     querystring: Type.Object({ limit: Limit(1000) }),
     response: { 200: Type.Object({ items: Type.Array(DeliverySchema) }) },
   },
