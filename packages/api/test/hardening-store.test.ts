@@ -61,7 +61,7 @@ function spacedReport(identifier: string): Report {
 }
 
 for (const engine of ENGINES) {
-  describe(`text keys compare exactly on ${engine}`, () => {
+  describe(`stored text on ${engine}`, () => {
     let t: TestApp;
     before(async () => {
       t = await startTestApp(engine);
@@ -95,6 +95,30 @@ for (const engine of ENGINES) {
       assert.deepEqual(sessions.items.map((s: { user: string }) => s.user).sort(), ["bob "]);
       const search = await t.read("/api/v1/search/processes?name=cron");
       assert.equal(search.items.length, 1);
+    });
+
+    test("CSV exports guard formulas and leave ordinary values alone", async () => {
+      const { nodeKey, hostId } = await t.enroll("csv-host");
+      const report = makeReport({
+        identifier: "csv-host",
+        processes: [
+          makeProcess({ pid: 20, name: "-bash", user: "alice", cmdline: "-bash" }),
+          makeProcess({ pid: 21, name: "-2+3+cmd|' /C calc'!A0", user: "=1+1" }),
+        ],
+      });
+      await t.store201(nodeKey, report);
+      const r = await t.get(`/api/v1/inventory/processes?host_id=${hostId}&format=csv`);
+      assert.equal(r.statusCode, 200, r.body);
+      const lines = r.body.split("\r\n");
+      assert.ok(lines[0]!.endsWith(",name,user"), r.body);
+      assert.ok(
+        lines.some((l) => l.endsWith(",-bash,alice")),
+        r.body,
+      );
+      assert.ok(
+        lines.some((l) => l.endsWith(",'-2+3+cmd|' /C calc'!A0,'=1+1")),
+        r.body,
+      );
     });
 
     test("host identifiers differing by a space are two hosts", async () => {
