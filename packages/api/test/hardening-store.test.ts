@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Report } from "@compliance/contract";
+import { exportReports } from "../src/export.ts";
 import { startTestApp, type TestApp } from "./helpers/app.ts";
 import { ENGINES } from "./helpers/databases.ts";
 import { makeProcess, makeReport, makeSession } from "./helpers/reports.ts";
@@ -119,6 +123,39 @@ for (const engine of ENGINES) {
         lines.some((l) => l.endsWith(",'-2+3+cmd|' /C calc'!A0,'=1+1")),
         r.body,
       );
+    });
+
+    test("export writes every report of hosts with the longest identifiers", async () => {
+      const long = ["x".repeat(231), `${"x".repeat(200)}${"y".repeat(55)}`, `ü${"x".repeat(254)}`];
+      const sent: string[] = [];
+      for (const identifier of long) {
+        const { nodeKey } = await t.enroll(identifier);
+        for (let i = 0; i < 5; i++) {
+          const report = makeReport({
+            identifier,
+            collected_at: new Date(Date.UTC(2026, 10, 20, 8, 0, i)).toISOString(),
+          });
+          delete report.host.primary_ip;
+          report.host.ip_addresses = [];
+          await t.store201(nodeKey, report);
+          sent.push(report.report_id);
+        }
+      }
+      const dir = mkdtempSync(join(tmpdir(), "compliance-export-long-"));
+      try {
+        const result = await exportReports(t.store, { dir }, { stderr: { write: () => true } });
+        assert.equal(result.written, result.total);
+        const files = readdirSync(dir);
+        assert.equal(files.length, result.written);
+        const exported = new Set<string>();
+        for (const file of files) {
+          assert.ok(Buffer.byteLength(file) <= 255, file);
+          exported.add(JSON.parse(readFileSync(join(dir, file), "utf8")).report_id);
+        }
+        for (const id of sent) assert.ok(exported.has(id), `report ${id} exported`);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     test("host identifiers differing by a space are two hosts", async () => {
