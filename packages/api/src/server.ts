@@ -5,6 +5,7 @@ import type { Config } from "./config.ts";
 import { formatProblem, loadPolicyDirectory, loadStarterPolicies } from "./policies/index.ts";
 import { resolveSecrets } from "./secrets.ts";
 import { Background } from "./services/background.ts";
+import { localAgentCollectors } from "./services/local-agent.ts";
 import type { PoliciesService } from "./services/policies.service.ts";
 import { openStore } from "./store/sql-store.ts";
 import { isDatabaseUnavailable } from "./store/unavailable.ts";
@@ -128,6 +129,7 @@ export async function startServer(
         enrollSecret: secrets.enrollSecret ?? undefined,
         stateDir,
         clock,
+        collect: { collectors: localAgentCollectors() },
       }).then(
         (r) =>
           app.log.info(

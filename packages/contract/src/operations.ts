@@ -164,7 +164,9 @@ const agentOperations = {
     tags: ["agent"],
     summary: "Trade the enroll secret for this host's node key",
     description:
-      "Creates the host with this identifier, or gives it a new node key (the old key stops working).",
+      "Creates the host with this identifier, or gives it a new node key (the old key stops working). " +
+      "A host that has a node key keeps it (409 host_enrolled) unless the request sends that key " +
+      "(Authorization: Bearer <node_key>) or an admin revoked it (POST /api/v1/hosts/{id}/revoke-key).",
     body: EnrollRequestSchema,
     response: { 200: EnrollResponseSchema },
   },
@@ -213,7 +215,8 @@ const hostOperations = {
     tags: ["hosts"],
     summary: "Revoke a host's node key (admin)",
     description:
-      "The history stays; the agent must enroll again (with the enroll secret) to report.",
+      "The history stays; the agent must enroll again (with the enroll secret) to report. " +
+      "Also what lets a host enroll again when its agent lost its key (a reinstall).",
     params: HostParamsSchema,
     response: { 204: Nothing },
   },
@@ -666,7 +669,7 @@ export type Operations = typeof OPERATIONS;
 
 /** The errors each kind of caller can get, besides those an operation lists itself. */
 export const ERROR_STATUSES: Record<Auth, readonly number[]> = {
-  none: [400, 401, 413, 503],
+  none: [400, 401, 409, 413, 503],
   node: [400, 401, 403, 409, 413, 503],
   reader: [400, 401, 403, 404, 503],
   admin: [400, 401, 403, 404, 503],
