@@ -39,6 +39,12 @@ export interface Config {
   webhookAllowPrivate: boolean;
   /** Seconds between two passes of the background work (policy jobs, webhook deliveries). */
   backgroundIntervalSeconds: number;
+  /**
+   * PostgreSQL, MySQL/MariaDB: the longest a request's statement may run, lock waits
+   * included, before the request is answered 503 + Retry-After; 0: no limit. Migrations,
+   * retention and policy evaluations over the history are not bounded by it.
+   */
+  databaseStatementTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -136,5 +142,6 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     starterPolicies: bool(env, "COMPLIANCE_STARTER_POLICIES", true),
     webhookAllowPrivate: bool(env, "COMPLIANCE_WEBHOOK_ALLOW_PRIVATE", false),
     backgroundIntervalSeconds: int(env, "COMPLIANCE_BACKGROUND_INTERVAL", 2, 1, 3600),
+    databaseStatementTimeoutSeconds: int(env, "COMPLIANCE_DB_STATEMENT_TIMEOUT", 10, 0, 3600),
   });
 }

@@ -72,6 +72,7 @@ export async function startServer(
     url: config.databaseUrl,
     poolSize: config.databasePoolSize,
     sqliteSynchronous: config.sqliteSynchronous,
+    statementTimeoutMs: config.databaseStatementTimeoutSeconds * 1000,
     onlineWindowMs: 2 * config.agentIntervalSeconds * 1000 + 60_000,
   });
   for (let attempt = 1; ; attempt++) {
