@@ -5,10 +5,17 @@ import pg from "pg";
 import { buildApp } from "../src/app.ts";
 import { hashSecret } from "../src/auth.ts";
 import { ConfigError, loadConfig } from "../src/config.ts";
+import { openDatabase } from "../src/store/database.ts";
 import { openStore } from "../src/store/sql-store.ts";
 import type { Store } from "../src/store/store.ts";
+import { isDatabaseUnavailable } from "../src/store/unavailable.ts";
 import { ADMIN_TOKEN, ENROLL_SECRET } from "./helpers/app.ts";
-import { createTestDatabase, type TestDatabase, type TestEngine } from "./helpers/databases.ts";
+import {
+  createTestDatabase,
+  ENGINES,
+  type TestDatabase,
+  type TestEngine,
+} from "./helpers/databases.ts";
 import { makeReport } from "./helpers/reports.ts";
 
 /**
@@ -173,3 +180,43 @@ describe("a locked row and table on MariaDB", () => {
     assert.equal((await t.list()).statusCode, 200);
   });
 });
+
+for (const engine of ENGINES.filter((e) => e !== "sqlite")) {
+  test(`on ${engine}, a query waiting for a free connection of a busy pool gives up as unavailable`, async () => {
+    const database = await createTestDatabase(engine);
+    const handle = openDatabase(database.url, { poolSize: 1, statementTimeoutMs: 1000 });
+    let release = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    let holding = () => {};
+    const taken = new Promise<void>((r) => {
+      holding = r;
+    });
+    try {
+      // The pool's only connection, held by a transaction that waits on the test.
+      const busy = handle.db.transaction().execute(async () => {
+        holding();
+        await held;
+      });
+      await taken;
+      const started = Date.now();
+      const error = await handle.db
+        .selectFrom("kysely_migration" as never)
+        .selectAll()
+        .execute()
+        .then(
+          () => null,
+          (e: unknown) => e,
+        );
+      assert.ok(isDatabaseUnavailable(error), `unavailable: ${String(error)}`);
+      assert.ok(Date.now() - started < ANSWERED_WITHIN_MS);
+      release();
+      await busy;
+    } finally {
+      release();
+      await handle.close();
+      await database.drop();
+    }
+  });
+}

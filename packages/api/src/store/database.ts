@@ -1,8 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, MysqlDialect, type MysqlPool, PostgresDialect, SqliteDialect } from "kysely";
 import { Migrator } from "kysely/migration";
-import { createPool as createMysqlPool, type PoolConnection } from "mysql2";
+import { createPool as createMysqlPool, type Pool, type PoolConnection } from "mysql2";
 import pg from "pg";
 import { migrations } from "./migrations/index.ts";
 import type { Database } from "./schema.ts";
@@ -152,7 +152,44 @@ function openMysql(url: string, poolSize: number, timeoutMs: number): Kysely<Dat
     c.on("error", () => {});
     if (timeoutMs > 0) limitStatements(c, timeoutMs);
   });
-  return new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
+  return new Kysely<Database>({
+    dialect: new MysqlDialect({
+      pool: timeoutMs > 0 ? waitingAtMost(pool, POOL_WAIT_MS) : pool,
+    }),
+  });
+}
+
+/** How long a query waits for a free connection of a MySQL pool, as PostgreSQL's does. */
+const POOL_WAIT_MS = 5_000;
+
+/**
+ * The pool, with a bound on the wait for a free connection (mysql2 waits for ever): past
+ * it the query fails with ETIMEDOUT, "database unavailable"; a connection that frees up
+ * later goes back to the pool.
+ */
+function waitingAtMost(pool: Pool, ms: number): MysqlPool {
+  return {
+    getConnection(callback) {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        const error = Object.assign(new Error(`no free database connection within ${ms} ms`), {
+          code: "ETIMEDOUT",
+        });
+        callback(error, undefined as never);
+      }, ms);
+      pool.getConnection((error, connection) => {
+        if (settled) {
+          connection?.release();
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        callback(error, connection as never);
+      });
+    },
+    end: (callback) => pool.end(callback),
+  };
 }
 
 /**
