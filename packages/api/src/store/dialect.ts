@@ -63,6 +63,14 @@ export class Dialect {
     return e.errcode === 1555 || e.errcode === 2067;
   }
 
+  /** Whether an error is the database breaking a deadlock by rolling this transaction back. */
+  isDeadlock(error: unknown): boolean {
+    const e = error as { code?: unknown; errno?: unknown };
+    if (this.engine === "postgres") return e.code === "40P01";
+    if (this.engine === "mysql") return e.code === "ER_LOCK_DEADLOCK" || e.errno === 1213;
+    return false;
+  }
+
   /** Inserts one row and returns its generated id. */
   async insertReturningId(
     trx: Db,

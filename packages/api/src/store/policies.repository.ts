@@ -77,12 +77,15 @@ export class PoliciesRepository {
     now: number,
   ): Promise<{ record: PolicyRecord; newVersion: boolean; enabledChanged: boolean }> {
     // Two API processes storing the same new policy at once (both load the starter pack at
-    // start): one insert wins, the other is refused and tries again, now seeing it.
+    // start): one insert wins, the other is refused and tries again, now seeing it. On
+    // MySQL/MariaDB the two may instead deadlock on the gap both locked: one is rolled
+    // back and tries again the same way.
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.putOnce(document, hash, origin, now);
       } catch (e) {
-        if (attempt >= 3 || !this.dialect.isUniqueViolation(e)) throw e;
+        const retry = this.dialect.isUniqueViolation(e) || this.dialect.isDeadlock(e);
+        if (attempt >= 5 || !retry) throw e;
       }
     }
   }
