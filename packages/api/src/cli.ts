@@ -7,6 +7,7 @@ import { policyCommand } from "./policy-command.ts";
 import { startServer } from "./server.ts";
 import { TokensService } from "./services/tokens.service.ts";
 import { openStore } from "./store/sql-store.ts";
+import type { Store } from "./store/store.ts";
 import { API_VERSION } from "./version.ts";
 
 export interface CliIo {
@@ -25,6 +26,7 @@ Usage:
   compliance-api token create --name N [--role reader|admin]
   compliance-api token list
   compliance-api token revoke <id>
+  compliance-api host revoke-key <id>      the host's agent (or a reinstalled one) may enroll again
   compliance-api prune (--older-than-days N | --before <time>)
   compliance-api export --dir <directory> [--from <time>] [--to <time>] [--host <id>]
   compliance-api policy list [--json]
@@ -102,6 +104,8 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
         return 0;
       case "token":
         return await tokenCommand(new TokensService(store, now), rest, values, io);
+      case "host":
+        return await hostCommand(store, rest, io);
       case "prune": {
         const days = values["older-than-days"];
         const before = values.before;
@@ -164,6 +168,22 @@ function parse(argv: string[]) {
       json: { type: "boolean" },
     },
   });
+}
+
+/** `host revoke-key <id>`: the key stops working and the next enrollment is let through. */
+async function hostCommand(store: Store, args: string[], io: CliIo): Promise<number> {
+  const [sub, id] = args;
+  if (sub === "revoke-key" && id && /^\d{1,15}$/.test(id)) {
+    const ok = await store.revokeHostKey(Number(id));
+    if (!ok) {
+      io.stderr.write(`compliance-api host: no host ${id}\n`);
+      return 1;
+    }
+    io.stdout.write(`host ${id}: node key revoked; its agent may enroll again\n`);
+    return 0;
+  }
+  io.stderr.write("compliance-api host: revoke-key <id>\n");
+  return 2;
 }
 
 async function tokenCommand(

@@ -52,6 +52,12 @@ export interface Config extends HttpLimits {
   backgroundIntervalSeconds: number;
   /** How often agents and callers may ask; each API process counts its own. */
   rateLimits: RateLimits;
+  /**
+   * PostgreSQL, MySQL/MariaDB: the longest a request's statement may run, lock waits
+   * included, before the request is answered 503 + Retry-After; 0: no limit. Migrations,
+   * retention and policy evaluations over the history are not bounded by it.
+   */
+  databaseStatementTimeoutSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -152,6 +158,7 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     backgroundIntervalSeconds: int(env, "COMPLIANCE_BACKGROUND_INTERVAL", 2, 1, 3600),
     ...httpLimits(env),
     rateLimits: rateLimits(env),
+    databaseStatementTimeoutSeconds: int(env, "COMPLIANCE_DB_STATEMENT_TIMEOUT", 10, 0, 3600),
   });
 }
 

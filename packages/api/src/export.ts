@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Report } from "@compliance/contract";
@@ -69,9 +69,22 @@ async function prepareDirectory(dir: string): Promise<void> {
   }
 }
 
+/**
+ * The longest host part of a file name: file systems take 255 bytes per name, and the time,
+ * a suffix and `.json` follow it. A host identifier may be 255 characters long.
+ */
+const MAX_WHO = 100;
+/** What a longer host part keeps of its start; a hash of the whole follows it, so names stay apart. */
+const KEPT_WHO = 80;
+
 /** The file name of a report, without the extension: its primary IP (else its host's identifier) and second. */
 export function exportBaseName(report: Report): string {
-  const who = (report.host.primary_ip ?? report.host.identifier).replace(/[^0-9A-Za-z._-]/g, "-");
+  const raw = report.host.primary_ip ?? report.host.identifier;
+  let who = raw.replace(/[^0-9A-Za-z._-]/g, "-");
+  if (who.length > MAX_WHO) {
+    const hash = createHash("sha256").update(raw).digest("hex").slice(0, 12);
+    who = `${who.slice(0, KEPT_WHO)}-${hash}`;
+  }
   return seed000Name(who, report.collected_at);
 }
 

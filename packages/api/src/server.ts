@@ -6,6 +6,7 @@ import { restrictDataFiles } from "./data-files.ts";
 import { formatProblem, loadPolicyDirectory, loadStarterPolicies } from "./policies/index.ts";
 import { resolveSecrets } from "./secrets.ts";
 import { Background } from "./services/background.ts";
+import { localAgentCollectors } from "./services/local-agent.ts";
 import type { PoliciesService } from "./services/policies.service.ts";
 import { openStore } from "./store/sql-store.ts";
 import { isDatabaseUnavailable } from "./store/unavailable.ts";
@@ -80,6 +81,7 @@ export async function startServer(
     url: config.databaseUrl,
     poolSize: config.databasePoolSize,
     sqliteSynchronous: config.sqliteSynchronous,
+    statementTimeoutMs: config.databaseStatementTimeoutSeconds * 1000,
     onlineWindowMs: 2 * config.agentIntervalSeconds * 1000 + 60_000,
   });
   for (let attempt = 1; ; attempt++) {
@@ -143,6 +145,7 @@ export async function startServer(
         enrollSecret: secrets.enrollSecret ?? undefined,
         stateDir,
         clock,
+        collect: { collectors: localAgentCollectors() },
       }).then(
         (r) =>
           app.log.info(

@@ -35,7 +35,21 @@ for (const engine of ENGINES) {
       assert.equal(missing.statusCode, 400);
       assert.match(missing.json().error.message, /host_identifier/);
       const a = await t.enroll("enroll-twice");
-      const b = await t.enroll("enroll-twice");
+      // The secret alone does not take over a host that has a key; its key rotates it.
+      const taken = await t.app.inject({
+        method: "POST",
+        url: "/api/v1/enroll",
+        payload: { enroll_secret: ENROLL_SECRET, host_identifier: "enroll-twice" },
+      });
+      assert.equal(taken.statusCode, 409);
+      const again = await t.app.inject({
+        method: "POST",
+        url: "/api/v1/enroll",
+        headers: { authorization: `Bearer ${a.nodeKey}` },
+        payload: { enroll_secret: ENROLL_SECRET, host_identifier: "enroll-twice" },
+      });
+      assert.equal(again.statusCode, 200, again.body);
+      const b = { hostId: again.json().host_id, nodeKey: again.json().node_key };
       assert.equal(a.hostId, b.hostId);
       assert.notEqual(a.nodeKey, b.nodeKey);
       // The first key was replaced: it no longer writes.

@@ -126,11 +126,13 @@ for (const engine of ["postgres", "mysql"] as TestEngine[]) {
           }),
         ),
       );
-      assert.deepEqual(
-        answers.map((a) => a.status),
-        new Array(20).fill(200),
+      // One enrollment gets the key; the others, with the secret alone, may not take it.
+      const statuses = answers.map((a) => a.status);
+      assert.equal(statuses.filter((s) => s === 200).length, 1, statuses.join(","));
+      assert.ok(
+        statuses.every((s) => s === 200 || s === 409),
+        statuses.join(","),
       );
-      assert.equal(new Set(answers.map((a) => a.body.host_id)).size, 1);
       const hosts = await get(replicas[0]!.url, "/api/v1/hosts?q=same-host");
       assert.equal(hosts.total, 1);
     });

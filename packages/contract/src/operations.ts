@@ -80,9 +80,15 @@ export interface Operation {
   csv?: true;
 }
 
-export const HostParamsSchema = Type.Object({
-  id: Type.Integer({ minimum: 1, maximum: 2 ** 52, description: "Host id" }),
-});
+/**
+ * An id in a path, query or body: bounded, so a number no column holds (1e20,
+ * 9223372036854775808) is a 400 naming the field rather than a database error.
+ */
+export const MAX_ID = 2 ** 52;
+const Id = (description?: string) =>
+  Type.Integer({ minimum: 1, maximum: MAX_ID, ...(description ? { description } : {}) });
+
+export const HostParamsSchema = Type.Object({ id: Id("Host id") });
 const RangeFields = {
   from: Type.Optional(
     Type.String({ format: "date-time", description: "collected_at at or after" }),
@@ -158,7 +164,9 @@ const agentOperations = {
     tags: ["agent"],
     summary: "Trade the enroll secret for this host's node key",
     description:
-      "Creates the host with this identifier, or gives it a new node key (the old key stops working).",
+      "Creates the host with this identifier, or gives it a new node key (the old key stops working). " +
+      "A host that has a node key keeps it (409 host_enrolled) unless the request sends that key " +
+      "(Authorization: Bearer <node_key>) or an admin revoked it (POST /api/v1/hosts/{id}/revoke-key).",
     body: EnrollRequestSchema,
     response: { 200: EnrollResponseSchema },
   },
@@ -207,7 +215,8 @@ const hostOperations = {
     tags: ["hosts"],
     summary: "Revoke a host's node key (admin)",
     description:
-      "The history stays; the agent must enroll again (with the enroll secret) to report.",
+      "The history stays; the agent must enroll again (with the enroll secret) to report. " +
+      "Also what lets a host enroll again when its agent lost its key (a reinstall).",
     params: HostParamsSchema,
     response: { 204: Nothing },
   },
@@ -414,7 +423,7 @@ const fleetOperations = {
     summary: "CPU use per execution, fleet-wide or for one host",
     description: "Newest first; `sort=collected_at` for oldest first.",
     querystring: Type.Object({
-      host_id: Type.Optional(Type.Integer({ minimum: 1 })),
+      host_id: Type.Optional(Id()),
       ...RangeFields,
       limit: Limit(10_000),
       offset: Offset,
@@ -436,7 +445,7 @@ const fleetOperations = {
       "`host_id`, `report_id`, `from`/`to`. `format=csv` (or `Accept: text/csv`) answers CSV.",
     params: Type.Object({ table: Type.Enum(INVENTORY_TABLES) }),
     querystring: Type.Object({
-      host_id: Type.Optional(Type.Integer({ minimum: 1 })),
+      host_id: Type.Optional(Id()),
       report_id: Type.Optional(Type.String({ format: "uuid" })),
       ...RangeFields,
       format: Type.Optional(Type.Union([Type.Literal("json"), Type.Literal("csv")])),
@@ -482,7 +491,7 @@ const tokenOperations = {
     ...ROUTES.revokeToken,
     tags: ["tokens"],
     summary: "Revoke an API token (admin)",
-    params: Type.Object({ id: Type.Integer({ minimum: 1 }) }),
+    params: Type.Object({ id: Id() }),
     response: { 204: Nothing },
   },
   whoAmI: {
@@ -524,7 +533,7 @@ const policyOperations = {
     body: Type.Object(
       {
         policy: Type.Unknown({ description: "A policy document (not stored)" }),
-        host_id: Type.Optional(Type.Integer({ minimum: 1, maximum: 2 ** 52 })),
+        host_id: Type.Optional(Id()),
         at: Type.Optional(Type.String({ format: "date-time" })),
       },
       { additionalProperties: false },
@@ -598,7 +607,7 @@ const policyOperations = {
     ...ROUTES.getJob,
     tags: ["policies"],
     summary: "A background job and its progress",
-    params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 52 }) }),
+    params: Type.Object({ id: Id() }),
     response: { 200: JobSchema },
   },
   listJobs: {
@@ -627,14 +636,14 @@ const policyOperations = {
     ...ROUTES.deleteWebhook,
     tags: ["webhooks"],
     summary: "Delete a webhook and its delivery log (admin)",
-    params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 52 }) }),
+    params: Type.Object({ id: Id() }),
     response: { 204: Nothing },
   },
   webhookDeliveries: {
     ...ROUTES.webhookDeliveries,
     tags: ["webhooks"],
     summary: "A webhook's delivery log, newest first (admin)",
-    params: Type.Object({ id: Type.Integer({ minimum: 1, maximum: 2 ** 52 }) }),
+    params: Type.Object({ id: Id() }),
     querystring: Type.Object({ limit: Limit(1000) }),
     response: { 200: Type.Object({ items: Type.Array(DeliverySchema) }) },
   },
@@ -660,7 +669,7 @@ export type Operations = typeof OPERATIONS;
 
 /** The errors each kind of caller can get, besides those an operation lists itself. */
 export const ERROR_STATUSES: Record<Auth, readonly number[]> = {
-  none: [400, 401, 413, 503],
+  none: [400, 401, 409, 413, 503],
   node: [400, 401, 403, 409, 413, 503],
   reader: [400, 401, 403, 404, 503],
   admin: [400, 401, 403, 404, 503],

@@ -89,6 +89,33 @@ function uniqueIn<T>(
   });
 }
 
+/**
+ * Every string of a request part (its path parameters, query or body) that holds the NUL
+ * character, by path (`querystring/q`, `body/host_identifier`): no database column takes
+ * it (PostgreSQL refuses it in text) and no real name holds one. Keys count as well.
+ */
+export function nulProblems(value: unknown, part: string): Problem[] {
+  const problems: Problem[] = [];
+  findNul(value, "", problems);
+  if (value !== null && typeof value === "object" && problems.length < 20) {
+    findNulInKeys(value, "", problems);
+  }
+  return problems.map((p) => ({
+    path: `${part}${p.path === "/" ? "" : p.path}`,
+    message: p.message,
+  }));
+}
+
+function findNulInKeys(value: object, path: string, problems: Problem[]): void {
+  for (const [k, v] of Object.entries(value)) {
+    if (problems.length >= 20) return;
+    if (k.includes("\u0000")) {
+      problems.push({ path: `${path}/${k}`, message: "must not contain the NUL character" });
+    }
+    if (v !== null && typeof v === "object") findNulInKeys(v, `${path}/${k}`, problems);
+  }
+}
+
 function findNul(value: unknown, path: string, problems: Problem[]): void {
   if (problems.length >= 20) return;
   if (typeof value === "string") {

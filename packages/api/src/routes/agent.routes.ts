@@ -1,10 +1,12 @@
+import { bearer } from "../auth.ts";
 import type { Services } from "../services/index.ts";
 import type { Handlers } from "./register.ts";
 
 /** The agent side: enrollment and reports. */
 export function agentHandlers(services: Services) {
   return {
-    enroll: async (request) => services.hosts.enroll(request.body),
+    enroll: async (request) =>
+      services.hosts.enroll(request.body, bearer(request.headers.authorization)),
     sendReport: async (request, reply) => {
       const { duplicate, ...accepted } = await services.ingest.accept(
         request.caller.node!,

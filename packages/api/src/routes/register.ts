@@ -4,6 +4,7 @@ import {
   type BodyOf,
   ERROR_STATUSES,
   ErrorSchema,
+  nulProblems,
   OPERATIONS,
   type Operation,
   type ParamsOf,
@@ -12,6 +13,7 @@ import {
 } from "@compliance/contract";
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from "fastify";
 import { bearer } from "../auth.ts";
+import { badRequest } from "../errors.ts";
 import type { RouteGuards } from "../http/server-options.ts";
 import type { Principal, Services } from "../services/index.ts";
 import type { NodeIdentity } from "../store/store.ts";
@@ -92,6 +94,21 @@ function authHooks(services: Services) {
 }
 
 /**
+ * Refuses NUL anywhere in a request's path parameters, query and body, before the schemas
+ * run: no column stores it (PostgreSQL refuses it in text), so it is a 400 naming the
+ * field on every engine rather than a database error on one.
+ */
+async function refuseNul(request: FastifyRequest): Promise<void> {
+  const problems = [
+    ...nulProblems(request.params, "params"),
+    ...nulProblems(request.query, "querystring"),
+    ...nulProblems(request.body, "body"),
+  ].slice(0, 20);
+  const first = problems[0];
+  if (first) throw badRequest("invalid_request", `${first.path} ${first.message}`, problems);
+}
+
+/**
  * Registers every operation of the contract with its handler; `guards` add each route's
  * body limit and the hooks that run once its caller is known (rate limits).
  */
@@ -112,6 +129,7 @@ export function registerRoutes(
       schema: schemaOf(name, op),
       ...(onRequest.length > 0 ? { onRequest } : {}),
       ...(guards ? { bodyLimit: guards.bodyLimit(name) } : {}),
+      preValidation: refuseNul,
       handler: handlers[name] as RouteHandlerMethod,
     });
   }

@@ -1,6 +1,6 @@
 import type { EnrollRequest, EnrollResponse, Host, PageOf } from "@compliance/contract";
 import { hashSecret, newSecret } from "../auth.ts";
-import { invalidField, notFound, unauthorized } from "../errors.ts";
+import { ApiError, invalidField, notFound, unauthorized } from "../errors.ts";
 import type { HostFilter, Page, Store } from "../store/store.ts";
 import type { AuthService } from "./auth.service.ts";
 
@@ -14,8 +14,13 @@ export class HostsService {
     private readonly auth: AuthService,
   ) {}
 
-  /** Trades the enroll secret for a new node key of the host with this identifier. */
-  async enroll(request: EnrollRequest): Promise<EnrollResponse> {
+  /**
+   * Trades the enroll secret for a new node key of the host with this identifier. A host
+   * that holds a key keeps it unless the caller proves it has that key (`currentKey`, sent
+   * as `Authorization: Bearer`): the enroll secret alone does not take a host over. An
+   * admin revoking the key lets the next enrollment through.
+   */
+  async enroll(request: EnrollRequest, currentKey: string | null = null): Promise<EnrollResponse> {
     if (!this.auth.isEnrollSecret(request.enroll_secret)) {
       throw unauthorized("the enroll secret is not valid", "invalid_enroll_secret");
     }
@@ -23,12 +28,23 @@ export class HostsService {
       throw invalidField("body/host_identifier", `must not start with ${LEGACY_PREFIX}`);
     }
     const nodeKey = newSecret();
-    const { hostId } = await this.store.enrollHost({
+    const { hostId, taken } = await this.store.enrollHost({
       identifier: request.host_identifier,
       hostname: request.hostname ?? "",
       nodeKeyHash: hashSecret(nodeKey),
       source: "agent",
+      currentKeyHash: currentKey === null ? null : hashSecret(currentKey),
     });
+    if (taken) {
+      throw new ApiError(
+        409,
+        "host_enrolled",
+        `host ${hostId} ("${request.host_identifier}") is enrolled with another node key: enroll ` +
+          "with that key (Authorization: Bearer <node_key>), or have an admin revoke it first " +
+          `(POST /api/v1/hosts/${hostId}/revoke-key, or compliance-api host revoke-key ${hostId})`,
+        [{ path: "body/host_identifier", message: "is enrolled with another node key" }],
+      );
+    }
     return { node_key: nodeKey, host_id: hostId };
   }
 

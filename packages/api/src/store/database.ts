@@ -1,8 +1,8 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { Kysely, MysqlDialect, PostgresDialect, SqliteDialect } from "kysely";
+import { Kysely, MysqlDialect, type MysqlPool, PostgresDialect, SqliteDialect } from "kysely";
 import { Migrator } from "kysely/migration";
-import { createPool as createMysqlPool } from "mysql2";
+import { createPool as createMysqlPool, type Pool, type PoolConnection } from "mysql2";
 import pg from "pg";
 import { migrations } from "./migrations/index.ts";
 import type { Database } from "./schema.ts";
@@ -15,6 +15,12 @@ export interface DatabaseHandle {
   db: Kysely<Database>;
   /** Reads. On SQLite a second connection; elsewhere the same pool as db. */
   reader: Kysely<Database>;
+  /**
+   * Work that may rightly take long: migrations, retention, a policy evaluated over the
+   * history. With a statement timeout, a small pool of its own without it (PostgreSQL,
+   * MySQL); otherwise db.
+   */
+  long: Kysely<Database>;
   engine: Engine;
   /** Where the data lives, without credentials, for logs and /health. */
   where: string;
@@ -31,7 +37,16 @@ export interface DatabaseOptions {
    * run the same store, pragmas and connections over another driver; the API never sets it.
    */
   sqliteDriver?: SqliteOpener;
+  /**
+   * The longest a statement of db and reader may run, lock waits included, in ms; 0 or
+   * absent: no limit (PostgreSQL and MySQL/MariaDB; SQLite waits for a lock 5 s at most).
+   * A statement cut short fails as "database unavailable", answered 503 + Retry-After.
+   */
+  statementTimeoutMs?: number;
 }
+
+/** Connections of the pool for long work, besides the pool of requests. */
+const LONG_POOL_SIZE = 2;
 
 /** Opens one SQLite connection, as `openSqlite` does. */
 export type SqliteOpener = (path: string, options: { readOnly: boolean }) => SqliteConnection;
@@ -75,6 +90,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     return {
       db,
       reader,
+      long: db,
       engine,
       where: `sqlite:${path}`,
       close: async () => {
@@ -83,25 +99,46 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
       },
     };
   }
-  if (engine === "postgres") {
-    const pool = new pg.Pool({
-      connectionString: url,
-      max: poolSize,
-      connectionTimeoutMillis: 5_000,
-      // bigint ids and epoch milliseconds fit in a double; PostgreSQL would hand back strings.
-      types: {
-        getTypeParser: (oid: number, format?: "text" | "binary") =>
-          oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
-      } as never,
-    });
-    // An idle client that loses its server must not crash the process; the next query reports it.
-    pool.on("error", () => {});
-    // A client checked out (a transaction between two queries, the migration lock) has no
-    // pool listener: its server going away must not crash the process either.
-    pool.on("connect", (client) => client.on("error", () => {}));
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, reader: db, engine, where: redact(url), close: () => db.destroy() };
-  }
+  const timeoutMs = options.statementTimeoutMs ?? 0;
+  const open = engine === "postgres" ? openPostgres : openMysql;
+  const db = open(url, poolSize, timeoutMs);
+  const long = timeoutMs > 0 ? open(url, LONG_POOL_SIZE, 0) : db;
+  return {
+    db,
+    reader: db,
+    long,
+    engine,
+    where: redact(url),
+    close: async () => {
+      if (long !== db) await long.destroy();
+      await db.destroy();
+    },
+  };
+}
+
+function openPostgres(url: string, poolSize: number, timeoutMs: number): Kysely<Database> {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    // Also how long a query waits for a free connection of the pool.
+    connectionTimeoutMillis: 5_000,
+    // Each connection's own limit, lock waits included: a blocked query fails with 57014.
+    ...(timeoutMs > 0 ? { statement_timeout: timeoutMs } : {}),
+    // bigint ids and epoch milliseconds fit in a double; PostgreSQL would hand back strings.
+    types: {
+      getTypeParser: (oid: number, format?: "text" | "binary") =>
+        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format),
+    } as never,
+  });
+  // An idle client that loses its server must not crash the process; the next query reports it.
+  pool.on("error", () => {});
+  // A client checked out (a transaction between two queries, the migration lock) has no
+  // pool listener: its server going away must not crash the process either.
+  pool.on("connect", (client) => client.on("error", () => {}));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+function openMysql(url: string, poolSize: number, timeoutMs: number): Kysely<Database> {
   const pool = createMysqlPool({
     uri: url.replace(/^mariadb:/, "mysql:"),
     connectionLimit: poolSize,
@@ -111,9 +148,65 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     timezone: "Z",
     connectTimeout: 5_000,
   });
-  pool.on("connection", (c) => c.on("error", () => {}));
-  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
-  return { db, reader: db, engine, where: redact(url), close: () => db.destroy() };
+  pool.on("connection", (c) => {
+    c.on("error", () => {});
+    if (timeoutMs > 0) limitStatements(c, timeoutMs);
+  });
+  return new Kysely<Database>({
+    dialect: new MysqlDialect({
+      pool: timeoutMs > 0 ? waitingAtMost(pool, POOL_WAIT_MS) : pool,
+    }),
+  });
+}
+
+/** How long a query waits for a free connection of a MySQL pool, as PostgreSQL's does. */
+const POOL_WAIT_MS = 5_000;
+
+/**
+ * The pool, with a bound on the wait for a free connection (mysql2 waits for ever): past
+ * it the query fails with ETIMEDOUT, "database unavailable"; a connection that frees up
+ * later goes back to the pool.
+ */
+function waitingAtMost(pool: Pool, ms: number): MysqlPool {
+  return {
+    getConnection(callback) {
+      let settled = false;
+      const timer = setTimeout(() => {
+        settled = true;
+        const error = Object.assign(new Error(`no free database connection within ${ms} ms`), {
+          code: "ETIMEDOUT",
+        });
+        callback(error, undefined as never);
+      }, ms);
+      pool.getConnection((error, connection) => {
+        if (settled) {
+          connection?.release();
+          return;
+        }
+        settled = true;
+        clearTimeout(timer);
+        callback(error, connection as never);
+      });
+    },
+    end: (callback) => pool.end(callback),
+  };
+}
+
+/**
+ * Bounds each statement of a new MySQL/MariaDB connection; sent before anything else the
+ * connection runs. MariaDB: max_statement_time (every statement); MySQL: max_execution_time
+ * (reads). Lock waits are bounded by innodb_lock_wait_timeout (rows) and lock_wait_timeout
+ * (tables) on both.
+ */
+function limitStatements(c: PoolConnection, timeoutMs: number): void {
+  const ignore = () => {};
+  const seconds = Math.max(1, Math.ceil(timeoutMs / 1000));
+  c.query(`set session innodb_lock_wait_timeout = ${seconds}`, ignore);
+  // Table locks (LOCK TABLES, a schema change) wait on metadata locks instead.
+  c.query(`set session lock_wait_timeout = ${seconds}`, ignore);
+  c.query(`set session max_statement_time = ${timeoutMs / 1000}`, (error: unknown) => {
+    if (error) c.query(`set session max_execution_time = ${Math.ceil(timeoutMs)}`, ignore);
+  });
 }
 
 function redact(url: string): string {

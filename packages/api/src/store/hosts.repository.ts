@@ -62,29 +62,47 @@ export class HostsRepository {
 
   /**
    * Creates the host with this identifier, or gives the existing one a new node key (the
-   * previous key stops working). Concurrent enrollments of one identifier yield one host.
+   * previous key stops working) when it has none (never had one, or it was revoked) or when
+   * `currentKeyHash` is its key. A host whose key is another one keeps it: `taken`, nothing
+   * changed. Concurrent enrollments of one identifier yield one host and one key.
    */
   async enroll(input: {
     identifier: string;
     hostname: string;
     nodeKeyHash: string;
     source: string;
-  }): Promise<{ hostId: number; created: boolean }> {
+    currentKeyHash?: string | null;
+  }): Promise<{ hostId: number; created: boolean; taken: boolean }> {
     const values = this.newHost(input.identifier, input.hostname, input.source, input.nodeKeyHash);
     const before = await this.db
       .selectFrom("hosts")
       .select("id")
       .where("identifier", "=", input.identifier)
       .executeTakeFirst();
-    await this.dialect.upsert(this.db, "hosts", values, "identifier", {
-      node_key_hash: input.nodeKeyHash,
-    });
+    if (!before) await this.dialect.upsert(this.db, "hosts", values, "identifier", null);
+    // One statement decides, so two enrollments racing for one host cannot both win.
+    await this.db
+      .updateTable("hosts")
+      .set({ node_key_hash: input.nodeKeyHash })
+      .where("identifier", "=", input.identifier)
+      .where((eb) =>
+        eb.or([
+          eb("node_key_hash", "is", null),
+          eb("node_key_hash", "=", input.nodeKeyHash),
+          ...(input.currentKeyHash ? [eb("node_key_hash", "=", input.currentKeyHash)] : []),
+        ]),
+      )
+      .execute();
     const row = await this.db
       .selectFrom("hosts")
-      .select("id")
+      .select(["id", "node_key_hash"])
       .where("identifier", "=", input.identifier)
       .executeTakeFirstOrThrow();
-    return { hostId: row.id, created: before === undefined };
+    return {
+      hostId: row.id,
+      created: before === undefined,
+      taken: row.node_key_hash !== input.nodeKeyHash,
+    };
   }
 
   /** The row of a host that has not reported yet. */

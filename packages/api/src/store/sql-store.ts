@@ -37,6 +37,11 @@ export interface StoreOptions {
   onlineWindowMs?: number | undefined;
   /** The clock (epoch ms); the system's by default. */
   now?: (() => number) | undefined;
+  /**
+   * The longest a request's statement may run, in ms (see database.ts); migrations,
+   * retention and policy evaluations over the history are not bounded. Absent or 0: none.
+   */
+  statementTimeoutMs?: number | undefined;
 }
 
 /** Opens the store of DATABASE_URL. Call migrate() before the first use. */
@@ -45,6 +50,7 @@ export function openStore(options: StoreOptions): Store {
     poolSize: options.poolSize,
     sqliteSynchronous: options.sqliteSynchronous,
     sqliteDriver: options.sqliteDriver,
+    statementTimeoutMs: options.statementTimeoutMs,
   });
   return new SqlStore(handle, options.onlineWindowMs ?? 11 * 60_000, options.now ?? Date.now);
 }
@@ -65,6 +71,10 @@ class SqlStore implements Store {
   private readonly policies: PoliciesRepository;
   private readonly jobs: JobsRepository;
   private readonly webhooks: WebhooksRepository;
+  /** Long work, unbounded by the statement timeout: its dialect, reads, and policy runs. */
+  private readonly longDialect: Dialect;
+  private readonly longReader;
+  private readonly longPolicies: PoliciesRepository;
 
   constructor(
     private readonly handle: DatabaseHandle,
@@ -86,9 +96,15 @@ class SqlStore implements Store {
     this.policies = new PoliciesRepository(db, reader, this.dialect);
     this.jobs = new JobsRepository(db, this.dialect);
     this.webhooks = new WebhooksRepository(db, this.dialect);
+    const long = handle.long;
+    this.longDialect = long === db ? this.dialect : new Dialect(handle.engine, long);
+    // SQLite: reads of long work go to the reader connection, as every read does.
+    this.longReader = long === db ? reader : long;
+    this.longPolicies =
+      long === db ? this.policies : new PoliciesRepository(long, long, this.longDialect);
   }
 
-  migrate = () => migrateToLatest(this.handle.db);
+  migrate = () => migrateToLatest(this.handle.long);
   close = () => this.handle.close();
   ping = async () => {
     await sql`select 1`.execute(this.handle.db);
@@ -115,7 +131,8 @@ class SqlStore implements Store {
 
   ingest: Store["ingest"] = (hostId, report, receivedAt, options) =>
     this.ingestion.ingest(hostId, report, receivedAt, options);
-  prune: Store["prune"] = (beforeMs) => pruneExecutions(this.handle.db, this.dialect, beforeMs);
+  prune: Store["prune"] = (beforeMs) =>
+    pruneExecutions(this.handle.long, this.longDialect, beforeMs);
 
   findExecution: Store["findExecution"] = (hostId, selector) =>
     this.executions.find(hostId, selector);
@@ -165,7 +182,7 @@ class SqlStore implements Store {
   deletePolicy: Store["deletePolicy"] = (id) => this.policies.delete(id);
   closeOpenRuns: Store["closeOpenRuns"] = (id) => this.policies.closeOpenRuns(id);
   replaceRuns: Store["replaceRuns"] = (policyId, version, hostId, statuses) =>
-    this.policies.replaceRuns(policyId, version, hostId, statuses);
+    this.longPolicies.replaceRuns(policyId, version, hostId, statuses);
   policyStatuses: Store["policyStatuses"] = (filter) => this.policies.statuses(filter);
   hostIdsWithHistory: Store["hostIdsWithHistory"] = async (at) => {
     let q = this.handle.reader.selectFrom("hosts").select("id").where("first_pos", "is not", null);
@@ -173,7 +190,7 @@ class SqlStore implements Store {
     return (await q.orderBy("id").execute()).map((r) => r.id);
   };
   walkHistory: Store["walkHistory"] = (hostId, needs) =>
-    walkHistory(this.handle.reader, hostId, needs);
+    walkHistory(this.longReader, hostId, needs);
 
   createJob: Store["createJob"] = (kind, subject, now) => this.jobs.create(kind, subject, now);
   getJob: Store["getJob"] = (id) => this.jobs.get(id);

@@ -79,14 +79,17 @@ export interface Store {
   // ---- hosts ----------------------------------------------------------------------------
   /**
    * Creates the host with this identifier, or gives the existing one a new node key (the
-   * previous key stops working). Concurrent enrollments of one identifier yield one host.
+   * previous key stops working) when it has none (never had one, or it was revoked) or when
+   * `currentKeyHash` is its key. A host whose key is another one keeps it: `taken` is true
+   * and nothing changed. Concurrent enrollments of one identifier yield one host, one key.
    */
   enrollHost(input: {
     identifier: string;
     hostname: string;
     nodeKeyHash: string;
     source: string;
-  }): Promise<{ hostId: number; created: boolean }>;
+    currentKeyHash?: string | null;
+  }): Promise<{ hostId: number; created: boolean; taken: boolean }>;
   /** The host with this identifier, created without a key when new (older systems' agents). */
   keylessHost(identifier: string, hostname: string, source: string): Promise<number>;
   /** The host a node key (by its hash) belongs to. */

@@ -18,14 +18,21 @@ const NETWORK_CODES = new Set([
   "ER_SERVER_SHUTDOWN",
   "ER_LOCK_WAIT_TIMEOUT",
   "ER_LOCK_DEADLOCK",
+  // A statement cut short by the statement timeout (MySQL's max_execution_time).
+  "ER_QUERY_TIMEOUT",
   // SQLite
   "SQLITE_BUSY",
   "SQLITE_LOCKED",
 ]);
 
 // PostgreSQL SQLSTATE classes: 08 connection exception, 53 insufficient resources,
-// 57P0x operator intervention (shutdown, cannot connect now), 40001/40P01 serialization.
-const PG_STATES = /^(08|53|57P0|40001|40P01)/;
+// 57P0x operator intervention (shutdown, cannot connect now), 57014 a statement cancelled
+// (the statement timeout: the database is too busy or locked to answer in time),
+// 40001/40P01 serialization.
+const PG_STATES = /^(08|53|57P0|57014|40001|40P01)/;
+
+/** MariaDB's ER_STATEMENT_TIMEOUT (max_statement_time), which mysql2 has no name for. */
+const MARIADB_STATEMENT_TIMEOUT = 1969;
 
 const MESSAGES =
   /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)|Pool is closed|Connection lost/i;
@@ -38,6 +45,7 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   ) {
     if (typeof e.code === "string" && (NETWORK_CODES.has(e.code) || PG_STATES.test(e.code)))
       return true;
+    if ((e as { errno?: unknown }).errno === MARIADB_STATEMENT_TIMEOUT) return true;
     if (typeof e.message === "string" && MESSAGES.test(e.message)) return true;
     if (e instanceof AggregateError && e.errors.some(isDatabaseUnavailable)) return true;
     e = e.cause as typeof e;

@@ -5,12 +5,25 @@ import { type ColumnDataType, type Kysely, MysqlAdapter, PostgresAdapter, sql } 
 // The bodies the older systems' agents sent, exactly as received, beside the executions
 // made of them: the seeds' read routes answer with what was sent (seed 000 served its
 // stored file, seed 003 listed every row ever posted with its insert time).
+/** MariaDB's binary NO PAD collation, or MySQL 8's. */
+async function noPadCollation(db: Kysely<any>): Promise<string | null> {
+  for (const name of ["utf8mb4_nopad_bin", "utf8mb4_0900_bin"]) {
+    const found = await sql`show collation like ${name}`.execute(db);
+    if (found.rows.length > 0) return name;
+  }
+  return null;
+}
+
 export async function up(db: Kysely<any>): Promise<void> {
   const adapter = db.getExecutor().adapter;
   const postgres = adapter instanceof PostgresAdapter;
   const mysql = adapter instanceof MysqlAdapter;
   const text: ColumnDataType = mysql ? (sql`mediumtext` as never) : "text";
-  const bin = mysql ? sql`default character set utf8mb4 collate utf8mb4_bin` : sql``;
+  // Text compares exactly, as in every other table (0006): a binary NO PAD collation.
+  const collation = mysql ? await noPadCollation(db) : null;
+  const bin = mysql
+    ? sql`default character set utf8mb4 collate ${sql.raw(collation ?? "utf8mb4_bin")}`
+    : sql``;
 
   let table = db.schema.createTable("legacy_requests");
   table = postgres

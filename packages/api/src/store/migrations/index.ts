@@ -4,6 +4,7 @@ import * as hostFactsHash from "./2026-11-22-0002-host-facts-hash.ts";
 import * as currentNames from "./2026-11-22-0003-current-names.ts";
 import * as inventory from "./2026-11-30-0004-inventory.ts";
 import * as policies from "./2026-11-30-0005-policies.ts";
+import * as exactText from "./2026-11-30-0006-exact-text.ts";
 import * as legacyRequests from "./2026-11-30-0007-legacy-requests.ts";
 
 /**
@@ -16,5 +17,6 @@ export const migrations: Record<string, Migration> = {
   "2026-11-22-0003-current-names": currentNames,
   "2026-11-30-0004-inventory": inventory,
   "2026-11-30-0005-policies": policies,
+  "2026-11-30-0006-exact-text": exactText,
   "2026-11-30-0007-legacy-requests": legacyRequests,
 };
