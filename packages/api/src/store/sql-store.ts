@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { ActivityRepository } from "./activity.repository.ts";
 import {
   type DatabaseHandle,
   migrateToLatest,
@@ -65,6 +66,7 @@ class SqlStore implements Store {
   private readonly policies: PoliciesRepository;
   private readonly jobs: JobsRepository;
   private readonly webhooks: WebhooksRepository;
+  private readonly activities: ActivityRepository;
 
   constructor(
     private readonly handle: DatabaseHandle,
@@ -86,6 +88,7 @@ class SqlStore implements Store {
     this.policies = new PoliciesRepository(db, reader, this.dialect);
     this.jobs = new JobsRepository(db, this.dialect);
     this.webhooks = new WebhooksRepository(db, this.dialect);
+    this.activities = new ActivityRepository(reader);
   }
 
   migrate = () => migrateToLatest(this.handle.db);
@@ -157,6 +160,7 @@ class SqlStore implements Store {
     this.inventorySearch.hits(INVENTORY_KIND_BY_NAME.get(kind)!, match, at);
   inventoryTable: Store["inventoryTable"] = (table, filter, page) =>
     this.inventory.table(table, filter, page);
+  activity: Store["activity"] = (filter, page) => this.activities.window(filter, page);
 
   listPolicies: Store["listPolicies"] = () => this.policies.list();
   getPolicy: Store["getPolicy"] = (id) => this.policies.get(id);
