@@ -120,6 +120,11 @@ for (const engine of ENGINES) {
       const second = await read(`/api/v1/activity?from=${at(0)}&user=root&limit=1&offset=1`);
       assert.equal(second.total, 3, "two sessions of root and the backup process it ran");
       assert.equal(second.items.length, 1);
+      const remote = await read(`/api/v1/activity?from=${at(0)}&remote=10.0.0.*`);
+      assert.deepEqual(
+        remote.items.map((i) => [i.hostname, i.terminal]),
+        [["web-1", "pts/0"]],
+      );
       const oneHost = await read(`/api/v1/activity?from=${at(0)}&host_id=${web}&name=nginx`);
       assert.equal(oneHost.total, 1);
     });

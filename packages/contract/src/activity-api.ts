@@ -66,6 +66,13 @@ const ActivityFilterFields = {
   name: Type.Optional(
     Type.String({ minLength: 1, maxLength: 255, description: "A glob on the name" }),
   ),
+  remote: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: "A glob on where sessions came from (`10.0.0.*`); other kinds are left out",
+    }),
+  ),
   changed: Type.Optional(
     Type.Boolean({ description: "Only lifetimes that started or ended within the window" }),
   ),

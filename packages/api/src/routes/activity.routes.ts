@@ -11,6 +11,7 @@ export function activityHandlers(services: Services) {
     kind?: Parameters<typeof activity.ofFleet>[0]["kind"];
     user?: string | undefined;
     name?: string | undefined;
+    remote?: string | undefined;
     changed?: boolean | undefined;
   }) => ({
     from: parseTime(query.from, "from")!,
@@ -18,6 +19,7 @@ export function activityHandlers(services: Services) {
     kind: query.kind,
     user: query.user,
     name: query.name,
+    remote: query.remote,
     changed: query.changed,
   });
   return {

@@ -15,6 +15,8 @@ export interface ActivityFilter {
   user?: string | undefined;
   /** A glob on the name. */
   name?: string | undefined;
+  /** A glob on where sessions came from; other kinds are left out. */
+  remote?: string | undefined;
   /** Only lifetimes that started or ended within the window. */
   changed?: boolean | undefined;
 }
@@ -73,6 +75,8 @@ export class ActivityRepository {
 
   private tablesOf(filter: ActivityFilter): SpanTable[] {
     const { kind, user } = filter;
+    if (filter.remote !== undefined)
+      return kind === undefined || kind === "session" ? ["session_spans"] : [];
     if (kind === "process") return ["process_spans"];
     if (kind === "session") return ["session_spans"];
     if (kind !== undefined) return user === undefined ? ["inventory_spans"] : [];
@@ -92,6 +96,7 @@ export class ActivityRepository {
       .where("s.last_pos", ">=", fromPos);
     if (filter.hostId !== undefined) q = q.where("s.host_id", "=", filter.hostId);
     if (filter.user !== undefined) q = q.where(glob("s.user_name", filter.user));
+    if (filter.remote !== undefined) q = q.where(glob("s.remote_host", filter.remote));
     const nameColumn = table === "session_spans" ? "s.user_name" : "s.name";
     if (filter.name !== undefined) q = q.where(glob(nameColumn, filter.name));
     if (table === "inventory_spans") {
