@@ -83,8 +83,7 @@ export function parseTyped(value: string): number | null {
   if (!m) return null;
   const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
   const date = new Date(y!, mo! - 1, d!, h!, mi!, s ?? 0);
-  const same =
-    date.getFullYear() === y && date.getMonth() === mo! - 1 && date.getDate() === d;
+  const same = date.getFullYear() === y && date.getMonth() === mo! - 1 && date.getDate() === d;
   return same && h! < 24 && mi! < 60 && (s ?? 0) < 60 ? date.getTime() : null;
 }
 
