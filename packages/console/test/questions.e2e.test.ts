@@ -221,7 +221,7 @@ describe("questions answered in the console", { timeout: 90_000 }, () => {
       assert.match(items[0]!, /db-01[\s\S]*Logged out\s+bob from 10\.0\.0\.7/);
       assert.match(items[1]!, /app-01[\s\S]*Started\s+cron/);
       assert.match(
-        await page.locator(".page-head").innerText(),
+        (await page.locator(".page-head").textContent()) ?? "",
         /Data as of \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/,
       );
       await assertAccessible(page, "change feed");
