@@ -2,11 +2,14 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiClient } from "./api.ts";
 import { Layout } from "./components/layout.tsx";
 import { ClientContext } from "./hooks.ts";
+import { ActivityPage } from "./pages/activity.tsx";
+import { ChangesPage } from "./pages/changes.tsx";
 import { HostDetail } from "./pages/host-detail.tsx";
 import { HostList } from "./pages/host-list.tsx";
 import { Overview } from "./pages/overview.tsx";
 import { PolicyList } from "./pages/policies.tsx";
 import { PolicyDetail } from "./pages/policy-detail.tsx";
+import { SearchPage } from "./pages/search.tsx";
 import { SignIn } from "./pages/sign-in.tsx";
 import { type Route, useRoute } from "./router.ts";
 import { clearToken, loadToken, saveToken } from "./session.ts";
@@ -76,6 +79,12 @@ function Page({ route }: { route: Route }) {
       return <PolicyList />;
     case "policy":
       return <PolicyDetail key={route.id} route={route} />;
+    case "activity":
+      return <ActivityPage route={route} />;
+    case "search":
+      return <SearchPage route={route} />;
+    case "changes":
+      return <ChangesPage route={route} />;
     default:
       return (
         <section class="page">

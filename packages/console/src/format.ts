@@ -76,3 +76,16 @@ export function timeZoneName(): string {
 
 export const plural = (n: number, one: string, many = `${one}s`) =>
   `${formatCount(n)} ${n === 1 ? one : many}`;
+
+/** The one way a person types a time: `YYYY-MM-DD HH:MM:SS`, local time (a `T` is taken too). */
+export function parseTyped(value: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value.trim());
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s] = m.map(Number) as number[];
+  const date = new Date(y!, mo! - 1, d!, h!, mi!, s ?? 0);
+  const same = date.getFullYear() === y && date.getMonth() === mo! - 1 && date.getDate() === d;
+  return same && h! < 24 && mi! < 60 && (s ?? 0) < 60 ? date.getTime() : null;
+}
+
+/** An instant as a person types it (see parseTyped). */
+export const formatTyped = (ms: number) => formatTime(new Date(ms).toISOString());

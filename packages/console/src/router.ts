@@ -11,6 +11,9 @@ export type Route =
   | { page: "host"; id: number; params: URLSearchParams }
   | { page: "policies"; params: URLSearchParams }
   | { page: "policy"; id: string; params: URLSearchParams }
+  | { page: "activity"; params: URLSearchParams }
+  | { page: "search"; params: URLSearchParams }
+  | { page: "changes"; params: URLSearchParams }
   | { page: "missing"; path: string; params: URLSearchParams };
 
 export function parseHash(hash: string): Route {
@@ -23,6 +26,9 @@ export function parseHash(hash: string): Route {
   const host = /^\/hosts\/(\d{1,15})$/.exec(path);
   if (host) return { page: "host", id: Number(host[1]), params };
   if (path === "/policies") return { page: "policies", params };
+  if (path === "/activity") return { page: "activity", params };
+  if (path === "/search") return { page: "search", params };
+  if (path === "/changes") return { page: "changes", params };
   // A policy id is a slug: lower-case letters, digits, dots, dashes and underscores.
   const policy = /^\/policies\/([a-z0-9._-]{1,100})$/.exec(path);
   if (policy) return { page: "policy", id: policy[1]!, params };
@@ -59,6 +65,9 @@ export function pathOf(route: Route): string {
   if (route.page === "hosts") return "/hosts";
   if (route.page === "host") return `/hosts/${route.id}`;
   if (route.page === "policies") return "/policies";
+  if (route.page === "activity" || route.page === "search" || route.page === "changes") {
+    return `/${route.page}`;
+  }
   if (route.page === "policy") return `/policies/${route.id}`;
   return route.path;
 }

@@ -1,3 +1,4 @@
+export * from "./activity-api.ts";
 export * from "./api.ts";
 export * from "./canonical.ts";
 export * from "./operations.ts";

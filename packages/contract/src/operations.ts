@@ -1,4 +1,5 @@
 import Type, { type Static, type TSchema } from "typebox";
+import { activityOperations } from "./activity-api.ts";
 import {
   ACCOUNT_SORT_KEYS,
   AccountPageSchema,
@@ -663,6 +664,7 @@ export const OPERATIONS = {
   ...fleetOperations,
   ...tokenOperations,
   ...policyOperations,
+  ...activityOperations,
 } as const satisfies Record<RouteName, Operation>;
 
 export type Operations = typeof OPERATIONS;

@@ -1,4 +1,5 @@
 import type { Services } from "../services/index.ts";
+import { activityHandlers } from "./activity.routes.ts";
 import { agentHandlers } from "./agent.routes.ts";
 import { fleetHandlers } from "./fleet.routes.ts";
 import { healthHandlers } from "./health.routes.ts";
@@ -19,6 +20,7 @@ export function handlers(services: Services): Handlers {
     ...tokenHandlers(services),
     ...policyHandlers(services),
     ...webhookHandlers(services),
+    ...activityHandlers(services),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { Store } from "../store/store.ts";
+import { ActivityService } from "./activity.service.ts";
 import { type AuthSecrets, AuthService } from "./auth.service.ts";
 import { FleetService } from "./fleet.service.ts";
 import { HealthService } from "./health.service.ts";
@@ -24,6 +25,7 @@ export interface Services {
   policies: PoliciesService;
   jobs: PolicyJobs;
   webhooks: WebhooksService;
+  activity: ActivityService;
   now: () => number;
 }
 
@@ -56,6 +58,7 @@ export function createServices(store: Store, options: ServiceOptions): Services 
     policies,
     jobs: new PolicyJobs(store, now, options.intervalMs, options.log),
     webhooks: new WebhooksService(store, now, { allowPrivate: options.webhookAllowPrivate }),
+    activity: new ActivityService(store, now),
     now,
   };
 }

@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { ActivityRepository } from "./activity.repository.ts";
 import {
   type DatabaseHandle,
   migrateToLatest,
@@ -75,6 +76,7 @@ class SqlStore implements Store {
   private readonly longDialect: Dialect;
   private readonly longReader;
   private readonly longPolicies: PoliciesRepository;
+  private readonly activities: ActivityRepository;
 
   constructor(
     private readonly handle: DatabaseHandle,
@@ -102,6 +104,7 @@ class SqlStore implements Store {
     this.longReader = long === db ? reader : long;
     this.longPolicies =
       long === db ? this.policies : new PoliciesRepository(long, long, this.longDialect);
+    this.activities = new ActivityRepository(reader);
   }
 
   migrate = () => migrateToLatest(this.handle.long);
@@ -174,6 +177,7 @@ class SqlStore implements Store {
     this.inventorySearch.hits(INVENTORY_KIND_BY_NAME.get(kind)!, match, at);
   inventoryTable: Store["inventoryTable"] = (table, filter, page) =>
     this.inventory.table(table, filter, page);
+  activity: Store["activity"] = (filter, page) => this.activities.window(filter, page);
 
   listPolicies: Store["listPolicies"] = () => this.policies.list();
   getPolicy: Store["getPolicy"] = (id) => this.policies.get(id);

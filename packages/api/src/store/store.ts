@@ -1,4 +1,5 @@
 import type {
+  ActivityItem,
   CpuPoint,
   Execution,
   FleetSummary,
@@ -15,6 +16,7 @@ import type {
   SessionSearchHit,
   TokenRole,
 } from "@compliance/contract";
+import type { ActivityFilter } from "./activity.repository.ts";
 import type { Engine } from "./database.ts";
 import type { ExecutionCursor, ExecutionFilter, ExecutionRef } from "./executions.repository.ts";
 import type { Facts } from "./facts.ts";
@@ -193,6 +195,12 @@ export interface Store {
     page: Page,
   ): Promise<PageOf<InventoryRow>>;
 
+  /**
+   * Lifetimes (processes, sessions, inventory items) present in an execution collected
+   * within [from, to]: those that started, ended or lasted through it, newest first.
+   */
+  activity(filter: ActivityFilter, page: Page): Promise<PageOf<ActivityItem>>;
+
   // ---- policies -------------------------------------------------------------------------
   /** Every policy with its current document and version. */
   listPolicies(): Promise<PolicyRecord[]>;
@@ -291,6 +299,7 @@ export interface Store {
   ): Promise<{ items: CpuSample[]; total: number }>;
 }
 
+export type { ActivityFilter } from "./activity.repository.ts";
 export type { Engine } from "./database.ts";
 export type { ExecutionCursor, ExecutionFilter, ExecutionRef } from "./executions.repository.ts";
 export type { Facts } from "./facts.ts";

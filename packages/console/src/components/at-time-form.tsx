@@ -1,6 +1,6 @@
 import type { Host } from "@compliance/contract";
 import { useEffect, useState } from "preact/hooks";
-import { fromLocalInput, timeZoneName, toLocalInput } from "../format.ts";
+import { formatTyped, parseTyped, timeZoneName } from "../format.ts";
 
 /** "At a time": a local date and time; the API picks the execution in effect then. */
 export function AtTimeForm({
@@ -13,30 +13,33 @@ export function AtTimeForm({
   onAt: (at: string | undefined) => void;
 }) {
   const initial = at ?? host.last_seen_at ?? new Date().toISOString();
-  const [value, setValue] = useState(() => toLocalInput(Date.parse(initial)));
+  const [value, setValue] = useState(() => formatTyped(Date.parse(initial)));
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    if (at) setValue(toLocalInput(Date.parse(at)));
+    if (at) setValue(formatTyped(Date.parse(at)));
   }, [at]);
   return (
     <form
       class="at-time"
       onSubmit={(e) => {
         e.preventDefault();
-        const iso = fromLocalInput(value);
-        if (!iso) {
-          setError("Enter a date and a time.");
+        const ms = parseTyped(value);
+        if (ms === null) {
+          setError("Enter a date and a time as YYYY-MM-DD HH:MM:SS.");
           return;
         }
         setError(null);
-        onAt(iso);
+        onAt(new Date(ms).toISOString());
       }}
     >
       <label for="at-time">What ran at</label>
       <input
         id="at-time"
-        type="datetime-local"
-        step={1}
+        class="mono time-input"
+        inputMode="numeric"
+        placeholder="YYYY-MM-DD HH:MM:SS"
+        autoComplete="off"
+        spellcheck={false}
         value={value}
         onInput={(e) => setValue(e.currentTarget.value)}
         aria-describedby="at-time-hint"
@@ -51,7 +54,7 @@ export function AtTimeForm({
         </button>
       ) : null}
       <span id="at-time-hint" class="muted small">
-        Your time zone: {timeZoneName()}
+        YYYY-MM-DD HH:MM:SS, 24-hour, your time zone: {timeZoneName()}
       </span>
       {error ? (
         <span class="field-error" role="alert">

@@ -38,6 +38,15 @@ export function Layout({
           <a href="#/policies" aria-current={current("policies")}>
             Policies
           </a>
+          <a href="#/activity" aria-current={current("activity")}>
+            Activity
+          </a>
+          <a href="#/search" aria-current={current("search")}>
+            Search
+          </a>
+          <a href="#/changes" aria-current={current("changes")}>
+            Changes
+          </a>
         </nav>
         <button type="button" class="button button-quiet signout" onClick={onSignOut}>
           Sign out

@@ -114,6 +114,12 @@ function HostView({ host, route }: { host: Host; route: HostRoute }) {
       <div class="page-head">
         <h1 id="page-title">{name}</h1>
         <StatusBadge host={host} long />
+        <a
+          class="button button-quiet"
+          href={`#/activity?host=${host.id}&from=${encodeURIComponent(new Date(Date.now() - 86_400_000).toISOString())}`}
+        >
+          Activity in a window
+        </a>
       </div>
       <p class="subtitle">
         {[host.primary_ip, host.os.name && `${host.os.name} ${host.os.version}`, host.cpu.model]

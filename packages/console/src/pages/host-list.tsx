@@ -71,8 +71,10 @@ export function HostList({ route }: { route: Extract<Route, { page: "hosts" }> }
       />
       <Filters route={route} query={query} onChange={(changes) => set(changes)} />
 
-      {hosts.status === "error" ? <ErrorNotice error={hosts.error} onRetry={hosts.reload} /> : null}
-      {!hosts.data ? (
+      {hosts.status === "error" ? (
+        // Only the error: old answers under it would read as the current state.
+        <ErrorNotice error={hosts.error} onRetry={hosts.reload} />
+      ) : !hosts.data ? (
         hosts.status === "loading" ? (
           <Loading label="Loading hosts" />
         ) : null
