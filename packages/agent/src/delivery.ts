@@ -142,7 +142,11 @@ export class Courier {
     };
   }
 
-  private async enrollFor(text: string, signal: AbortSignal | undefined): Promise<void> {
+  private async enrollFor(
+    text: string,
+    signal: AbortSignal | undefined,
+    currentKey?: string,
+  ): Promise<void> {
     const secret = this.options.enrollSecret;
     if (!secret) throw new StateError("no enroll secret");
     const host = hostOf(text);
@@ -152,6 +156,7 @@ export class Courier {
       enrollSecret: secret,
       hostIdentifier: host.identifier,
       hostname: host.hostname,
+      currentKey,
     });
     this.options.state.saveNodeKey(answer.node_key);
     this.nodeKey = answer.node_key;
@@ -186,10 +191,11 @@ export class Courier {
     }
 
     let enrolled = false;
+    let refusedKey: string | undefined;
     const attempt = async (): Promise<ReportAccepted> => {
       if (this.nodeKey === undefined) {
         try {
-          await this.enrollFor(text, signal);
+          await this.enrollFor(text, signal, refusedKey);
         } catch (error) {
           throw new EnrollFailure(error);
         }
@@ -209,6 +215,7 @@ export class Courier {
         accepted = await attempt();
       } catch (error) {
         if (!this.mayEnrollAgain(error, text, enrolled)) throw error;
+        refusedKey = this.nodeKey;
         this.options.state.deleteNodeKey();
         this.nodeKey = undefined;
         accepted = await attempt();

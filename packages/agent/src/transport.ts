@@ -156,6 +156,11 @@ export interface EnrollOptions extends TransportOptions {
   enrollSecret: string;
   hostIdentifier: string;
   hostname: string;
+  /**
+   * The key this host had, when enrolling again after it was refused: an API that still
+   * holds it for this host gives a new one, where the secret alone would be refused (409).
+   */
+  currentKey?: string | undefined;
 }
 
 /** `POST /api/v1/enroll`: trades the enroll secret for this host's node key. */
@@ -168,6 +173,7 @@ export async function enroll(options: EnrollOptions): Promise<EnrollResponse> {
       host_identifier: options.hostIdentifier,
       hostname: options.hostname,
     }),
+    options.currentKey ? { authorization: `Bearer ${options.currentKey}` } : {},
   );
   if (answer.status !== 200 && answer.status !== 201) throw failure("enrollment", answer);
   const body = answer.body;

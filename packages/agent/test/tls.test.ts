@@ -6,7 +6,20 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runCli } from "../src/cli.ts";
 import { publicKeyPinOf } from "../src/tls.ts";
-import { ENROLL_SECRET, FlakyProxy, RealApi, tempDir } from "./harness.ts";
+import { ADMIN_TOKEN, ENROLL_SECRET, FlakyProxy, RealApi, tempDir } from "./harness.ts";
+
+/** Revokes every host's node key, as an admin would before a host is installed again. */
+async function revokeKeys(apiUrl: string): Promise<void> {
+  const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  const hosts = (await (await fetch(`${apiUrl}/api/v1/hosts`, { headers })).json()) as {
+    items: { id: number }[];
+  };
+  for (const { id } of hosts.items) {
+    const r = await fetch(`${apiUrl}/api/v1/hosts/${id}/revoke-key`, { method: "POST", headers });
+    if (r.status >= 300) throw new Error(`revoke-key ${id} answered ${r.status}`);
+  }
+}
+
 import { captureIo } from "./helpers.ts";
 
 /** A CA and a server certificate for 127.0.0.1 signed by it, made with openssl. */
@@ -115,6 +128,9 @@ describe("https:// to the API: CA file and pinning", () => {
       return { code, stdout: out.stdout(), stderr: out.stderr(), spooled };
     } finally {
       rmSync(stateDir, { recursive: true, force: true });
+      // Each run is this machine installed afresh: its key is revoked, so the next run's
+      // enrollment with the secret alone is not refused as a takeover.
+      await revokeKeys(api.url);
     }
   };
 

@@ -43,7 +43,13 @@ export interface ExecutionRecord {
   /** Against the previous execution of the host; null for its first. */
   changes: ChangeCounts | null;
   /** What the agent said of itself beyond its version, and what it could not collect. */
-  agentExtra: { rss_bytes?: number; cpu_seconds?: number; dropped_reports?: number };
+  agentExtra: {
+    rss_bytes?: number;
+    cpu_seconds?: number;
+    dropped_reports?: number;
+    /** Reports the agent set aside after the API refused them, as it last told. */
+    set_aside?: { count: number; last_status?: number; last_error?: string };
+  };
   /** null when the report had no `errors` field (an empty list is kept as sent). */
   errors: CollectorError[] | null;
   /** The encoded per-execution values (metrics-codec.ts). */
