@@ -3,6 +3,7 @@
  * loopback), a proxy in front of it that can be switched off or made to misbehave, and
  * the agent bundled into one file and run as its own process.
  */
+
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import {
@@ -79,6 +80,21 @@ export class RealApi {
     });
     this.server = await startServer(config, { print: () => {} });
     return this;
+  }
+
+  /** Revokes every host's node key, as an admin does before a host is installed again. */
+  async revokeKeys(): Promise<void> {
+    const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const hosts = (await (await fetch(`${this.url}/api/v1/hosts`, { headers })).json()) as {
+      items: { id: number }[];
+    };
+    for (const { id } of hosts.items) {
+      const r = await fetch(`${this.url}/api/v1/hosts/${id}/revoke-key`, {
+        method: "POST",
+        headers,
+      });
+      if (r.status >= 300) throw new Error(`revoke-key ${id} answered ${r.status}`);
+    }
   }
 
   get url(): string {
@@ -222,12 +238,13 @@ export class FlakyProxy {
     const body = Buffer.concat(chunks);
     const path = (req.url ?? "/").split("?")[0]!;
     const index = this.requests.filter((r) => r.path === path).length;
-    const action = this.rule(path, index, body.toString("utf8"));
+    const text = body.toString("utf8");
+    const action = this.rule(path, index, text);
     const record: ProxiedRequest = {
       path,
       at: this.time(),
       action: action.kind,
-      body: body.toString("utf8"),
+      body: text,
     };
     this.requests.push(record);
     this.waiting = this.waiting.filter((waiter) => !waiter.done());

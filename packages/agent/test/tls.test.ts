@@ -6,19 +6,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { runCli } from "../src/cli.ts";
 import { publicKeyPinOf } from "../src/tls.ts";
-import { ADMIN_TOKEN, ENROLL_SECRET, FlakyProxy, RealApi, tempDir } from "./harness.ts";
-
-/** Revokes every host's node key, as an admin would before a host is installed again. */
-async function revokeKeys(apiUrl: string): Promise<void> {
-  const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
-  const hosts = (await (await fetch(`${apiUrl}/api/v1/hosts`, { headers })).json()) as {
-    items: { id: number }[];
-  };
-  for (const { id } of hosts.items) {
-    const r = await fetch(`${apiUrl}/api/v1/hosts/${id}/revoke-key`, { method: "POST", headers });
-    if (r.status >= 300) throw new Error(`revoke-key ${id} answered ${r.status}`);
-  }
-}
+import { ENROLL_SECRET, FlakyProxy, RealApi, tempDir } from "./harness.ts";
 
 import { captureIo } from "./helpers.ts";
 
@@ -130,7 +118,7 @@ describe("https:// to the API: CA file and pinning", () => {
       rmSync(stateDir, { recursive: true, force: true });
       // Each run is this machine installed afresh: its key is revoked, so the next run's
       // enrollment with the secret alone is not refused as a takeover.
-      await revokeKeys(api.url);
+      await api.revokeKeys();
     }
   };
 

@@ -16,6 +16,7 @@ import Fastify, {
 import { compatRoutes } from "./compat/compat.routes.ts";
 import type { Config } from "./config.ts";
 import { ApiError, fromStoreError } from "./errors.ts";
+import { acceptCompressedBodies } from "./http/compressed-bodies.ts";
 import {
   clientErrorHandler,
   frameworkErrors,
@@ -180,6 +181,7 @@ export async function buildApp(options: AppOptions) {
   app.setValidatorCompiler(strictValidatorCompiler);
   app.setErrorHandler(sendError);
   securityHeaders(app);
+  acceptCompressedBodies(app, limits.bodyLimitBytes);
   limitJsonBodies(app, { maxDepth: limits.jsonMaxDepth, maxItems: limits.jsonMaxItems });
   const rateHooks = installRateLimits(app, options.rateLimits ?? NO_RATE_LIMITS);
   app.addHook("onResponse", async (request, reply) => {

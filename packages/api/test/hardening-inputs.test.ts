@@ -121,7 +121,12 @@ function requiredQuery(op: Operation): Record<string, string> {
     for (const part of (s.allOf as Record<string, unknown>[] | undefined) ?? []) walk(part);
     for (const name of (s.required as string[] | undefined) ?? []) {
       const field = (s.properties as Record<string, Record<string, unknown>>)[name]!;
-      query[name] = kindOf(field) === "integer" ? "22" : "x";
+      query[name] =
+        kindOf(field) === "integer"
+          ? "22"
+          : field.format === "date-time"
+            ? "2026-11-30T00:00:00Z"
+            : "x";
     }
   };
   walk(op.querystring as Record<string, unknown> | undefined);
