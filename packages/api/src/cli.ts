@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { exportCommand } from "./export.ts";
 import { policyCommand } from "./policy-command.ts";
 import { startServer } from "./server.ts";
+import { AuditService, CLI_ACTOR } from "./services/audit.service.ts";
 import { TokensService } from "./services/tokens.service.ts";
 import { openStore } from "./store/sql-store.ts";
 import { API_VERSION } from "./version.ts";
@@ -101,7 +102,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
         io.stdout.write(`database ${store.where} is up to date\n`);
         return 0;
       case "token":
-        return await tokenCommand(new TokensService(store, now), rest, values, io);
+        return await tokenCommand(
+          new TokensService(store, now, new AuditService(store, now)),
+          rest,
+          values,
+          io,
+        );
       case "prune": {
         const days = values["older-than-days"];
         const before = values.before;
@@ -179,7 +185,7 @@ async function tokenCommand(
       io.stderr.write("compliance-api token create: give --name <name> and --role reader|admin\n");
       return 2;
     }
-    const created = await tokens.create(values.name, role);
+    const created = await tokens.create(values.name, role, CLI_ACTOR);
     io.stdout.write(
       `token ${created.id} (${role}, "${values.name}"): ${created.token}\nIt is shown only now.\n`,
     );
@@ -194,7 +200,7 @@ async function tokenCommand(
     return 0;
   }
   if (sub === "revoke" && id && /^\d+$/.test(id)) {
-    const ok = await tokens.revoke(Number(id)).then(
+    const ok = await tokens.revoke(Number(id), CLI_ACTOR).then(
       () => true,
       () => false,
     );

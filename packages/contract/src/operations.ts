@@ -38,6 +38,7 @@ import {
   TokenRoleSchema,
   WhoAmISchema,
 } from "./api.ts";
+import { opsOperations } from "./ops-api.ts";
 import { PolicyStatusSchema } from "./policy.ts";
 import {
   ComplianceSchema,
@@ -654,6 +655,7 @@ export const OPERATIONS = {
   ...fleetOperations,
   ...tokenOperations,
   ...policyOperations,
+  ...opsOperations,
 } as const satisfies Record<RouteName, Operation>;
 
 export type Operations = typeof OPERATIONS;

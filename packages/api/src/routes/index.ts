@@ -1,5 +1,6 @@
 import type { Services } from "../services/index.ts";
 import { agentHandlers } from "./agent.routes.ts";
+import { auditHandlers } from "./audit.routes.ts";
 import { fleetHandlers } from "./fleet.routes.ts";
 import { healthHandlers } from "./health.routes.ts";
 import { historyHandlers } from "./history.routes.ts";
@@ -19,6 +20,7 @@ export function handlers(services: Services): Handlers {
     ...tokenHandlers(services),
     ...policyHandlers(services),
     ...webhookHandlers(services),
+    ...auditHandlers(services),
   };
 }
 

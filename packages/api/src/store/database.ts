@@ -19,6 +19,15 @@ export interface DatabaseHandle {
   /** Where the data lives, without credentials, for logs and /health. */
   where: string;
   close(): Promise<void>;
+  /** The connection pool's use now (PostgreSQL, MySQL); absent on SQLite. */
+  poolUse?: () => PoolUse;
+}
+
+/** Connections of a pool: open in all, idle among them, and requests waiting for one. */
+export interface PoolUse {
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 export interface DatabaseOptions {
@@ -100,7 +109,12 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     // pool listener: its server going away must not crash the process either.
     pool.on("connect", (client) => client.on("error", () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { db, reader: db, engine, where: redact(url), close: () => db.destroy() };
+    const poolUse = () => ({
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+    });
+    return { db, reader: db, engine, where: redact(url), close: () => db.destroy(), poolUse };
   }
   const pool = createMysqlPool({
     uri: url.replace(/^mariadb:/, "mysql:"),
@@ -113,7 +127,31 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   });
   pool.on("connection", (c) => c.on("error", () => {}));
   const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool }) });
-  return { db, reader: db, engine, where: redact(url), close: () => db.destroy() };
+  return {
+    db,
+    reader: db,
+    engine,
+    where: redact(url),
+    close: () => db.destroy(),
+    poolUse: () => mysqlPoolUse(pool),
+  };
+}
+
+/**
+ * mysql2 keeps its counts in fields it does not type: every connection, the free ones, and
+ * the requests queued for one.
+ */
+function mysqlPoolUse(pool: object): PoolUse {
+  const p = pool as {
+    _allConnections?: { length: number };
+    _freeConnections?: { length: number };
+    _connectionQueue?: { length: number };
+  };
+  return {
+    total: p._allConnections?.length ?? 0,
+    idle: p._freeConnections?.length ?? 0,
+    waiting: p._connectionQueue?.length ?? 0,
+  };
 }
 
 function redact(url: string): string {

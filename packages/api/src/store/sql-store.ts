@@ -1,4 +1,5 @@
 import { sql } from "kysely";
+import { AuditRepository } from "./audit.repository.ts";
 import {
   type DatabaseHandle,
   migrateToLatest,
@@ -65,6 +66,7 @@ class SqlStore implements Store {
   private readonly policies: PoliciesRepository;
   private readonly jobs: JobsRepository;
   private readonly webhooks: WebhooksRepository;
+  private readonly audit: AuditRepository;
 
   constructor(
     private readonly handle: DatabaseHandle,
@@ -86,6 +88,7 @@ class SqlStore implements Store {
     this.policies = new PoliciesRepository(db, reader, this.dialect);
     this.jobs = new JobsRepository(db, this.dialect);
     this.webhooks = new WebhooksRepository(db, this.dialect);
+    this.audit = new AuditRepository(db, reader, handle.engine);
   }
 
   migrate = () => migrateToLatest(this.handle.db);
@@ -93,6 +96,11 @@ class SqlStore implements Store {
   ping = async () => {
     await sql`select 1`.execute(this.handle.db);
   };
+  poolUse: Store["poolUse"] = () => this.handle.poolUse?.() ?? null;
+  observeCommits: Store["observeCommits"] = (listener) => this.dialect.observeCommits(listener);
+
+  appendAudit: Store["appendAudit"] = (record) => this.audit.append(record);
+  listAudit: Store["listAudit"] = (filter, page) => this.audit.list(filter, page);
 
   setting: Store["setting"] = (name) => this.tokens.setting(name);
   settingOnce: Store["settingOnce"] = (name, value) => this.tokens.settingOnce(name, value);

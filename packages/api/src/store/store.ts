@@ -1,4 +1,5 @@
 import type {
+  AuditEntry,
   CpuPoint,
   Execution,
   FleetSummary,
@@ -15,7 +16,8 @@ import type {
   SessionSearchHit,
   TokenRole,
 } from "@compliance/contract";
-import type { Engine } from "./database.ts";
+import type { AuditFilter, AuditRecord } from "./audit.repository.ts";
+import type { Engine, PoolUse } from "./database.ts";
 import type { ExecutionCursor, ExecutionFilter, ExecutionRef } from "./executions.repository.ts";
 import type { Facts } from "./facts.ts";
 import type { HistoryNeeds, WalkStep } from "./history-walk.ts";
@@ -55,6 +57,19 @@ export interface Store {
   close(): Promise<void>;
   /** Resolves when the database answers; rejects otherwise. */
   ping(): Promise<void>;
+  /** The connection pool's use now; null where there is none (SQLite). */
+  poolUse(): PoolUse | null;
+  /** Tells `listener` the size of each group commit (SQLite only). */
+  observeCommits(listener: (size: number) => void): void;
+
+  // ---- audit trail ------------------------------------------------------------------------
+  /** Records one admin action; returns its id. */
+  appendAudit(record: AuditRecord): Promise<number>;
+  /** The actions matching the filter, newest first, one page. */
+  listAudit(
+    filter: AuditFilter,
+    page: { limit: number; offset: number },
+  ): Promise<PageOf<AuditEntry>>;
 
   // ---- settings (the hashes of generated secrets) -------------------------------------
   setting(name: string): Promise<string | null>;
@@ -288,7 +303,8 @@ export interface Store {
   ): Promise<{ items: CpuSample[]; total: number }>;
 }
 
-export type { Engine } from "./database.ts";
+export type { AuditFilter, AuditRecord } from "./audit.repository.ts";
+export type { Engine, PoolUse } from "./database.ts";
 export type { ExecutionCursor, ExecutionFilter, ExecutionRef } from "./executions.repository.ts";
 export type { Facts } from "./facts.ts";
 export type { HistoryNeeds, WalkStep } from "./history-walk.ts";

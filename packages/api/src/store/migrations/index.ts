@@ -5,6 +5,7 @@ import * as currentNames from "./2026-11-22-0003-current-names.ts";
 import * as inventory from "./2026-11-30-0004-inventory.ts";
 import * as policies from "./2026-11-30-0005-policies.ts";
 import * as legacyRequests from "./2026-11-30-0007-legacy-requests.ts";
+import * as auditLog from "./2026-11-30-0008-audit-log.ts";
 
 /**
  * Every migration, by name; names sort in the order they apply. Listed here rather than
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   "2026-11-30-0004-inventory": inventory,
   "2026-11-30-0005-policies": policies,
   "2026-11-30-0007-legacy-requests": legacyRequests,
+  "2026-11-30-0008-audit-log": auditLog,
 };
