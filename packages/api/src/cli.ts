@@ -78,12 +78,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
 
   const now = io.now ?? Date.now;
   if (command === "start") {
-    const server = await startServer(config, {
-      print: (line) => io.stdout.write(`${line}\n`),
-      now,
-    });
+    const server = await startServer(config, { logStream: io.stdout, now });
     const stop = (signal: string) => {
-      io.stdout.write(`${signal}: closing\n`);
+      server.log.info({ signal }, "signal received");
       server.close().then(
         () => process.exit(0),
         () => process.exit(1),

@@ -52,6 +52,10 @@ export interface Config extends HttpLimits {
   backgroundIntervalSeconds: number;
   /** How often agents and callers may ask; each API process counts its own. */
   rateLimits: RateLimits;
+  /** How long the start waits for an unreachable database before giving up. */
+  databaseStartTimeoutSeconds: number;
+  /** The bearer token of GET /metrics; null turns /metrics off. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -152,6 +156,8 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     backgroundIntervalSeconds: int(env, "COMPLIANCE_BACKGROUND_INTERVAL", 2, 1, 3600),
     ...httpLimits(env),
     rateLimits: rateLimits(env),
+    databaseStartTimeoutSeconds: int(env, "COMPLIANCE_DB_START_TIMEOUT", 120, 1, 86_400),
+    metricsToken: secret(env, "COMPLIANCE_METRICS_TOKEN"),
   });
 }
 

@@ -75,6 +75,8 @@ const emptyCounts = (): StatusCounts => ({
  */
 export class PoliciesService {
   private cache: { at: number; active: ActivePolicy[] } | null = null;
+  /** Told how long each evaluation took, before and inside the ingest transaction (metrics). */
+  onEvaluated: ((phase: "prepare" | "transaction", ms: number) => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -110,8 +112,19 @@ export class PoliciesService {
     const intervalMs = this.intervalMs;
     const alone = active.map(({ record }) => !readsPreviousExecution(record.document));
     const early = new WeakMap<Report, (PolicyStatus | undefined)[]>();
-    const evaluateAt = (report: Report, previousMs: number | null): PolicyVerdict[] => {
-      if (active.length === 0) return [];
+    const timed = <T>(phase: "prepare" | "transaction", work: () => T): T => {
+      const observe = this.onEvaluated;
+      if (!observe) return work();
+      const start = performance.now();
+      try {
+        return work();
+      } finally {
+        observe(phase, performance.now() - start);
+      }
+    };
+    const evaluateAt = (report: Report, previousMs: number | null): PolicyVerdict[] =>
+      active.length === 0 ? [] : timed("transaction", () => verdicts(report, previousMs));
+    const verdicts = (report: Report, previousMs: number | null): PolicyVerdict[] => {
       const known = early.get(report);
       const context = prepareContext({
         report,
@@ -127,13 +140,15 @@ export class PoliciesService {
     return Object.assign(evaluateAt, {
       prepare(report: Report): void {
         if (active.length === 0 || !alone.includes(true)) return;
-        const context = prepareContext({ report, intervalMs });
-        early.set(
-          report,
-          active.map(({ compiled }, i) =>
-            alone[i] ? evaluate(compiled, context).status : undefined,
-          ),
-        );
+        timed("prepare", () => {
+          const context = prepareContext({ report, intervalMs });
+          early.set(
+            report,
+            active.map(({ compiled }, i) =>
+              alone[i] ? evaluate(compiled, context).status : undefined,
+            ),
+          );
+        });
       },
     });
   }

@@ -10,6 +10,7 @@ import { Dialect } from "./dialect.ts";
 import { ExecutionsRepository } from "./executions.repository.ts";
 import { FleetRepository } from "./fleet.repository.ts";
 import { walkHistory } from "./history-walk.ts";
+import { countHosts } from "./host-counts.ts";
 import { HostsRepository } from "./hosts.repository.ts";
 import { IngestRepository } from "./ingest.repository.ts";
 import { InventoryRepository } from "./inventory.repository.ts";
@@ -70,8 +71,8 @@ class SqlStore implements Store {
 
   constructor(
     private readonly handle: DatabaseHandle,
-    onlineWindowMs: number,
-    now: () => number,
+    private readonly onlineWindowMs: number,
+    private readonly now: () => number,
   ) {
     const { db, reader } = handle;
     this.engine = handle.engine;
@@ -98,6 +99,9 @@ class SqlStore implements Store {
   };
   poolUse: Store["poolUse"] = () => this.handle.poolUse?.() ?? null;
   observeCommits: Store["observeCommits"] = (listener) => this.dialect.observeCommits(listener);
+
+  hostCounts: Store["hostCounts"] = () =>
+    countHosts(this.handle.reader, this.now() - this.onlineWindowMs);
 
   appendAudit: Store["appendAudit"] = (record) => this.audit.append(record);
   listAudit: Store["listAudit"] = (filter, page) => this.audit.list(filter, page);

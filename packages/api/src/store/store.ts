@@ -21,6 +21,7 @@ import type { Engine, PoolUse } from "./database.ts";
 import type { ExecutionCursor, ExecutionFilter, ExecutionRef } from "./executions.repository.ts";
 import type { Facts } from "./facts.ts";
 import type { HistoryNeeds, WalkStep } from "./history-walk.ts";
+import type { HostCounts } from "./host-counts.ts";
 import type { HostFilter } from "./hosts.repository.ts";
 import type { IngestOptions, IngestOutcome } from "./ingest.repository.ts";
 import type { InventoryFilter } from "./inventory.repository.ts";
@@ -61,6 +62,8 @@ export interface Store {
   poolUse(): PoolUse | null;
   /** Tells `listener` the size of each group commit (SQLite only). */
   observeCommits(listener: (size: number) => void): void;
+  /** Hosts in all, online now and never reported (one aggregate, no history read). */
+  hostCounts(): Promise<HostCounts>;
 
   // ---- audit trail ------------------------------------------------------------------------
   /** Records one admin action; returns its id. */
@@ -308,6 +311,7 @@ export type { Engine, PoolUse } from "./database.ts";
 export type { ExecutionCursor, ExecutionFilter, ExecutionRef } from "./executions.repository.ts";
 export type { Facts } from "./facts.ts";
 export type { HistoryNeeds, WalkStep } from "./history-walk.ts";
+export type { HostCounts } from "./host-counts.ts";
 export type { HostFilter } from "./hosts.repository.ts";
 export type { IngestOptions, IngestOutcome, StoredExecution } from "./ingest.repository.ts";
 export type { InventoryFilter } from "./inventory.repository.ts";
