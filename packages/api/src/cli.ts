@@ -121,6 +121,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
           return 2;
         }
         const r = await store.prune(ms);
+        await new AuditService(store, now).record(CLI_ACTOR, "retention.prune", null, {
+          ...r,
+          before: new Date(ms).toISOString(),
+        });
         io.stdout.write(
           `pruned ${r.executions} executions of ${r.hosts} hosts collected before ${new Date(ms).toISOString()} ` +
             `(${r.processSpans} process, ${r.sessionSpans} session and ${r.inventorySpans} inventory lifetimes, ${r.facts} fact sets)\n`,
