@@ -56,7 +56,7 @@ const child = spawn(
 const url = await new Promise<string>((resolve, reject) => {
   child.once("exit", (code) => reject(new Error(`the API exited with ${code}`)));
   createInterface({ input: child.stdout! }).on("line", (line) => {
-    const m = /^Compliance API on (\S+)/.exec(line);
+    const m = /Compliance API on (http:\/\/\S+)/.exec(line);
     if (m) resolve(m[1]!);
   });
 });

@@ -1,10 +1,13 @@
 // A real API process for benchmarks: the app of `buildApp` on the given database, plus
 // POST /bench/noop, which validates the same report body and answers the same shape
 // without storing anything: the framework's own ceiling for that request.
+
+import { createWriteStream } from "node:fs";
 import { ReportAcceptedSchema, ReportSchema } from "@compliance/contract";
 import { buildApp } from "../../packages/api/src/app.ts";
 import { hashSecret } from "../../packages/api/src/auth.ts";
 import { loadConfig } from "../../packages/api/src/config.ts";
+import { createLoggers } from "../../packages/api/src/logging.ts";
 import { openStore } from "../../packages/api/src/store/sql-store.ts";
 import { BENCH_ADMIN, BENCH_SECRET } from "./secrets.ts";
 
@@ -16,9 +19,14 @@ const store = openStore({
   sqliteSynchronous: config.sqliteSynchronous,
 });
 await store.migrate();
+// BENCH_LOG_LEVEL=info writes the request log (to /dev/null), to measure what it costs.
+const logLevel = process.env.BENCH_LOG_LEVEL;
 const app = await buildApp({
   store,
   config,
+  ...(logLevel
+    ? { loggerInstance: createLoggers(logLevel, createWriteStream("/dev/null")).log }
+    : {}),
   secrets: { adminTokenHash: hashSecret(BENCH_ADMIN), enrollSecretHash: hashSecret(BENCH_SECRET) },
 });
 app.post(

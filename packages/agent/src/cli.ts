@@ -270,7 +270,14 @@ function parse(argv: readonly string[], io: CliIo): ParsedCommand | undefined {
       allowPositionals: false,
     }).values as Values;
   } catch (error) {
-    throw new UsageError(`${first}: ${messageOf(error)}`, { cause: error });
+    const option = /'([^']+)'/.exec(messageOf(error))?.[1];
+    const problem =
+      (error as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option
+        ? `unknown option "${option}"`
+        : messageOf(error);
+    throw new UsageError(`${first}: ${problem}; try compliance-agent ${first} --help`, {
+      cause: error,
+    });
   }
   if (values.help) {
     io.stdout.write(COMMANDS[first].usage);

@@ -6,6 +6,7 @@ import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, {
+  type FastifyBaseLogger,
   type FastifyError,
   type FastifyInstance,
   type FastifyReply,
@@ -24,10 +25,13 @@ import {
 } from "./http/framework-errors.ts";
 import { limitJsonBodies } from "./http/json-limits.ts";
 import { installRateLimits } from "./http/rate-limit.ts";
+import { requestLog } from "./http/request-log.ts";
 import { securityHeaders } from "./http/security-headers.ts";
 import { routeGuards, serverOptions } from "./http/server-options.ts";
 import { HTTP_DEFAULTS, type HttpLimits, type RateLimits } from "./http/settings.ts";
+import { ApiMetrics } from "./metrics.ts";
 import { handlers, registerRoutes } from "./routes/index.ts";
+import { metricsRoute } from "./routes/ops.routes.ts";
 import { type AuthSecrets, createServices, type Services } from "./services/index.ts";
 import type { Store } from "./store/store.ts";
 import { isDatabaseUnavailable } from "./store/unavailable.ts";
@@ -41,7 +45,9 @@ export interface AppOptions {
     Config,
     "bodyLimitBytes" | "consoleDir" | "legacyIngest" | "legacyKey" | "agentIntervalSeconds"
   > &
-    Partial<Pick<Config, "webhookAllowPrivate" | "legacyTimeZone" | keyof HttpLimits>>;
+    Partial<
+      Pick<Config, "webhookAllowPrivate" | "legacyTimeZone" | "metricsToken" | keyof HttpLimits>
+    >;
   /**
    * How often callers may ask (the server passes the configured limits). Without it nothing
    * is rate limited, as in tests that drive many hosts from one address through inject().
@@ -50,6 +56,8 @@ export interface AppOptions {
   secrets: AuthSecrets;
   now?: (() => number) | undefined;
   logger?: FastifyServerOptions["logger"];
+  /** The log to write to (the server's); takes the place of `logger`. */
+  loggerInstance?: FastifyBaseLogger | undefined;
 }
 
 export type App = FastifyInstance;
@@ -166,12 +174,14 @@ export async function buildApp(options: AppOptions) {
     bodyLimitBytes: options.config.bodyLimitBytes,
   };
   const app = Fastify({
-    logger: options.logger ?? false,
+    ...(options.loggerInstance
+      ? { loggerInstance: options.loggerInstance }
+      : { logger: options.logger ?? false }),
     ...serverOptions(limits),
     // Reports are validated by TypeBox, never coerced: a string where a number belongs is a 400.
     ajv: { customOptions: { coerceTypes: false } },
     return503OnClosing: true,
-    // Thousands of agents check in: one log line per request would drown the rest.
+    // Fastify's own two lines per request are off; requestLog writes one, cheaply.
     logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: "idle",
     frameworkErrors,
@@ -184,12 +194,7 @@ export async function buildApp(options: AppOptions) {
   acceptCompressedBodies(app, limits.bodyLimitBytes);
   limitJsonBodies(app, { maxDepth: limits.jsonMaxDepth, maxItems: limits.jsonMaxItems });
   const rateHooks = installRateLimits(app, options.rateLimits ?? NO_RATE_LIMITS);
-  app.addHook("onResponse", async (request, reply) => {
-    request.log.debug(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: reply.elapsedTime },
-      "request",
-    );
-  });
+  requestLog(app);
   app.setNotFoundHandler((request, reply) =>
     reply.code(404).send({
       error: {
@@ -209,6 +214,12 @@ export async function buildApp(options: AppOptions) {
     log: app.log,
   });
   app.decorate("services", services);
+  if (options.config.metricsToken) {
+    const metrics = new ApiMetrics(options.store);
+    metrics.install(app);
+    services.policies.onEvaluated = (phase, ms) => metrics.policyEvaluated(phase, ms);
+    metricsRoute(app, metrics, options.config.metricsToken);
+  }
   registerRoutes(app, services, handlers(services), routeGuards(limits, rateHooks));
   if (options.config.legacyIngest) {
     await app.register(

@@ -3,8 +3,9 @@ import { parseArgs } from "node:util";
 import type { TokenRole } from "@compliance/contract";
 import { ConfigError, loadConfig } from "./config.ts";
 import { exportCommand } from "./export.ts";
-import { policyCommand } from "./policy-command.ts";
+import { POLICY_USAGE, policyCommand } from "./policy-command.ts";
 import { startServer } from "./server.ts";
+import { AuditService, CLI_ACTOR } from "./services/audit.service.ts";
 import { TokensService } from "./services/tokens.service.ts";
 import { openStore } from "./store/sql-store.ts";
 import type { Store } from "./store/store.ts";
@@ -24,7 +25,7 @@ Usage:
   compliance-api start [--local-agent]     serve the API (and the console)
   compliance-api migrate                   bring the database schema up to date
   compliance-api token create --name N [--role reader|admin]
-  compliance-api token list
+  compliance-api token list [--json]
   compliance-api token revoke <id>
   compliance-api host revoke-key <id>      the host's agent (or a reinstalled one) may enroll again
   compliance-api prune (--older-than-days N | --before <time>)
@@ -32,11 +33,40 @@ Usage:
   compliance-api policy list [--json]
   compliance-api policy apply -f <file or directory>
   compliance-api policy test -f <file> [--host <id>] [--at <time>] [--json]
-  compliance-api --help | --version
+  compliance-api help [<command>] | <command> --help | --version
 
 Configuration is read from the environment: PORT, HOST, DATABASE_URL,
 COMPLIANCE_ENROLL_SECRET, COMPLIANCE_ADMIN_TOKEN and the others listed in the README.
 `;
+
+/** Each command's own help. */
+const COMMAND_HELP: Record<string, string> = {
+  start: `compliance-api start [--local-agent]
+
+Serves the API (and the console) on HOST:PORT; waits up to COMPLIANCE_DB_START_TIMEOUT
+seconds for the database. --local-agent also reports this machine. Logs are JSON lines.
+`,
+  migrate: `compliance-api migrate
+
+Brings the database schema of DATABASE_URL up to date, then exits.
+`,
+  token: `compliance-api token create --name N [--role reader|admin]   prints the token once
+compliance-api token list [--json]                            id, role, name, created, last used
+compliance-api token revoke <id>
+`,
+  prune: `compliance-api prune (--older-than-days N | --before <RFC 3339 time>)
+
+Deletes executions collected before then, keeping each host's latest.
+`,
+  export: `compliance-api export --dir <directory> [--from <time>] [--to <time>] [--host <id>]
+
+Writes every stored report as <ip>_<YYYY_MM_DD_H_M_S>.json.
+`,
+  policy: POLICY_USAGE,
+};
+
+/** How to ask for help, said after every refusal of the command line. */
+const HINT = 'Run "compliance-api help" or "compliance-api <command> --help".';
 
 /** Where the console's build is, next to this package in the repository. */
 const CONSOLE_DIR = fileURLToPath(new URL("../../console/dist", import.meta.url));
@@ -50,7 +80,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
   try {
     parsed = parse(argv);
   } catch (e) {
-    io.stderr.write(`compliance-api: ${(e as Error).message}\n\n${USAGE}`);
+    io.stderr.write(`compliance-api: ${argumentProblem(e as Error)}\n${HINT}\n`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -58,10 +88,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
     io.stdout.write(`${API_VERSION}\n`);
     return 0;
   }
-  const [command = "start", ...rest] = positionals;
-  if (values.help) {
-    io.stdout.write(USAGE);
-    return 0;
+  const [command, ...rest] = positionals;
+  const help = helpFor(command, rest, values.help === true);
+  if (help !== null) {
+    if (help.ok) io.stdout.write(help.text);
+    else io.stderr.write(help.text);
+    return help.ok ? 0 : 2;
   }
   let config: ReturnType<typeof loadConfig>;
   try {
@@ -79,12 +111,9 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
 
   const now = io.now ?? Date.now;
   if (command === "start") {
-    const server = await startServer(config, {
-      print: (line) => io.stdout.write(`${line}\n`),
-      now,
-    });
+    const server = await startServer(config, { logStream: io.stdout, now });
     const stop = (signal: string) => {
-      io.stdout.write(`${signal}: closing\n`);
+      server.log.info({ signal }, "signal received");
       server.close().then(
         () => process.exit(0),
         () => process.exit(1),
@@ -103,7 +132,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
         io.stdout.write(`database ${store.where} is up to date\n`);
         return 0;
       case "token":
-        return await tokenCommand(new TokensService(store, now), rest, values, io);
+        return await tokenCommand(
+          new TokensService(store, now, new AuditService(store, now)),
+          rest,
+          values,
+          io,
+        );
       case "host":
         return await hostCommand(store, rest, io);
       case "prune": {
@@ -122,6 +156,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
           return 2;
         }
         const r = await store.prune(ms);
+        await new AuditService(store, now).record(CLI_ACTOR, "retention.prune", null, {
+          ...r,
+          before: new Date(ms).toISOString(),
+        });
         io.stdout.write(
           `pruned ${r.executions} executions of ${r.hosts} hosts collected before ${new Date(ms).toISOString()} ` +
             `(${r.processSpans} process, ${r.sessionSpans} session and ${r.inventorySpans} inventory lifetimes, ${r.facts} fact sets)\n`,
@@ -139,12 +177,40 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
           io,
         );
       default:
-        io.stderr.write(`compliance-api: unknown command "${command}"\n\n${USAGE}`);
+        io.stderr.write(`compliance-api: unknown command "${command}"\n${HINT}\n`);
         return 2;
     }
   } finally {
     await store.close();
   }
+}
+
+/** A short message of our own for what parseArgs refused (its own is long). */
+function argumentProblem(e: Error & { code?: string }): string {
+  const option = /'([^']+)'/.exec(e.message)?.[1];
+  if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" && option) return `unknown option "${option}"`;
+  if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" && option) {
+    return `option "${option}" needs a value`;
+  }
+  return e.message.split(". ")[0] ?? e.message;
+}
+
+/**
+ * The help asked for, if any: `help [command]`, `<command> --help`, or no command at all
+ * (help rather than serving: `start` is always said).
+ */
+function helpFor(
+  command: string | undefined,
+  rest: string[],
+  flag: boolean,
+): { ok: boolean; text: string } | null {
+  if (command === undefined) return { ok: true, text: USAGE };
+  const topic = command === "help" ? rest[0] : flag ? command : null;
+  if (command !== "help" && !flag) return null;
+  if (topic === undefined || topic === null) return { ok: true, text: USAGE };
+  const text = COMMAND_HELP[topic];
+  if (text) return { ok: true, text };
+  return { ok: false, text: `compliance-api: unknown command "${topic}"\n${HINT}\n` };
 }
 
 function parse(argv: string[]) {
@@ -153,7 +219,7 @@ function parse(argv: string[]) {
     allowPositionals: true,
     options: {
       help: { type: "boolean", short: "h" },
-      version: { type: "boolean", short: "v" },
+      version: { type: "boolean", short: "V" },
       "local-agent": { type: "boolean" },
       name: { type: "string" },
       role: { type: "string" },
@@ -199,14 +265,19 @@ async function tokenCommand(
       io.stderr.write("compliance-api token create: give --name <name> and --role reader|admin\n");
       return 2;
     }
-    const created = await tokens.create(values.name, role);
+    const created = await tokens.create(values.name, role, CLI_ACTOR);
     io.stdout.write(
       `token ${created.id} (${role}, "${values.name}"): ${created.token}\nIt is shown only now.\n`,
     );
     return 0;
   }
   if (sub === "list") {
-    for (const t of await tokens.list()) {
+    const list = await tokens.list();
+    if (values.json) {
+      io.stdout.write(`${JSON.stringify(list)}\n`);
+      return 0;
+    }
+    for (const t of list) {
       io.stdout.write(
         `${t.id}\t${t.role}\t${t.name}\tcreated ${t.created_at}\tlast used ${t.last_used_at ?? "never"}\n`,
       );
@@ -214,7 +285,7 @@ async function tokenCommand(
     return 0;
   }
   if (sub === "revoke" && id && /^\d+$/.test(id)) {
-    const ok = await tokens.revoke(Number(id)).then(
+    const ok = await tokens.revoke(Number(id), CLI_ACTOR).then(
       () => true,
       () => false,
     );

@@ -58,6 +58,10 @@ export interface Config extends HttpLimits {
    * retention and policy evaluations over the history are not bounded by it.
    */
   databaseStatementTimeoutSeconds: number;
+  /** How long the start waits for an unreachable database before giving up. */
+  databaseStartTimeoutSeconds: number;
+  /** The bearer token of GET /metrics; null turns /metrics off. */
+  metricsToken: string | null;
 }
 
 export class ConfigError extends Error {
@@ -159,6 +163,8 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     ...httpLimits(env),
     rateLimits: rateLimits(env),
     databaseStatementTimeoutSeconds: int(env, "COMPLIANCE_DB_STATEMENT_TIMEOUT", 10, 0, 3600),
+    databaseStartTimeoutSeconds: int(env, "COMPLIANCE_DB_START_TIMEOUT", 120, 1, 86_400),
+    metricsToken: secret(env, "COMPLIANCE_METRICS_TOKEN"),
   });
 }
 

@@ -2,6 +2,7 @@ import { readFileSync, statSync } from "node:fs";
 import type { Config } from "./config.ts";
 import { ApiError } from "./errors.ts";
 import { formatProblem, loadPolicyDirectory, parsePolicies } from "./policies/index.ts";
+import { AuditService, CLI_ACTOR } from "./services/audit.service.ts";
 import { HistoryService } from "./services/history.service.ts";
 import { PoliciesService } from "./services/policies.service.ts";
 import type { Store } from "./store/store.ts";
@@ -33,6 +34,7 @@ export async function policyCommand(
     new HistoryService(store),
     now,
     config.agentIntervalSeconds * 1000,
+    new AuditService(store, now),
   );
   const fail = (message: string, code = 2) => {
     io.stderr.write(`compliance-api policy: ${message}\n`);
@@ -45,7 +47,7 @@ export async function policyCommand(
       case "apply": {
         if (!args.file) return fail("apply needs -f <file or directory>");
         for (const text of textsOf(args.file)) {
-          for (const p of await policies.putText(text, "api")) {
+          for (const p of await policies.putText(text, "api", undefined, CLI_ACTOR)) {
             const job = p.job_id === null ? "" : `; evaluating the history (job ${p.job_id})`;
             io.stdout.write(
               `${p.id}: version ${p.version}${p.enabled ? "" : " (disabled)"}${job}\n`,

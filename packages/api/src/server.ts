@@ -1,30 +1,35 @@
 import { join, resolve } from "node:path";
 import { type Clock, runOnce, systemClock } from "@compliance/agent";
+import type { Logger } from "pino";
 import { buildApp } from "./app.ts";
 import type { Config } from "./config.ts";
 import { restrictDataFiles } from "./data-files.ts";
+import { migrateWhenReachable } from "./database-wait.ts";
+import { createLoggers, type LogStream } from "./logging.ts";
 import { formatProblem, loadPolicyDirectory, loadStarterPolicies } from "./policies/index.ts";
 import { resolveSecrets } from "./secrets.ts";
+import { SYSTEM_ACTOR } from "./services/audit.service.ts";
 import { Background } from "./services/background.ts";
 import { localAgentCollectors } from "./services/local-agent.ts";
 import type { PoliciesService } from "./services/policies.service.ts";
 import { openStore } from "./store/sql-store.ts";
-import { isDatabaseUnavailable } from "./store/unavailable.ts";
 
 export interface RunningServer {
   url: string;
+  /** The API's log (JSON lines). */
+  log: Logger;
   close(): Promise<void>;
 }
 
 export interface ServerOptions {
   /** Where the console's built files are, when it should be served. */
   consoleDir?: string | null;
-  /** Lines for the operator (secrets, URLs); defaults to stdout. */
+  /** Lines for the operator (secrets, URLs); by default JSON log lines at info, whatever the level. */
   print?: (line: string) => void;
   /** The clock (epoch milliseconds) every part of the API reads; the system's by default. */
   now?: () => number;
   /** Where log lines (JSON) go; stdout by default. */
-  logStream?: { write(line: string): unknown };
+  logStream?: LogStream;
 }
 
 /** Said at start, on stdout and in the log, while the legacy routes need no credential. */
@@ -73,9 +78,13 @@ export async function startServer(
   config: Config,
   options: ServerOptions = {},
 ): Promise<RunningServer> {
-  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const { log, notice } = createLoggers(config.logLevel, options.logStream);
+  const print = options.print ?? ((line: string) => notice.info(line.trim()));
   const now = options.now ?? Date.now;
-  for (const problem of restrictDataFiles(config)) print(`warning: ${problem}`);
+  for (const problem of restrictDataFiles(config)) {
+    if (options.print) print(`warning: ${problem}`);
+    else log.warn(problem);
+  }
   const store = openStore({
     now,
     url: config.databaseUrl,
@@ -84,25 +93,18 @@ export async function startServer(
     statementTimeoutMs: config.databaseStatementTimeoutSeconds * 1000,
     onlineWindowMs: 2 * config.agentIntervalSeconds * 1000 + 60_000,
   });
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await store.migrate();
-      break;
-    } catch (e) {
-      if (!isDatabaseUnavailable(e) || attempt >= 60) throw e;
-      print(`database ${store.where} unavailable (${(e as Error).message}); retrying in 2 s`);
-      await new Promise((r) => setTimeout(r, 2000));
-    }
+  try {
+    await migrateWhenReachable(store, config.databaseStartTimeoutSeconds * 1000, log);
+  } catch (e) {
+    await store.close().catch(() => {});
+    throw e;
   }
   const secrets = await resolveSecrets(config, store);
   const app = await buildApp({
     store,
     config: { ...config, consoleDir: options.consoleDir ?? config.consoleDir },
     secrets,
-    logger: {
-      level: config.logLevel,
-      ...(options.logStream ? { stream: options.logStream } : {}),
-    },
+    loggerInstance: log,
     rateLimits: config.rateLimits,
     now,
   });
@@ -119,14 +121,21 @@ export async function startServer(
   print(`  console:  ${url}/`);
   print(`  API docs: ${url}/docs`);
   for (const line of secrets.notices) print(`  ${line}`);
-  if (config.legacyIngest && !config.legacyKey) print(OPEN_LEGACY_WARNING);
+  if (config.legacyIngest && !config.legacyKey && options.print) print(OPEN_LEGACY_WARNING);
 
   const timers: NodeJS.Timeout[] = [];
   if (config.retentionDays > 0) {
     const prune = async () => {
       try {
-        const r = await store.prune(now() - config.retentionDays * 86_400_000);
-        if (r.executions > 0) app.log.info({ retention: r }, "pruned old executions");
+        const before = now() - config.retentionDays * 86_400_000;
+        const r = await store.prune(before);
+        if (r.executions > 0) {
+          app.log.info({ retention: r }, "pruned old executions");
+          await app.services.audit.record(SYSTEM_ACTOR, "retention.prune", null, {
+            ...r,
+            before: new Date(before).toISOString(),
+          });
+        }
       } catch (e) {
         app.log.warn({ err: e }, "retention failed; will retry");
       }
@@ -165,13 +174,16 @@ export async function startServer(
   let closing: Promise<void> | null = null;
   return {
     url,
+    log,
     close() {
       closing ??= (async () => {
+        log.info("closing: finishing requests in flight");
         for (const t of timers) clearInterval(t);
         await background.stop();
         await agentRun;
         await app.close();
         await store.close();
+        log.info("closed");
       })();
       return closing;
     },

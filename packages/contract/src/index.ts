@@ -2,6 +2,7 @@ export * from "./activity-api.ts";
 export * from "./api.ts";
 export * from "./canonical.ts";
 export * from "./operations.ts";
+export * from "./ops-api.ts";
 export * from "./policy.ts";
 export * from "./policy-api.ts";
 export * from "./policy-validate.ts";

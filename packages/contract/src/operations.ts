@@ -39,6 +39,7 @@ import {
   TokenRoleSchema,
   WhoAmISchema,
 } from "./api.ts";
+import { opsOperations } from "./ops-api.ts";
 import { PolicyStatusSchema } from "./policy.ts";
 import {
   ComplianceSchema,
@@ -665,6 +666,7 @@ export const OPERATIONS = {
   ...tokenOperations,
   ...policyOperations,
   ...activityOperations,
+  ...opsOperations,
 } as const satisfies Record<RouteName, Operation>;
 
 export type Operations = typeof OPERATIONS;

@@ -62,6 +62,9 @@ export const ROUTES = {
   createWebhook: { method: "POST", path: "/api/v1/webhooks", auth: "admin" },
   deleteWebhook: { method: "DELETE", path: "/api/v1/webhooks/:id", auth: "admin" },
   webhookDeliveries: { method: "GET", path: "/api/v1/webhooks/:id/deliveries", auth: "admin" },
+  livez: { method: "GET", path: "/livez", auth: "none" },
+  readyz: { method: "GET", path: "/readyz", auth: "none" },
+  listAudit: { method: "GET", path: "/api/v1/audit", auth: "admin" },
 } as const satisfies Record<string, Route>;
 
 export type RouteName = keyof typeof ROUTES;

@@ -1,3 +1,4 @@
+import { actorOf } from "../services/audit.service.ts";
 import type { Services } from "../services/index.ts";
 import { pageOf } from "./query.ts";
 import type { Handlers } from "./register.ts";
@@ -12,11 +13,11 @@ export function hostHandlers(services: Services) {
     },
     getHost: async (request) => services.hosts.get(request.params.id),
     deleteHost: async (request, reply) => {
-      await services.hosts.delete(request.params.id);
+      await services.hosts.delete(request.params.id, actorOf(request.caller.principal));
       return reply.code(204).send(null);
     },
     revokeHostKey: async (request, reply) => {
-      await services.hosts.revokeKey(request.params.id);
+      await services.hosts.revokeKey(request.params.id, actorOf(request.caller.principal));
       return reply.code(204).send(null);
     },
   } satisfies Pick<Handlers, "listHosts" | "getHost" | "deleteHost" | "revokeHostKey">;

@@ -1,6 +1,7 @@
 import type { Services } from "../services/index.ts";
 import { activityHandlers } from "./activity.routes.ts";
 import { agentHandlers } from "./agent.routes.ts";
+import { auditHandlers } from "./audit.routes.ts";
 import { fleetHandlers } from "./fleet.routes.ts";
 import { healthHandlers } from "./health.routes.ts";
 import { historyHandlers } from "./history.routes.ts";
@@ -21,6 +22,7 @@ export function handlers(services: Services): Handlers {
     ...policyHandlers(services),
     ...webhookHandlers(services),
     ...activityHandlers(services),
+    ...auditHandlers(services),
   };
 }
 

@@ -1,5 +1,6 @@
 import type { PolicyStatus } from "@compliance/contract";
 import { badRequest } from "../errors.ts";
+import { type Actor, actorOf } from "../services/audit.service.ts";
 import type { Services } from "../services/index.ts";
 import { pageOf, parseTime, selectorOf } from "./query.ts";
 import type { Handlers } from "./register.ts";
@@ -10,11 +11,11 @@ const DAY = 86_400_000;
  * A body that is a policy document, or its text: the stored policies it makes. With
  * `expectedId` (a PUT), nothing is stored unless it is exactly that one policy.
  */
-function writeOf(services: Services, body: unknown, expectedId?: string) {
+function writeOf(services: Services, actor: Actor, body: unknown, expectedId?: string) {
   const text = (body as { text?: unknown }).text;
   return typeof text === "string"
-    ? services.policies.putText(text, "api", expectedId)
-    : services.policies.put(body, "api", expectedId).then((p) => [p]);
+    ? services.policies.putText(text, "api", expectedId, actor)
+    : services.policies.put(body, "api", expectedId, actor).then((p) => [p]);
 }
 
 /** `failing`/`passing` are the words people use for fail/pass. */
@@ -27,7 +28,7 @@ export function policyHandlers(services: Services) {
   return {
     listPolicies: async () => ({ items: await policies.list() }),
     createPolicy: async (request, reply) => {
-      const items = await writeOf(services, request.body);
+      const items = await writeOf(services, actorOf(request.caller.principal), request.body);
       reply.code(201);
       return { items };
     },
@@ -38,11 +39,12 @@ export function policyHandlers(services: Services) {
       }),
     getPolicy: async (request) => policies.get(request.params.id),
     putPolicy: async (request) => {
-      const [stored] = await writeOf(services, request.body, request.params.id);
+      const actor = actorOf(request.caller.principal);
+      const [stored] = await writeOf(services, actor, request.body, request.params.id);
       return stored!;
     },
     deletePolicy: async (request, reply) => {
-      await policies.remove(request.params.id);
+      await policies.remove(request.params.id, actorOf(request.caller.principal));
       return reply.code(204).send(null);
     },
     policyHosts: async (request) => {
@@ -85,10 +87,14 @@ export function webhookHandlers(services: Services) {
     listWebhooks: async () => ({ items: await webhooks.list() }),
     createWebhook: async (request, reply) => {
       reply.code(201);
-      return webhooks.create(request.body.url, request.body.events);
+      return webhooks.create(
+        request.body.url,
+        request.body.events,
+        actorOf(request.caller.principal),
+      );
     },
     deleteWebhook: async (request, reply) => {
-      await webhooks.remove(request.params.id);
+      await webhooks.remove(request.params.id, actorOf(request.caller.principal));
       return reply.code(204).send(null);
     },
     webhookDeliveries: async (request) => ({

@@ -1,3 +1,4 @@
+import { actorOf } from "../services/audit.service.ts";
 import type { Services } from "../services/index.ts";
 import type { Handlers } from "./register.ts";
 
@@ -8,10 +9,10 @@ export function tokenHandlers(services: Services) {
     listTokens: async () => ({ items: await tokens.list() }),
     createToken: async (request, reply) => {
       reply.code(201);
-      return tokens.create(request.body.name, request.body.role);
+      return tokens.create(request.body.name, request.body.role, actorOf(request.caller.principal));
     },
     revokeToken: async (request, reply) => {
-      await tokens.revoke(request.params.id);
+      await tokens.revoke(request.params.id, actorOf(request.caller.principal));
       return reply.code(204).send(null);
     },
     whoAmI: async (request) => tokens.whoAmI(request.caller.principal!),

@@ -8,7 +8,7 @@ const PING_TIMEOUT_MS = 2000;
 export class HealthService {
   constructor(
     private readonly store: Store,
-    private readonly version: string,
+    readonly version: string,
   ) {}
 
   async check(): Promise<Health> {

@@ -2,6 +2,7 @@ import type { EnrollRequest, EnrollResponse, Host, PageOf } from "@compliance/co
 import { hashSecret, newSecret } from "../auth.ts";
 import { ApiError, invalidField, notFound, unauthorized } from "../errors.ts";
 import type { HostFilter, Page, Store } from "../store/store.ts";
+import type { Actor, AuditService } from "./audit.service.ts";
 import type { AuthService } from "./auth.service.ts";
 
 /** Prefix of the identifiers of hosts the older systems' agents report (compat/). */
@@ -12,6 +13,7 @@ export class HostsService {
   constructor(
     private readonly store: Store,
     private readonly auth: AuthService,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -58,11 +60,17 @@ export class HostsService {
     return host;
   }
 
-  async delete(id: number): Promise<void> {
-    if (!(await this.store.deleteHost(id))) throw notFound(`host ${id}`);
+  async delete(id: number, actor: Actor): Promise<void> {
+    const host = await this.store.getHost(id);
+    if (!host || !(await this.store.deleteHost(id))) throw notFound(`host ${id}`);
+    await this.audit.record(actor, "host.delete", `host:${id}`, {
+      identifier: host.identifier,
+      hostname: host.hostname,
+    });
   }
 
-  async revokeKey(id: number): Promise<void> {
+  async revokeKey(id: number, actor: Actor): Promise<void> {
     if (!(await this.store.revokeHostKey(id))) throw notFound(`host ${id}`);
+    await this.audit.record(actor, "host.revoke_key", `host:${id}`);
   }
 }

@@ -1,5 +1,6 @@
 import type { Store } from "../store/store.ts";
 import { ActivityService } from "./activity.service.ts";
+import { AuditService } from "./audit.service.ts";
 import { type AuthSecrets, AuthService } from "./auth.service.ts";
 import { FleetService } from "./fleet.service.ts";
 import { HealthService } from "./health.service.ts";
@@ -15,6 +16,7 @@ import { WebhooksService } from "./webhooks.service.ts";
 /** What the routes call: each service decides, the store only reads and writes. */
 export interface Services {
   health: HealthService;
+  audit: AuditService;
   auth: AuthService;
   hosts: HostsService;
   history: HistoryService;
@@ -43,24 +45,27 @@ export interface ServiceOptions {
 export function createServices(store: Store, options: ServiceOptions): Services {
   const { secrets, now } = options;
   const auth = new AuthService(store, secrets, now);
+  const audit = new AuditService(store, now);
   const history = new HistoryService(store);
-  const policies = new PoliciesService(store, history, now, options.intervalMs);
+  const policies = new PoliciesService(store, history, now, options.intervalMs, audit);
   const ingest = new IngestService(store, now, policies);
   return {
     health: new HealthService(store, options.version),
+    audit,
     auth,
-    hosts: new HostsService(store, auth),
+    hosts: new HostsService(store, auth, audit),
     history,
     fleet: new FleetService(store, history, now),
     ingest,
     legacy: new LegacyService(store, ingest, now),
-    tokens: new TokensService(store, now),
+    tokens: new TokensService(store, now, audit),
     policies,
     jobs: new PolicyJobs(store, now, options.intervalMs, options.log),
-    webhooks: new WebhooksService(store, now, { allowPrivate: options.webhookAllowPrivate }),
+    webhooks: new WebhooksService(store, now, { allowPrivate: options.webhookAllowPrivate }, audit),
     activity: new ActivityService(store, now),
     now,
   };
 }
 
+export type { Actor } from "./audit.service.ts";
 export type { AuthSecrets, Principal } from "./auth.service.ts";

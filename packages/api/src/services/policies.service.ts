@@ -32,6 +32,7 @@ import type {
   PolicyVerdict,
   Store,
 } from "../store/store.ts";
+import { type Actor, type AuditService, SYSTEM_ACTOR } from "./audit.service.ts";
 import type { HistoryService } from "./history.service.ts";
 
 /** How long this process trusts its copy of the policies (others may change them). */
@@ -74,6 +75,8 @@ const emptyCounts = (): StatusCounts => ({
  */
 export class PoliciesService {
   private cache: { at: number; active: ActivePolicy[] } | null = null;
+  /** Told how long each evaluation took, before and inside the ingest transaction (metrics). */
+  onEvaluated: ((phase: "prepare" | "transaction", ms: number) => void) | null = null;
 
   constructor(
     private readonly store: Store,
@@ -81,6 +84,7 @@ export class PoliciesService {
     private readonly now: () => number,
     /** The agents' reporting interval, for freshness conditions. */
     private readonly intervalMs: number,
+    private readonly audit: AuditService,
   ) {}
 
   /** The enabled policies, compiled; refreshed from the store every few seconds. */
@@ -108,8 +112,19 @@ export class PoliciesService {
     const intervalMs = this.intervalMs;
     const alone = active.map(({ record }) => !readsPreviousExecution(record.document));
     const early = new WeakMap<Report, (PolicyStatus | undefined)[]>();
-    const evaluateAt = (report: Report, previousMs: number | null): PolicyVerdict[] => {
-      if (active.length === 0) return [];
+    const timed = <T>(phase: "prepare" | "transaction", work: () => T): T => {
+      const observe = this.onEvaluated;
+      if (!observe) return work();
+      const start = performance.now();
+      try {
+        return work();
+      } finally {
+        observe(phase, performance.now() - start);
+      }
+    };
+    const evaluateAt = (report: Report, previousMs: number | null): PolicyVerdict[] =>
+      active.length === 0 ? [] : timed("transaction", () => verdicts(report, previousMs));
+    const verdicts = (report: Report, previousMs: number | null): PolicyVerdict[] => {
       const known = early.get(report);
       const context = prepareContext({
         report,
@@ -125,13 +140,15 @@ export class PoliciesService {
     return Object.assign(evaluateAt, {
       prepare(report: Report): void {
         if (active.length === 0 || !alone.includes(true)) return;
-        const context = prepareContext({ report, intervalMs });
-        early.set(
-          report,
-          active.map(({ compiled }, i) =>
-            alone[i] ? evaluate(compiled, context).status : undefined,
-          ),
-        );
+        timed("prepare", () => {
+          const context = prepareContext({ report, intervalMs });
+          early.set(
+            report,
+            active.map(({ compiled }, i) =>
+              alone[i] ? evaluate(compiled, context).status : undefined,
+            ),
+          );
+        });
       },
     });
   }
@@ -141,7 +158,12 @@ export class PoliciesService {
    * A new version, or switching it on, queues its evaluation over the stored history;
    * switching it off ends its open results.
    */
-  async put(document: unknown, origin: Origin, expectedId?: string): Promise<PolicyDetail> {
+  async put(
+    document: unknown,
+    origin: Origin,
+    expectedId?: string,
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<PolicyDetail> {
     const checked = validatePolicy(document);
     if (!checked.ok) {
       const first = checked.problems[0]!;
@@ -160,11 +182,16 @@ export class PoliciesService {
         { path: `body${path}`, message: (e as Error).message },
       ]);
     }
-    return this.save(checked.value, origin);
+    return this.save(checked.value, origin, actor);
   }
 
   /** Stores every policy of a YAML or JSON text (a policy file); all or none. */
-  async putText(text: string, origin: Origin, expectedId?: string): Promise<PolicyDetail[]> {
+  async putText(
+    text: string,
+    origin: Origin,
+    expectedId?: string,
+    actor: Actor = SYSTEM_ACTOR,
+  ): Promise<PolicyDetail[]> {
     const parsed = parsePolicies(text);
     if (!parsed.ok) {
       const details = parsed.problems.map((p) => ({ path: p.path, message: formatProblem(p) }));
@@ -177,11 +204,11 @@ export class PoliciesService {
       throw idMismatch(expectedId);
     }
     const stored: PolicyDetail[] = [];
-    for (const p of parsed.policies) stored.push(await this.save(p.policy, origin));
+    for (const p of parsed.policies) stored.push(await this.save(p.policy, origin, actor));
     return stored;
   }
 
-  private async save(policy: Policy, origin: Origin): Promise<PolicyDetail> {
+  private async save(policy: Policy, origin: Origin, actor: Actor): Promise<PolicyDetail> {
     const now = this.now();
     const { record, newVersion, enabledChanged } = await this.store.putPolicy(
       policy,
@@ -195,12 +222,20 @@ export class PoliciesService {
       jobId = await this.store.createJob("evaluate-policy", `${record.id}@${record.version}`, now);
     }
     if (!record.enabled && enabledChanged) await this.store.closeOpenRuns(record.id);
+    if (newVersion || enabledChanged) {
+      await this.audit.record(actor, "policy.put", `policy:${record.id}`, {
+        version: record.version,
+        enabled: record.enabled,
+        origin,
+      });
+    }
     return { ...(await this.info(record)), document: record.document, job_id: jobId };
   }
 
-  async remove(id: string): Promise<void> {
+  async remove(id: string, actor: Actor = SYSTEM_ACTOR): Promise<void> {
     if (!(await this.store.deletePolicy(id))) throw notFound(`policy ${id}`);
     this.invalidate();
+    await this.audit.record(actor, "policy.delete", `policy:${id}`);
   }
 
   /**
@@ -213,7 +248,7 @@ export class PoliciesService {
       const other = existing.find((r) => r.id === p.policy.id);
       // A starter policy an admin changed through the API stays theirs.
       if (origin === "starter" && other && other.origin !== "starter") continue;
-      await this.save(p.policy, origin);
+      await this.save(p.policy, origin, SYSTEM_ACTOR);
     }
     const wanted = new Set(policies.map((p) => p.policy.id));
     for (const r of existing) {

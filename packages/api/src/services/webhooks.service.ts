@@ -10,6 +10,7 @@ import {
 import { invalidField, notFound } from "../errors.ts";
 import { cidrContains, parseCidr, parseIp } from "../policies/ip.ts";
 import type { DeliveryRecord, PolicyEventRecord, Store, WebhookRecord } from "../store/store.ts";
+import type { Actor, AuditService } from "./audit.service.ts";
 
 /** Addresses a webhook may not reach unless private targets are allowed. */
 const PRIVATE_RANGES = [
@@ -71,6 +72,7 @@ export class WebhooksService {
     private readonly store: Store,
     private readonly now: () => number,
     private readonly options: WebhookOptions,
+    private readonly audit: AuditService,
   ) {
     this.fetch = options.fetch ?? fetch;
     this.resolve =
@@ -82,7 +84,7 @@ export class WebhooksService {
     return (await this.store.listWebhooks()).map(webhookOf);
   }
 
-  async create(url: string, events: readonly WebhookEvent[] | undefined) {
+  async create(url: string, events: readonly WebhookEvent[] | undefined, actor: Actor) {
     await this.checkTarget(url, "body/url");
     const secret = randomBytes(32).toString("base64url");
     const record = await this.store.createWebhook(
@@ -91,11 +93,18 @@ export class WebhooksService {
       secret,
       this.now(),
     );
+    // The address only: its query string may carry a credential of the receiver.
+    const target = new URL(url);
+    await this.audit.record(actor, "webhook.create", `webhook:${record.id}`, {
+      url: `${target.origin}${target.pathname}`,
+      events: record.events,
+    });
     return { ...webhookOf(record), secret };
   }
 
-  async remove(id: number): Promise<void> {
+  async remove(id: number, actor: Actor): Promise<void> {
     if (!(await this.store.deleteWebhook(id))) throw notFound(`webhook ${id}`);
+    await this.audit.record(actor, "webhook.delete", `webhook:${id}`);
   }
 
   async deliveries(id: number, limit: number): Promise<Delivery[]> {

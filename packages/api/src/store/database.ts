@@ -25,6 +25,15 @@ export interface DatabaseHandle {
   /** Where the data lives, without credentials, for logs and /health. */
   where: string;
   close(): Promise<void>;
+  /** The connection pool's use now (PostgreSQL, MySQL); absent on SQLite. */
+  poolUse?: () => PoolUse;
+}
+
+/** Connections of a pool: open in all, idle among them, and requests waiting for one. */
+export interface PoolUse {
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 export interface DatabaseOptions {
@@ -101,8 +110,9 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
   }
   const timeoutMs = options.statementTimeoutMs ?? 0;
   const open = engine === "postgres" ? openPostgres : openMysql;
-  const db = open(url, poolSize, timeoutMs);
-  const long = timeoutMs > 0 ? open(url, LONG_POOL_SIZE, 0) : db;
+  const opened = open(url, poolSize, timeoutMs);
+  const db = opened.db;
+  const long = timeoutMs > 0 ? open(url, LONG_POOL_SIZE, 0).db : db;
   return {
     db,
     reader: db,
@@ -113,10 +123,17 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
       if (long !== db) await long.destroy();
       await db.destroy();
     },
+    poolUse: opened.poolUse,
   };
 }
 
-function openPostgres(url: string, poolSize: number, timeoutMs: number): Kysely<Database> {
+/** A pool of connections behind Kysely, and how much of it is in use. */
+interface Opened {
+  db: Kysely<Database>;
+  poolUse: () => PoolUse;
+}
+
+function openPostgres(url: string, poolSize: number, timeoutMs: number): Opened {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -135,10 +152,13 @@ function openPostgres(url: string, poolSize: number, timeoutMs: number): Kysely<
   // A client checked out (a transaction between two queries, the migration lock) has no
   // pool listener: its server going away must not crash the process either.
   pool.on("connect", (client) => client.on("error", () => {}));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+    poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+  };
 }
 
-function openMysql(url: string, poolSize: number, timeoutMs: number): Kysely<Database> {
+function openMysql(url: string, poolSize: number, timeoutMs: number): Opened {
   const pool = createMysqlPool({
     uri: url.replace(/^mariadb:/, "mysql:"),
     connectionLimit: poolSize,
@@ -152,11 +172,14 @@ function openMysql(url: string, poolSize: number, timeoutMs: number): Kysely<Dat
     c.on("error", () => {});
     if (timeoutMs > 0) limitStatements(c, timeoutMs);
   });
-  return new Kysely<Database>({
-    dialect: new MysqlDialect({
-      pool: timeoutMs > 0 ? waitingAtMost(pool, POOL_WAIT_MS) : pool,
+  return {
+    db: new Kysely<Database>({
+      dialect: new MysqlDialect({
+        pool: timeoutMs > 0 ? waitingAtMost(pool, POOL_WAIT_MS) : pool,
+      }),
     }),
-  });
+    poolUse: () => mysqlPoolUse(pool),
+  };
 }
 
 /** How long a query waits for a free connection of a MySQL pool, as PostgreSQL's does. */
@@ -207,6 +230,23 @@ function limitStatements(c: PoolConnection, timeoutMs: number): void {
   c.query(`set session max_statement_time = ${timeoutMs / 1000}`, (error: unknown) => {
     if (error) c.query(`set session max_execution_time = ${Math.ceil(timeoutMs)}`, ignore);
   });
+}
+
+/**
+ * mysql2 keeps its counts in fields it does not type: every connection, the free ones, and
+ * the requests queued for one.
+ */
+function mysqlPoolUse(pool: object): PoolUse {
+  const p = pool as {
+    _allConnections?: { length: number };
+    _freeConnections?: { length: number };
+    _connectionQueue?: { length: number };
+  };
+  return {
+    total: p._allConnections?.length ?? 0,
+    idle: p._freeConnections?.length ?? 0,
+    waiting: p._connectionQueue?.length ?? 0,
+  };
 }
 
 function redact(url: string): string {

@@ -30,6 +30,11 @@ export class Dialect {
    * PostgreSQL and MySQL give each its own read-committed transaction; the caller locks the
    * rows it builds on (lockRow).
    */
+  /** Tells `listener` the size of each group commit (SQLite); elsewhere it is never called. */
+  observeCommits(listener: (size: number) => void): void {
+    if (this.groupCommit) this.groupCommit.onCommit = listener;
+  }
+
   write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
     if (this.groupCommit) return this.groupCommit.run(work);
     return this.db.transaction().setIsolationLevel("read committed").execute(work);

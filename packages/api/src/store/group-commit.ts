@@ -17,6 +17,8 @@ interface Pending {
 export class GroupCommit {
   private queue: Pending[] = [];
   private running = false;
+  /** Told the size of each batch committed (metrics). */
+  onCommit: ((size: number) => void) | null = null;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -68,6 +70,7 @@ export class GroupCommit {
               }
             }
           if (trx) await trx.commit().execute();
+          this.onCommit?.(batch.length);
         } catch (error) {
           // The commit itself failed (or the database did): nothing of the batch is stored.
           if (trx)

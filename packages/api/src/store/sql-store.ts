@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { ActivityRepository } from "./activity.repository.ts";
+import { AuditRepository } from "./audit.repository.ts";
 import {
   type DatabaseHandle,
   migrateToLatest,
@@ -10,6 +11,7 @@ import { Dialect } from "./dialect.ts";
 import { ExecutionsRepository } from "./executions.repository.ts";
 import { FleetRepository } from "./fleet.repository.ts";
 import { walkHistory } from "./history-walk.ts";
+import { countHosts } from "./host-counts.ts";
 import { HostsRepository } from "./hosts.repository.ts";
 import { IngestRepository } from "./ingest.repository.ts";
 import { InventoryRepository } from "./inventory.repository.ts";
@@ -77,11 +79,12 @@ class SqlStore implements Store {
   private readonly longReader;
   private readonly longPolicies: PoliciesRepository;
   private readonly activities: ActivityRepository;
+  private readonly audit: AuditRepository;
 
   constructor(
     private readonly handle: DatabaseHandle,
-    onlineWindowMs: number,
-    now: () => number,
+    private readonly onlineWindowMs: number,
+    private readonly now: () => number,
   ) {
     const { db, reader } = handle;
     this.engine = handle.engine;
@@ -105,6 +108,7 @@ class SqlStore implements Store {
     this.longPolicies =
       long === db ? this.policies : new PoliciesRepository(long, long, this.longDialect);
     this.activities = new ActivityRepository(reader);
+    this.audit = new AuditRepository(db, reader, handle.engine);
   }
 
   migrate = () => migrateToLatest(this.handle.long);
@@ -112,6 +116,14 @@ class SqlStore implements Store {
   ping = async () => {
     await sql`select 1`.execute(this.handle.db);
   };
+  poolUse: Store["poolUse"] = () => this.handle.poolUse?.() ?? null;
+  observeCommits: Store["observeCommits"] = (listener) => this.dialect.observeCommits(listener);
+
+  hostCounts: Store["hostCounts"] = () =>
+    countHosts(this.handle.reader, this.now() - this.onlineWindowMs);
+
+  appendAudit: Store["appendAudit"] = (record) => this.audit.append(record);
+  listAudit: Store["listAudit"] = (filter, page) => this.audit.list(filter, page);
 
   setting: Store["setting"] = (name) => this.tokens.setting(name);
   settingOnce: Store["settingOnce"] = (name, value) => this.tokens.settingOnce(name, value);

@@ -1,5 +1,6 @@
 import type {
   ActivityItem,
+  AuditEntry,
   CpuPoint,
   Execution,
   FleetSummary,
@@ -17,10 +18,12 @@ import type {
   TokenRole,
 } from "@compliance/contract";
 import type { ActivityFilter } from "./activity.repository.ts";
-import type { Engine } from "./database.ts";
+import type { AuditFilter, AuditRecord } from "./audit.repository.ts";
+import type { Engine, PoolUse } from "./database.ts";
 import type { ExecutionCursor, ExecutionFilter, ExecutionRef } from "./executions.repository.ts";
 import type { Facts } from "./facts.ts";
 import type { HistoryNeeds, WalkStep } from "./history-walk.ts";
+import type { HostCounts } from "./host-counts.ts";
 import type { HostFilter } from "./hosts.repository.ts";
 import type { IngestOptions, IngestOutcome } from "./ingest.repository.ts";
 import type { InventoryFilter } from "./inventory.repository.ts";
@@ -57,6 +60,21 @@ export interface Store {
   close(): Promise<void>;
   /** Resolves when the database answers; rejects otherwise. */
   ping(): Promise<void>;
+  /** The connection pool's use now; null where there is none (SQLite). */
+  poolUse(): PoolUse | null;
+  /** Tells `listener` the size of each group commit (SQLite only). */
+  observeCommits(listener: (size: number) => void): void;
+  /** Hosts in all, online now and never reported (one aggregate, no history read). */
+  hostCounts(): Promise<HostCounts>;
+
+  // ---- audit trail ------------------------------------------------------------------------
+  /** Records one admin action; returns its id. */
+  appendAudit(record: AuditRecord): Promise<number>;
+  /** The actions matching the filter, newest first, one page. */
+  listAudit(
+    filter: AuditFilter,
+    page: { limit: number; offset: number },
+  ): Promise<PageOf<AuditEntry>>;
 
   // ---- settings (the hashes of generated secrets) -------------------------------------
   setting(name: string): Promise<string | null>;
@@ -300,10 +318,12 @@ export interface Store {
 }
 
 export type { ActivityFilter } from "./activity.repository.ts";
-export type { Engine } from "./database.ts";
+export type { AuditFilter, AuditRecord } from "./audit.repository.ts";
+export type { Engine, PoolUse } from "./database.ts";
 export type { ExecutionCursor, ExecutionFilter, ExecutionRef } from "./executions.repository.ts";
 export type { Facts } from "./facts.ts";
 export type { HistoryNeeds, WalkStep } from "./history-walk.ts";
+export type { HostCounts } from "./host-counts.ts";
 export type { HostFilter } from "./hosts.repository.ts";
 export type { IngestOptions, IngestOutcome, StoredExecution } from "./ingest.repository.ts";
 export type { InventoryFilter } from "./inventory.repository.ts";

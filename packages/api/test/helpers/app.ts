@@ -77,6 +77,8 @@ export async function startTestApp(
     app,
     store,
     engine,
+    /** DATABASE_URL of this test's database (to run the CLI on it). */
+    databaseUrl: database.url,
     admin,
     enroll,
     send,

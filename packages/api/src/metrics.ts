@@ -1,0 +1,166 @@
+import type { Report } from "@compliance/contract";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Store } from "./store/store.ts";
+
+/** The route agents send reports to; its answers are what ingest metrics count. */
+const REPORTS_ROUTE = "/api/v1/reports";
+
+const MB = 1024 * 1024;
+
+/**
+ * The API's Prometheus metrics, in a registry of its own (never prom-client's global one:
+ * two apps in one process, as in tests, keep apart). Everything about one host is summed
+ * or put in a histogram: a label per host would grow without bound.
+ */
+export class ApiMetrics {
+  readonly registry = new Registry();
+  private readonly received: Counter;
+  private readonly stored: Counter;
+  private readonly duplicates: Counter;
+  private readonly rejected: Counter<"status" | "code">;
+  private readonly ingestSeconds: Histogram;
+  private readonly policySeconds: Histogram<"phase">;
+  private readonly commitBatch: Histogram;
+  private readonly agentRss: Histogram;
+  private readonly agentCpu: Histogram;
+  private readonly agentDropped: Counter;
+  private readonly agentSetAside: Counter;
+
+  constructor(store: Store) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.received = new Counter({
+      name: "compliance_reports_received_total",
+      help: "Reports agents sent (POST /api/v1/reports), whatever the answer",
+      registers,
+    });
+    this.stored = new Counter({
+      name: "compliance_reports_stored_total",
+      help: "Reports stored as a new execution",
+      registers,
+    });
+    this.duplicates = new Counter({
+      name: "compliance_reports_duplicate_total",
+      help: "Reports sent again with a report_id already stored (answered as replayed)",
+      registers,
+    });
+    this.rejected = new Counter({
+      name: "compliance_reports_rejected_total",
+      help: "Reports refused, by HTTP status and error code",
+      labelNames: ["status", "code"] as const,
+      registers,
+    });
+    this.ingestSeconds = new Histogram({
+      name: "compliance_ingest_duration_seconds",
+      help: "Time to answer a report, from its first byte to the answer",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.policySeconds = new Histogram({
+      name: "compliance_policy_evaluation_seconds",
+      help: "Time to evaluate the enabled policies on one report, by phase (before the transaction; inside it, for those reading the previous execution)",
+      labelNames: ["phase"] as const,
+      buckets: [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5],
+      registers,
+    });
+    this.commitBatch = new Histogram({
+      name: "compliance_sqlite_commit_batch_size",
+      help: "Reports written per SQLite group commit (one fsync each)",
+      buckets: [1, 2, 4, 8, 16, 32, 64],
+      registers,
+    });
+    this.agentRss = new Histogram({
+      name: "compliance_agent_rss_bytes",
+      help: "The agents' own resident memory, as each report says",
+      buckets: [16, 32, 48, 64, 96, 128, 256, 512].map((n) => n * MB),
+      registers,
+    });
+    this.agentCpu = new Histogram({
+      name: "compliance_agent_cpu_seconds",
+      help: "CPU time of the agents' last cycle, as each report says",
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.agentDropped = new Counter({
+      name: "compliance_agent_dropped_reports_total",
+      help: "Reports the agents' spools dropped (oldest first), as their next reports say",
+      registers,
+    });
+    this.agentSetAside = new Counter({
+      name: "compliance_agent_set_aside_reports_total",
+      help: "Reports the agents set aside after repeated refusals, as their next reports say",
+      registers,
+    });
+    this.scrapeTimeGauges(store, registers);
+    store.observeCommits((size) => this.commitBatch.observe(size));
+  }
+
+  /** Gauges read when Prometheus scrapes: pool use and hosts online, from the store. */
+  private scrapeTimeGauges(store: Store, registers: Registry[]): void {
+    const pool = store.poolUse();
+    if (pool !== null) {
+      new Gauge({
+        name: "compliance_db_pool_connections",
+        help: "Database connections of this process: open (total), idle, and requests waiting for one",
+        labelNames: ["state"] as const,
+        registers,
+        collect() {
+          const use = store.poolUse();
+          if (!use) return;
+          this.set({ state: "total" }, use.total);
+          this.set({ state: "idle" }, use.idle);
+          this.set({ state: "waiting" }, use.waiting);
+        },
+      });
+    }
+    new Gauge({
+      name: "compliance_hosts",
+      help: "Hosts by status: online (reported within two intervals), offline, never reported",
+      labelNames: ["status"] as const,
+      registers,
+      async collect() {
+        const c = await store.hostCounts();
+        this.set({ status: "online" }, c.online);
+        this.set({ status: "offline" }, c.total - c.online - c.neverReported);
+        this.set({ status: "never_reported" }, c.neverReported);
+      },
+    });
+  }
+
+  /** Time spent evaluating policies (see PoliciesService.evaluator). */
+  policyEvaluated(phase: "prepare" | "transaction", ms: number): void {
+    this.policySeconds.observe({ phase }, ms / 1000);
+  }
+
+  /** Counts one answer to a report. */
+  reportAnswered(request: FastifyRequest, reply: FastifyReply): void {
+    this.received.inc();
+    this.ingestSeconds.observe(reply.elapsedTime / 1000);
+    const status = reply.statusCode;
+    if (status >= 400) {
+      this.rejected.inc({ status: String(status), code: request.errorCode ?? "none" });
+      return;
+    }
+    if (reply.getHeader("idempotent-replayed") === "true") {
+      this.duplicates.inc();
+      return;
+    }
+    this.stored.inc();
+    const agent = (request.body as Report | undefined)?.agent;
+    if (!agent) return;
+    if (agent.rss_bytes !== undefined) this.agentRss.observe(agent.rss_bytes);
+    if (agent.cpu_seconds !== undefined) this.agentCpu.observe(agent.cpu_seconds);
+    if (agent.dropped_reports) this.agentDropped.inc(agent.dropped_reports);
+    if (agent.set_aside?.count) this.agentSetAside.inc(agent.set_aside.count);
+  }
+
+  /** Counts every answer of the reports route. */
+  install(app: FastifyInstance): void {
+    app.addHook("onResponse", async (request, reply) => {
+      if (request.method === "POST" && request.routeOptions.url === REPORTS_ROUTE) {
+        this.reportAnswered(request, reply);
+      }
+    });
+  }
+}
