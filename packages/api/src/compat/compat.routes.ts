@@ -59,7 +59,10 @@ const parseAnyAsJson =
     body: string | Buffer,
     done: (error: Error | null, value?: unknown) => void,
   ): void => {
-    const text = typeof body === "string" ? body : body.toString("utf8");
+    const raw = typeof body === "string" ? body : body.toString("utf8");
+    // A byte order mark is how the text was written, not part of the JSON: what is kept
+    // and read back again (the seeds' read routes) starts at the JSON itself.
+    const text = raw.charCodeAt(0) === 0xfeff ? raw.slice(1) : raw;
     if (text.trim() === "") {
       done(null, undefined);
       return;
