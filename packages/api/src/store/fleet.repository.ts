@@ -5,7 +5,8 @@ import type {
   ProcessSearchHit,
   SessionSearchHit,
 } from "@compliance/contract";
-import { type Kysely, type Selectable, type SelectQueryBuilder, sql } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
+import { effectiveExecutions } from "./effective-executions.ts";
 import type { HostsRepository } from "./hosts.repository.ts";
 import { isGlob, matchesGlob } from "./like.ts";
 import { isoOfPos, OPEN, posOfTime } from "./positions.ts";
@@ -182,24 +183,8 @@ export class FleetRepository {
   }
 
   /** Per host, the position of its execution in effect at `at` (or its latest). */
-  private effectiveExecutions(
-    at: number | null,
-  ): SelectQueryBuilder<Database, "executions", { host_id: number; pos: number }> {
-    if (at === null) {
-      return this.db
-        .selectFrom("hosts")
-        .select(["id as host_id", sql<number>`latest_pos`.as("pos")])
-        .where("latest_pos", "is not", null) as unknown as SelectQueryBuilder<
-        Database,
-        "executions",
-        { host_id: number; pos: number }
-      >;
-    }
-    return this.db
-      .selectFrom("executions")
-      .select(["host_id", sql<number>`max(pos)`.as("pos")])
-      .where("pos", "<", posOfTime(at + 1))
-      .groupBy("host_id");
+  private effectiveExecutions(at: number | null) {
+    return effectiveExecutions(this.db, at);
   }
 
   /**

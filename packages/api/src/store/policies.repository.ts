@@ -1,8 +1,9 @@
 import type { Policy, PolicyStatus } from "@compliance/contract";
-import { type Kysely, type SelectQueryBuilder, sql } from "kysely";
+import { type Kysely, sql } from "kysely";
 import type { Dialect } from "./dialect.ts";
+import { effectiveExecutions } from "./effective-executions.ts";
 import { applyRunWrites } from "./policy-runs.ts";
-import { OPEN, posOfTime } from "./positions.ts";
+import { OPEN } from "./positions.ts";
 import { runsOf } from "./run-plan.ts";
 import type { Database } from "./schema.ts";
 
@@ -277,24 +278,8 @@ export class PoliciesRepository {
   }
 
   /** Per host, the position of its execution in effect at `at` (or its latest). */
-  effective(
-    at: number | null,
-  ): SelectQueryBuilder<Database, "executions", { host_id: number; pos: number }> {
-    if (at === null) {
-      return this.reader
-        .selectFrom("hosts")
-        .select(["id as host_id", sql<number>`latest_pos`.as("pos")])
-        .where("latest_pos", "is not", null) as unknown as SelectQueryBuilder<
-        Database,
-        "executions",
-        { host_id: number; pos: number }
-      >;
-    }
-    return this.reader
-      .selectFrom("executions")
-      .select(["host_id", sql<number>`max(pos)`.as("pos")])
-      .where("pos", "<", posOfTime(at + 1))
-      .groupBy("host_id");
+  effective(at: number | null) {
+    return effectiveExecutions(this.reader, at);
   }
 }
 
