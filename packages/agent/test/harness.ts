@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { after, afterEach, before, beforeEach } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { gunzipSync } from "node:zlib";
 import { loadConfig, type RunningServer, startServer } from "@compliance/api";
 import { AGENT_ENTRY, bundle } from "../../../scripts/bundle.mjs";
 import { type DaemonOptions, runDaemon } from "../src/daemon.ts";
@@ -156,7 +157,10 @@ export interface ProxiedRequest {
   action: ProxyAction["kind"];
   /** The API's status, for requests that reached it. */
   status?: number;
+  /** The body as the agent meant it (decompressed). */
   body: string;
+  /** Whether it travelled gzip-compressed. */
+  gzipped: boolean;
 }
 
 /**
@@ -238,13 +242,16 @@ export class FlakyProxy {
     const body = Buffer.concat(chunks);
     const path = (req.url ?? "/").split("?")[0]!;
     const index = this.requests.filter((r) => r.path === path).length;
-    const text = body.toString("utf8");
+    // Rules and records see the JSON the agent sent; the API gets the bytes as they came.
+    const gzipped = req.headers["content-encoding"] === "gzip";
+    const text = (gzipped ? gunzipSync(body) : body).toString("utf8");
     const action = this.rule(path, index, text);
     const record: ProxiedRequest = {
       path,
       at: this.time(),
       action: action.kind,
       body: text,
+      gzipped,
     };
     this.requests.push(record);
     this.waiting = this.waiting.filter((waiter) => !waiter.done());

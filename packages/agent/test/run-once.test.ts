@@ -6,6 +6,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, afterEach, before, beforeEach, describe, test } from "node:test";
+import { gunzipSync } from "node:zlib";
 import { type Report, validateReport } from "@compliance/contract";
 import { runCli } from "../src/cli.ts";
 import { SET_ASIDE_AFTER } from "../src/delivery.ts";
@@ -39,6 +40,10 @@ class FakeApi {
   sent: string[] = [];
   /** When true, requests are never answered. */
   silent = false;
+  /** False: a compressed report is refused with 415, as an API without it would. */
+  takesGzip = true;
+  /** How each report arrived: gzip or identity. */
+  encodings: string[] = [];
   /** The API's own clock, for `received_at`. */
   now: () => number = () => Date.now();
   private arrivals: (() => void)[] = [];
@@ -68,6 +73,13 @@ class FakeApi {
         const key = req.headers.authorization?.replace(/^Bearer /, "");
         if (key === undefined || !this.keys.has(key)) {
           return send(401, { error: { code: "unauthorized", message: "unknown node key" } });
+        }
+        const encoding = req.headers["content-encoding"] ?? "identity";
+        this.encodings.push(encoding);
+        if (encoding === "gzip" && !this.takesGzip) {
+          return send(415, {
+            error: { code: "unsupported_media_type", message: "no compressed bodies here" },
+          });
         }
         if (this.answer) return send(this.answer.status, this.answer.body);
         const report = JSON.parse(body);
@@ -116,7 +128,11 @@ function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks);
+      const gzipped = req.headers["content-encoding"] === "gzip";
+      resolve((gzipped ? gunzipSync(body) : body).toString("utf8"));
+    });
     req.on("error", reject);
   });
 }
@@ -419,6 +435,37 @@ describe("runOnce", () => {
       assert.equal(result.accepted.received_at, "2026-11-22T10:15:53.000Z");
     } finally {
       real.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("reports travel gzip-compressed; an API that refuses that (415) gets the report as it is", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "agent-lib-"));
+    const clock = new FakeClock({ wall: Date.parse("2026-11-22T10:15:53.000Z") });
+    api.now = () => clock.now();
+    const http = createHttpClient({ clock });
+    const run = () =>
+      runOnce({
+        serverUrl: api.url,
+        enrollSecret: SECRET,
+        stateDir: dir,
+        http,
+        clock,
+        collect: { cpuWindowMs: 0 },
+      });
+    try {
+      api.encodings = [];
+      const first = await run();
+      assert.equal(first.accepted.status, "stored");
+      assert.deepEqual(api.encodings, ["gzip"]);
+      api.takesGzip = false;
+      api.encodings = [];
+      const second = await run();
+      assert.equal(second.accepted.report_id, second.report.report_id);
+      assert.deepEqual(api.encodings, ["gzip", "identity"]);
+    } finally {
+      api.takesGzip = true;
+      http.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -79,6 +79,10 @@ describe("the agent process", () => {
       .to("/api/v1/reports")
       .filter((r) => idOf(r.body) === storedButUnanswered);
     assert.ok(resent.length >= 2, "the stored-but-unanswered report was sent again");
+    assert.ok(
+      f.proxy.to("/api/v1/reports").every((r) => r.gzipped),
+      "every report travelled gzip-compressed, and the real API stored it",
+    );
   });
 
   test("SIGTERM with a send in flight: exits 0 within the request's time, the report spooled", async () => {
