@@ -55,7 +55,7 @@ describe("compliance-agent collect", () => {
   const usageErrors: [args: string[], message: RegExp][] = [
     [[], /a command is needed/],
     [["launch"], /unknown command "launch"/],
-    [["collect", "--bogus"], /--bogus/],
+    [["collect", "--bogus"], /unknown option "--bogus"; try compliance-agent collect --help$/m],
     [["collect", "extra"], /extra/],
     [["collect", "--cpu-window", "soon"], /--cpu-window must be a duration/],
     [["collect", "--cpu-window", "999999"], /--cpu-window must be a duration from 0ms to 1m/],
