@@ -4,7 +4,13 @@ import { after, before, describe, test } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { makeReport } from "../../api/test/helpers/reports.ts";
 import { sendReports, startTestApi, type TestApi } from "./helpers/api.ts";
-import { accessibilityProblems, launchBrowser, openPage, screenshot } from "./helpers/browser.ts";
+import {
+  accessibilityProblems,
+  launchBrowser,
+  openPage,
+  PHONE,
+  screenshot,
+} from "./helpers/browser.ts";
 
 /**
  * The admin pages (tokens, hosts' removal and keys, the audit trail) and the inventory
@@ -172,6 +178,43 @@ describe("admin and inventory pages", { timeout: 60_000 }, () => {
       await page.locator("main th", { hasText: "pid" }).first().waitFor();
       assert.match(page.url(), new RegExp(`/inventory/processes\\?host_id=${dbId}`));
       await assertAccessible(page, "inventory");
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("the host list refreshes in place, overview sessions and narrow hostnames", async () => {
+    const { page, problems, close } = await signedIn(api.readerToken, "#/");
+    try {
+      await page
+        .getByText(/Data as of \d{2}:\d{2}:\d{2}/)
+        .first()
+        .waitFor();
+      const sessions = page.locator(".kpi", { hasText: "Open sessions" });
+      await sessions.waitFor();
+      assert.match(
+        (await sessions.textContent()) ?? "",
+        /unknown for \d+ host|Known for every host/,
+      );
+      await page.goto(`${api.url}/#/hosts?q=new-`);
+      await page.getByText("No host matches").waitFor();
+      const late = makeReport({ identifier: "new-cache-07", collected_at: iso(Date.now()) });
+      late.host = { ...late.host, hostname: "new-cache-07" };
+      await sendReports(api, [late]);
+      // A tab shown again refreshes at once, as the timer would.
+      await page.evaluate(() => document.dispatchEvent(new Event("visibilitychange")));
+      await page.locator("main tbody tr", { hasText: "new-cache-07" }).waitFor();
+      assert.match(page.url(), /#\/hosts\?q=new-$/);
+      assert.equal(await page.getByLabel("Search hosts").inputValue(), "new-");
+
+      await page.setViewportSize(PHONE);
+      await page.goto(`${api.url}/#/hosts`);
+      const link = page.getByRole("link", { name: "db-main-01" });
+      await link.waitFor();
+      assert.equal(await link.evaluate((a) => getComputedStyle(a).whiteSpace), "nowrap");
+      assert.equal(await link.getAttribute("title"), "db-main-01");
+      await assertAccessible(page, "host list on a phone");
       assert.deepEqual(problems, []);
     } finally {
       await close();
