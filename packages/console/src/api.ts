@@ -1,4 +1,4 @@
-import type { AnswerOf, ApiError, ParamsOf, QueryOf } from "@compliance/contract";
+import type { AnswerOf, ApiError, BodyOf, ParamsOf, QueryOf } from "@compliance/contract";
 // The route table only: the schemas (and the library behind them) stay out of the bundle.
 import { pathOf, ROUTES, type RouteName } from "@compliance/contract/routes";
 
@@ -21,6 +21,17 @@ export type RequestOf<N extends ReadRoute> = (ParamsOf<N> extends undefined
     : object extends QueryOf<N>
       ? { query?: Extract<QueryOf<N>, Query> }
       : { query: Extract<QueryOf<N>, Query> });
+
+/** The routes that change something: the API's POSTs, PUTs and DELETEs. */
+export type WriteRoute = {
+  [N in RouteName]: (typeof ROUTES)[N]["method"] extends "GET" ? never : N;
+}[RouteName];
+
+/** What a change to route N takes: its path parameters and its body, when it has them. */
+export type ChangeOf<N extends WriteRoute> = (ParamsOf<N> extends undefined
+  ? { params?: undefined }
+  : { params: Extract<ParamsOf<N>, PathParams> }) &
+  (BodyOf<N> extends undefined ? { body?: undefined } : { body: BodyOf<N> });
 
 type PathParams = Record<string, string | number>;
 type Query = Record<string, string | number | boolean | undefined | null>;
@@ -118,11 +129,21 @@ export class ApiClient {
     this.doFetch = options.fetch ?? window.fetch.bind(window);
   }
 
-  private async request(path: string, signal?: AbortSignal): Promise<Response> {
+  private async request(
+    path: string,
+    signal?: AbortSignal,
+    init: { method?: string; body?: string; accept?: string } = {},
+  ): Promise<Response> {
     let response: Response;
     try {
       response = await this.doFetch(`${this.base}${path}`, {
-        headers: { authorization: `Bearer ${this.options.token}`, accept: "application/json" },
+        method: init.method ?? "GET",
+        headers: {
+          authorization: `Bearer ${this.options.token}`,
+          accept: init.accept ?? "application/json",
+          ...(init.body === undefined ? {} : { "content-type": "application/json" }),
+        },
+        ...(init.body === undefined ? {} : { body: init.body }),
         ...(signal ? { signal } : {}),
       });
     } catch (e) {
@@ -185,6 +206,26 @@ export class ApiClient {
         if (this.early.get(path) === answer) this.early.delete(path);
       }, PREFETCH_KEEP_MS);
     }
+  }
+
+  /**
+   * Changes something through route N (admin actions): its answer, or null for the API's
+   * "204 No Content".
+   */
+  async send<N extends WriteRoute>(name: N, change: ChangeOf<N>): Promise<AnswerOf<N>> {
+    const route = ROUTES[name];
+    const response = await this.request(pathOf(route, change.params), undefined, {
+      method: route.method,
+      ...(change.body === undefined ? {} : { body: JSON.stringify(change.body) }),
+    });
+    const text = response.status === 204 ? "" : await response.text();
+    return (text ? JSON.parse(text) : null) as AnswerOf<N>;
+  }
+
+  /** A CSV answer (`format=csv`) as a file to save: a plain link cannot carry the token. */
+  async csv(path: string): Promise<Blob> {
+    const response = await this.request(path, undefined, { accept: "text/csv" });
+    return new Blob([await response.text()], { type: "text/csv" });
   }
 
   /** The report exactly as the agent sent it, as a file to save. */

@@ -1,17 +1,19 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { ApiClient } from "./api.ts";
 import { Layout } from "./components/layout.tsx";
-import { ClientContext } from "./hooks.ts";
+import { ClientContext, useClient, useLoad } from "./hooks.ts";
 import { ActivityPage } from "./pages/activity.tsx";
+import { AdminPage } from "./pages/admin.tsx";
 import { ChangesPage } from "./pages/changes.tsx";
 import { HostDetail } from "./pages/host-detail.tsx";
 import { HostList } from "./pages/host-list.tsx";
+import { InventoryPage } from "./pages/inventory.tsx";
 import { Overview } from "./pages/overview.tsx";
 import { PolicyList } from "./pages/policies.tsx";
 import { PolicyDetail } from "./pages/policy-detail.tsx";
 import { SearchPage } from "./pages/search.tsx";
 import { SignIn } from "./pages/sign-in.tsx";
-import { type Route, useRoute } from "./router.ts";
+import { pathOf, type Route, useRoute } from "./router.ts";
 import { clearToken, loadToken, saveToken } from "./session.ts";
 
 export function App() {
@@ -60,14 +62,26 @@ export function App() {
 
   return (
     <ClientContext.Provider value={client}>
-      <Layout route={route} onSignOut={signOut}>
-        <Page route={route} />
-      </Layout>
+      <SignedIn route={route} onSignOut={signOut} />
     </ClientContext.Provider>
   );
 }
 
-function Page({ route }: { route: Route }) {
+/** The pages, once the token's role is known: admin pages show only for admin tokens. */
+function SignedIn({ route, onSignOut }: { route: Route; onSignOut: () => void }) {
+  const client = useClient();
+  const me = useLoad((signal) => client.get("whoAmI", {}, signal), [client]);
+  const isAdmin = me.data?.role === "admin";
+  return (
+    <Layout route={route} onSignOut={onSignOut} isAdmin={isAdmin}>
+      {route.page === "admin" && !me.data && me.status !== "error" ? null : (
+        <Page route={route} isAdmin={isAdmin} />
+      )}
+    </Layout>
+  );
+}
+
+function Page({ route, isAdmin }: { route: Route; isAdmin: boolean }) {
   switch (route.page) {
     case "overview":
       return <Overview />;
@@ -85,6 +99,10 @@ function Page({ route }: { route: Route }) {
       return <SearchPage route={route} />;
     case "changes":
       return <ChangesPage route={route} />;
+    case "admin":
+      return <AdminPage route={route} section={route.section} isAdmin={isAdmin} />;
+    case "inventory":
+      return <InventoryPage route={route} />;
     default:
       return (
         <section class="page">
@@ -101,7 +119,11 @@ function Page({ route }: { route: Route }) {
 /** A new page starts at its top; a change of search or sort within a page does not move. */
 function useScrollOnPageChange(route: Route) {
   const key =
-    route.page === "host" || route.page === "policy" ? `${route.page}:${route.id}` : route.page;
+    route.page === "host" || route.page === "policy"
+      ? `${route.page}:${route.id}`
+      : route.page === "admin" || route.page === "inventory"
+        ? pathOf(route)
+        : route.page;
   useEffect(() => {
     window.scrollTo(0, 0);
   }, [key]);

@@ -85,3 +85,44 @@ export function useWidth<E extends HTMLElement>(fallback: number) {
   }, [fallback]);
   return [ref, width] as const;
 }
+
+/**
+ * Calls `reload` every `ms` while the tab is visible; a tab coming back into view reloads at
+ * once. The loads keep their data while the next arrives (see useLoad), so a refresh moves
+ * neither the scroll position nor the route's filters and page.
+ */
+export function useAutoRefresh(reload: () => void, ms: number) {
+  const latest = useRef(reload);
+  latest.current = reload;
+  useEffect(() => {
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const stop = () => {
+      if (timer !== undefined) clearInterval(timer);
+      timer = undefined;
+    };
+    const start = () => {
+      stop();
+      timer = setInterval(() => latest.current(), ms);
+    };
+    const onVisibility = () => {
+      if (document.hidden) return stop();
+      latest.current();
+      start();
+    };
+    if (!document.hidden) start();
+    document.addEventListener("visibilitychange", onVisibility);
+    return () => {
+      stop();
+      document.removeEventListener("visibilitychange", onVisibility);
+    };
+  }, [ms]);
+}
+
+/** When the load last answered (ms since the epoch), null before its first answer. */
+export function useAsOf(load: Load<unknown>): number | null {
+  const [at, setAt] = useState<number | null>(null);
+  useEffect(() => {
+    if (load.status === "ok") setAt(Date.now());
+  }, [load.status, load.data]);
+  return at;
+}

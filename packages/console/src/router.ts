@@ -1,4 +1,9 @@
+import { INVENTORY_TABLES, type InventoryTable } from "@compliance/contract";
 import { useEffect, useState } from "preact/hooks";
+
+/** The admin pages: `#/admin/tokens`, `#/admin/hosts`, `#/admin/audit`. */
+export const ADMIN_SECTIONS = ["tokens", "hosts", "audit"] as const;
+export type AdminSection = (typeof ADMIN_SECTIONS)[number];
 
 /**
  * Hash routes (`#/hosts/12?sel=…`): the API serves the console's files without a
@@ -14,6 +19,8 @@ export type Route =
   | { page: "activity"; params: URLSearchParams }
   | { page: "search"; params: URLSearchParams }
   | { page: "changes"; params: URLSearchParams }
+  | { page: "admin"; section: AdminSection; params: URLSearchParams }
+  | { page: "inventory"; table: InventoryTable; params: URLSearchParams }
   | { page: "missing"; path: string; params: URLSearchParams };
 
 export function parseHash(hash: string): Route {
@@ -29,6 +36,12 @@ export function parseHash(hash: string): Route {
   if (path === "/activity") return { page: "activity", params };
   if (path === "/search") return { page: "search", params };
   if (path === "/changes") return { page: "changes", params };
+  if (path === "/admin") return { page: "admin", section: "tokens", params };
+  const admin = ADMIN_SECTIONS.find((s) => path === `/admin/${s}`);
+  if (admin) return { page: "admin", section: admin, params };
+  if (path === "/inventory") return { page: "inventory", table: "platforms", params };
+  const table = INVENTORY_TABLES.find((t) => path === `/inventory/${t}`);
+  if (table) return { page: "inventory", table, params };
   // A policy id is a slug: lower-case letters, digits, dots, dashes and underscores.
   const policy = /^\/policies\/([a-z0-9._-]{1,100})$/.exec(path);
   if (policy) return { page: "policy", id: policy[1]!, params };
@@ -69,6 +82,8 @@ export function pathOf(route: Route): string {
     return `/${route.page}`;
   }
   if (route.page === "policy") return `/policies/${route.id}`;
+  if (route.page === "admin") return `/admin/${route.section}`;
+  if (route.page === "inventory") return `/inventory/${route.table}`;
   return route.path;
 }
 

@@ -1,5 +1,6 @@
 import { useState } from "preact/hooks";
 import { useClient } from "../hooks.ts";
+import { saveFile } from "../save-file.ts";
 
 /**
  * Saves the report as the agent sent it. A plain link cannot carry the token header, so
@@ -22,16 +23,8 @@ export function DownloadReport({
     setState("busy");
     try {
       const blob = await client.rawReport(reportId);
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement("a");
-      a.href = url;
       const stamp = collectedAt.replace(/[:.]/g, "-");
-      a.download = `${hostname || "host"}-${stamp || reportId}.json`;
-      document.body.append(a);
-      a.click();
-      a.remove();
-      // The browser has read the URL once the click's download started.
-      setTimeout(() => URL.revokeObjectURL(url), 10_000);
+      saveFile(blob, `${hostname || "host"}-${stamp || reportId}.json`);
       setState("idle");
       setMessage("");
     } catch (e) {

@@ -4,10 +4,12 @@ import type { Route } from "../router.ts";
 export function Layout({
   route,
   onSignOut,
+  isAdmin,
   children,
 }: {
   route: Route;
   onSignOut: () => void;
+  isAdmin: boolean;
   children: ComponentChildren;
 }) {
   const current = (page: Route["page"]) =>
@@ -47,6 +49,14 @@ export function Layout({
           <a href="#/changes" aria-current={current("changes")}>
             Changes
           </a>
+          <a href="#/inventory" aria-current={current("inventory")}>
+            Inventory
+          </a>
+          {isAdmin ? (
+            <a href="#/admin" aria-current={current("admin")}>
+              Admin
+            </a>
+          ) : null}
         </nav>
         <button type="button" class="button button-quiet signout" onClick={onSignOut}>
           Sign out

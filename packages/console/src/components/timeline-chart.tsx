@@ -129,10 +129,14 @@ function layout(executions: Execution[], width: number) {
     const right = j === n - 1 ? PAD_L + plotW : (xi + xs[j + 1]!) / 2;
     return { left, width: Math.max(1, right - left) };
   });
-  const ticks = Array.from({ length: 5 }, (_, k) => t0 + ((t1 - t0) * k) / 4);
+  // As many labels as fit side by side (a label is about TICK_SPACING wide), 2 to 5.
+  const tickCount = Math.max(2, Math.min(5, Math.floor(plotW / TICK_SPACING) + 1));
+  const ticks = Array.from({ length: tickCount }, (_, k) => t0 + ((t1 - t0) * k) / (tickCount - 1));
   return { t0, t1, x, xs, panels, laneTop, bottom, height, edges, ticks, plotW };
 }
 type Geometry = ReturnType<typeof layout>;
+/** The width one axis label needs, with room around it: "2026-11-30 14:00" at the axis' size. */
+const TICK_SPACING = 110;
 
 export function TimelineChart({ executions, selected, shown, marker, onPick }: Props) {
   const [wrapRef, width] = useWidth<HTMLElement>(720);

@@ -1,5 +1,6 @@
 import type { Host, QueryOf } from "@compliance/contract";
 import { useEffect } from "preact/hooks";
+import { DataAsOf } from "../components/data-as-of.tsx";
 import { EnrollHelp } from "../components/enroll-help.tsx";
 import { Pager } from "../components/pager.tsx";
 import { SearchField } from "../components/search-field.tsx";
@@ -7,8 +8,9 @@ import { SortHeader } from "../components/sort-header.tsx";
 import { Empty, ErrorNotice, Loading } from "../components/states.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { formatAgo, formatCount, formatTime } from "../format.ts";
-import { useClient, useLoad } from "../hooks.ts";
+import { useAsOf, useAutoRefresh, useClient, useLoad } from "../hooks.ts";
 import { navigate, type Route, withParams } from "../router.ts";
+import { REFRESH_MS } from "./overview.tsx";
 
 type HostQuery = QueryOf<"listHosts">;
 
@@ -41,6 +43,8 @@ export function HostList({ route }: { route: Extract<Route, { page: "hosts" }> }
   };
   const key = JSON.stringify(query);
   const hosts = useLoad((signal) => client.get("listHosts", { query }, signal), [key]);
+  useAutoRefresh(hosts.reload, REFRESH_MS);
+  const asOf = useAsOf(hosts);
   const filtered = Boolean(query.q || query.status || FILTERS.some((f) => query[f]));
 
   useEffect(() => {
@@ -59,6 +63,7 @@ export function HostList({ route }: { route: Extract<Route, { page: "hosts" }> }
             {formatCount(hosts.data.total)} {filtered ? "matching" : "in the fleet"}
           </span>
         ) : null}
+        <DataAsOf at={asOf} everyMs={REFRESH_MS} />
       </div>
 
       <SearchField
@@ -228,7 +233,7 @@ function HostTable({
           {hosts.map((h) => (
             <tr key={h.id}>
               <td>
-                <a href={`#/hosts/${h.id}`} class="host-link">
+                <a href={`#/hosts/${h.id}`} class="host-link" title={h.hostname || h.identifier}>
                   {h.hostname || h.identifier}
                 </a>
                 <div class="muted small mono">{h.primary_ip ?? "no IP"}</div>

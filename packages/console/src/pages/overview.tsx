@@ -1,18 +1,25 @@
 import type { FleetSummary } from "@compliance/contract";
 import { useEffect } from "preact/hooks";
 import { ComplianceSummary } from "../components/compliance-summary.tsx";
+import { DataAsOf } from "../components/data-as-of.tsx";
 import { EnrollHelp } from "../components/enroll-help.tsx";
 import { Kpi } from "../components/kpi.tsx";
 import { ErrorNotice, Loading } from "../components/states.tsx";
 import { StatusBadge } from "../components/status-badge.tsx";
 import { Time } from "../components/time.tsx";
 import { formatCount } from "../format.ts";
-import { useClient, useLoad } from "../hooks.ts";
+import { useAsOf, useAutoRefresh, useClient, useLoad } from "../hooks.ts";
+
+/** How often the overview and the host list ask again. */
+export const REFRESH_MS = 30_000;
+
 import { hrefOf } from "../router.ts";
 
 export function Overview() {
   const client = useClient();
   const summary = useLoad((signal) => client.get("fleetSummary", {}, signal), []);
+  useAutoRefresh(summary.reload, REFRESH_MS);
+  const asOf = useAsOf(summary);
 
   useEffect(() => {
     document.title = "Overview · Compliance";
@@ -22,6 +29,7 @@ export function Overview() {
     <section class="page" aria-labelledby="page-title">
       <div class="page-head">
         <h1 id="page-title">Fleet overview</h1>
+        <DataAsOf at={asOf} everyMs={REFRESH_MS} />
         {summary.data && summary.data.hosts.total > 0 ? (
           <a class="button" href="#/hosts">
             All hosts
@@ -69,7 +77,7 @@ function FleetView({ summary }: { summary: FleetSummary }) {
           />
         ) : null}
         <Kpi label="Processes running" value={summary.processes} />
-        <Kpi label="Open sessions" value={summary.sessions} />
+        <Kpi label="Open sessions" value={summary.sessions} hint={sessionsHint(summary)} />
         <Kpi
           label="Executions kept"
           value={summary.executions}
@@ -149,6 +157,22 @@ function FleetView({ summary }: { summary: FleetSummary }) {
       </section>
     </>
   );
+}
+
+/**
+ * A host whose sessions are unknown adds nothing to the count, which would read as "none".
+ * The summary does not say how many such hosts there are: only its recently changed hosts
+ * carry `sessions_known`, so the hint counts those and says the rest is not known.
+ */
+function sessionsHint(summary: FleetSummary): string {
+  const listed = summary.recently_changed;
+  const unknown = listed.filter((h) => !h.sessions_known).length;
+  const rest = summary.hosts.total - listed.length;
+  if (unknown === 0 && rest === 0) return "Known for every host";
+  const known = `unknown for ${unknown} host${unknown === 1 ? "" : "s"}`;
+  return rest > 0
+    ? `${known} of ${listed.length} recently changed; not counted: the summary does not say for the other ${rest}`
+    : `${known}, not counted`;
 }
 
 function Breakdown({
