@@ -88,6 +88,9 @@ export function exportBaseName(report: Report): string {
   return seed000Name(who, report.collected_at);
 }
 
+/** The body a report is written with, to a file or to the archive. */
+export const reportBody = (report: Report) => `${JSON.stringify(report, null, 2)}\n`;
+
 /**
  * Writes a new file; a name already taken (two reports in one second, or a file from
  * before) gets a suffix, `-2`, `-3`...: an export never overwrites anything.
@@ -130,7 +133,7 @@ export async function exportReports(
       const execution = await store.executionByReportId(ref.reportId);
       if (!execution) continue;
       const report = await store.reportOf(execution);
-      await writeNew(dir, exportBaseName(report), `${JSON.stringify(report, null, 2)}\n`);
+      await writeNew(dir, exportBaseName(report), reportBody(report));
       written++;
       if (written % every === 0) io.stderr.write(`export: ${written}/${total} reports\n`);
     }
