@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Report } from "@compliance/contract";
-import type { ArchiveTarget } from "./archive/archiver.ts";
+import type { ArchiveTarget } from "./archive/location.ts";
 import { seed000Name } from "./compat/seed-000.ts";
 import type { ExecutionCursor, Store } from "./store/store.ts";
 

@@ -1,11 +1,6 @@
 import { exportBaseName, reportBody } from "../export.ts";
 import type { ArchiveEntry, ArchiveLag, Store } from "../store/store.ts";
-
-/** Where reports are written: an S3Target, or anything that writes the same way. */
-export interface ArchiveTarget {
-  readonly where: string;
-  putNew(base: string, body: string): Promise<string>;
-}
+import type { ArchiveTarget } from "./location.ts";
 
 export interface ArchiverOptions {
   now: () => number;

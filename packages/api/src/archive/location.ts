@@ -21,3 +21,10 @@ export function parseArchiveUrl(
 
 /** How a location is said in logs and messages. */
 export const locationText = (l: ArchiveLocation) => `s3://${l.bucket}/${l.prefix}`;
+
+/** Where reports are written: an S3Target, or anything that writes the same way. */
+export interface ArchiveTarget {
+  readonly where: string;
+  /** Writes `body` as `<base>.json` (or a suffixed name); returns the key it is under. */
+  putNew(base: string, body: string): Promise<string>;
+}
