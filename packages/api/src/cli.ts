@@ -1,7 +1,9 @@
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { TokenRole } from "@compliance/contract";
-import { ConfigError, loadConfig } from "./config.ts";
+import { parseArchiveUrl } from "./archive/location.ts";
+import { S3Target } from "./archive/s3-target.ts";
+import { type Config, ConfigError, loadConfig } from "./config.ts";
 import { exportCommand } from "./export.ts";
 import { POLICY_USAGE, policyCommand } from "./policy-command.ts";
 import { startServer } from "./server.ts";
@@ -29,7 +31,7 @@ Usage:
   compliance-api token revoke <id>
   compliance-api host revoke-key <id>      the host's agent (or a reinstalled one) may enroll again
   compliance-api prune (--older-than-days N | --before <time>)
-  compliance-api export --dir <directory> [--from <time>] [--to <time>] [--host <id>]
+  compliance-api export (--dir <directory> | --to s3://bucket/prefix) [--from <time>] [--to <time>] [--host <id>]
   compliance-api policy list [--json]
   compliance-api policy apply -f <file or directory>
   compliance-api policy test -f <file> [--host <id>] [--at <time>] [--json]
@@ -61,6 +63,9 @@ Deletes executions collected before then, keeping each host's latest.
   export: `compliance-api export --dir <directory> [--from <time>] [--to <time>] [--host <id>]
 
 Writes every stored report as <ip>_<YYYY_MM_DD_H_M_S>.json.
+--to s3://bucket/prefix writes them to that bucket instead (COMPLIANCE_ARCHIVE_ENDPOINT
+for an S3-compatible server; credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+AWS_REGION). A report already there under its name is not written again.
 `,
   policy: POLICY_USAGE,
 };
@@ -167,7 +172,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
         return 0;
       }
       case "export":
-        return await exportCommand(store, values, io);
+        return await exportTo(store, config, values, io);
       case "policy":
         return await policyCommand(
           store,
@@ -182,6 +187,44 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
     }
   } finally {
     await store.close();
+  }
+}
+
+/**
+ * `export`: `--to` is the bucket when it is an s3:// URL, else the time bound; the bucket's
+ * objects are written like the archive's.
+ */
+async function exportTo(
+  store: Store,
+  config: Config,
+  values: ReturnType<typeof parse>["values"],
+  io: CliIo,
+): Promise<number> {
+  const tos = values.to ?? [];
+  const buckets = tos.filter((t) => t.startsWith("s3://"));
+  const times = tos.filter((t) => !t.startsWith("s3://"));
+  if (buckets.length > 1 || times.length > 1 || (buckets.length === 1 && values.dir)) {
+    io.stderr.write(
+      "compliance-api export: give one of --dir or --to s3://…, and --to <time> at most once\n",
+    );
+    return 2;
+  }
+  const args = { dir: values.dir, from: values.from, to: times[0], host: values.host };
+  if (buckets.length === 0) return exportCommand(store, args, io);
+  const parsed = parseArchiveUrl(buckets[0]!);
+  if (!parsed.ok) {
+    io.stderr.write(`compliance-api export: --to ${parsed.reason}\n`);
+    return 2;
+  }
+  const target = new S3Target({
+    location: parsed.location,
+    endpoint: config.archiveEndpoint,
+    env: io.env,
+  });
+  try {
+    return await exportCommand(store, args, io, target);
+  } finally {
+    target.close();
   }
 }
 
@@ -227,7 +270,8 @@ function parse(argv: string[]) {
       before: { type: "string" },
       dir: { type: "string" },
       from: { type: "string" },
-      to: { type: "string" },
+      // A time bound, or the bucket of an export (s3://bucket/prefix); may be given twice.
+      to: { type: "string", multiple: true },
       host: { type: "string" },
       file: { type: "string", short: "f" },
       at: { type: "string" },

@@ -1,4 +1,5 @@
 import { LIMITS } from "@compliance/contract";
+import { type ArchiveLocation, parseArchiveUrl } from "./archive/location.ts";
 import {
   HTTP_DEFAULTS,
   type HttpLimits,
@@ -62,6 +63,10 @@ export interface Config extends HttpLimits {
   databaseStartTimeoutSeconds: number;
   /** The bearer token of GET /metrics; null turns /metrics off. */
   metricsToken: string | null;
+  /** COMPLIANCE_ARCHIVE_URL: every stored report is also written there; null: no archive. */
+  archive: ArchiveLocation | null;
+  /** An S3-compatible server (path-style requests) instead of AWS; null: AWS S3. */
+  archiveEndpoint: string | null;
 }
 
 export class ConfigError extends Error {
@@ -165,7 +170,31 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     databaseStatementTimeoutSeconds: int(env, "COMPLIANCE_DB_STATEMENT_TIMEOUT", 10, 0, 3600),
     databaseStartTimeoutSeconds: int(env, "COMPLIANCE_DB_START_TIMEOUT", 120, 1, 86_400),
     metricsToken: secret(env, "COMPLIANCE_METRICS_TOKEN"),
+    archive: archiveLocation(env),
+    archiveEndpoint: archiveEndpoint(env),
   });
+}
+
+/** COMPLIANCE_ARCHIVE_URL, s3://bucket/prefix. */
+function archiveLocation(env: Env): ArchiveLocation | null {
+  const raw = env.COMPLIANCE_ARCHIVE_URL;
+  if (raw === undefined || raw === "") return null;
+  const parsed = parseArchiveUrl(raw);
+  if (!parsed.ok) throw new ConfigError("COMPLIANCE_ARCHIVE_URL", parsed.reason);
+  return parsed.location;
+}
+
+/** COMPLIANCE_ARCHIVE_ENDPOINT, the http(s) URL of an S3-compatible server. */
+function archiveEndpoint(env: Env): string | null {
+  const raw = env.COMPLIANCE_ARCHIVE_ENDPOINT;
+  if (raw === undefined || raw === "") return null;
+  if (!/^https?:\/\/[^/\s]+\/?$/.test(raw)) {
+    throw new ConfigError(
+      "COMPLIANCE_ARCHIVE_ENDPOINT",
+      `must be http(s)://host[:port] (got "${raw}")`,
+    );
+  }
+  return raw.replace(/\/$/, "");
 }
 
 /**

@@ -2,17 +2,22 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import type { Report } from "@compliance/contract";
+import type { ArchiveTarget } from "./archive/location.ts";
 import { seed000Name } from "./compat/seed-000.ts";
 import type { ExecutionCursor, Store } from "./store/store.ts";
 
 /**
  * `compliance-api export`: every stored report (our v1 JSON, rebuilt from the history) as
- * one file `<ip>_<YYYY_MM_DD_H_M_S>.json`, the way seed 000 kept its reports. Walks the
+ * one file `<ip>_<YYYY_MM_DD_H_M_S>.json`, the way seed 000 kept its reports (or one object
+ * of that name in a bucket). Walks the
  * store a page at a time, so an export of any size holds one page in memory.
  */
 
 export interface ExportOptions {
+  /** The directory written to, unless `target` is given. */
   dir: string;
+  /** A bucket written to instead of the directory (`--to s3://bucket/prefix`). */
+  target?: ArchiveTarget;
   /** collected_at bounds in ms, inclusive. */
   from?: number;
   to?: number;
@@ -88,6 +93,9 @@ export function exportBaseName(report: Report): string {
   return seed000Name(who, report.collected_at);
 }
 
+/** The body a report is written with, to a file or to the archive. */
+export const reportBody = (report: Report) => `${JSON.stringify(report, null, 2)}\n`;
+
 /**
  * Writes a new file; a name already taken (two reports in one second, or a file from
  * before) gets a suffix, `-2`, `-3`...: an export never overwrites anything.
@@ -112,11 +120,18 @@ export async function exportReports(
   options: ExportOptions,
   io: Pick<ExportIo, "stderr">,
 ): Promise<ExportResult> {
-  const dir = resolve(options.dir);
+  const target = options.target;
+  const dir = target ? target.where : resolve(options.dir);
   if (options.hostId !== undefined && !(await store.getHost(options.hostId))) {
     throw new ExportError(`no host ${options.hostId}`, 2);
   }
-  await prepareDirectory(dir);
+  if (!target) await prepareDirectory(dir);
+  const write = target
+    ? (base: string, data: string) =>
+        target.putNew(base, data).catch((e: unknown) => {
+          throw new ExportError(`cannot write to ${dir}: ${(e as Error).message}`, 1, { cause: e });
+        })
+    : (base: string, data: string) => writeNew(dir, base, data);
   const filter = { hostId: options.hostId, from: options.from, to: options.to };
   const every = options.progressEvery ?? PROGRESS_EVERY;
   const pageSize = options.pageSize ?? PAGE_SIZE;
@@ -130,7 +145,7 @@ export async function exportReports(
       const execution = await store.executionByReportId(ref.reportId);
       if (!execution) continue;
       const report = await store.reportOf(execution);
-      await writeNew(dir, exportBaseName(report), `${JSON.stringify(report, null, 2)}\n`);
+      await write(exportBaseName(report), reportBody(report));
       written++;
       if (written % every === 0) io.stderr.write(`export: ${written}/${total} reports\n`);
     }
@@ -145,12 +160,13 @@ export async function exportCommand(
   store: Store,
   args: { dir?: string; from?: string; to?: string; host?: string },
   io: ExportIo,
+  target?: ArchiveTarget,
 ): Promise<number> {
   const fail = (message: string, code = 2) => {
     io.stderr.write(`compliance-api export: ${message}\n`);
     return code;
   };
-  if (!args.dir) return fail("give --dir <directory>");
+  if (!args.dir && !target) return fail("give --dir <directory> or --to s3://bucket/prefix");
   const time = (value: string | undefined, flag: string) => {
     if (value === undefined) return undefined;
     const ms = Date.parse(value);
@@ -164,7 +180,8 @@ export async function exportCommand(
     const result = await exportReports(
       store,
       {
-        dir: args.dir,
+        dir: args.dir ?? "",
+        target,
         from: time(args.from, "--from"),
         to: time(args.to, "--to"),
         hostId: args.host === undefined ? undefined : Number(args.host),

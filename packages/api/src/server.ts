@@ -2,6 +2,8 @@ import { join, resolve } from "node:path";
 import { type Clock, runOnce, systemClock } from "@compliance/agent";
 import type { Logger } from "pino";
 import { buildApp } from "./app.ts";
+import { Archiver, type ArchiverOptions } from "./archive/archiver.ts";
+import { S3Target } from "./archive/s3-target.ts";
 import type { Config } from "./config.ts";
 import { restrictDataFiles } from "./data-files.ts";
 import { migrateWhenReachable } from "./database-wait.ts";
@@ -13,6 +15,7 @@ import { Background } from "./services/background.ts";
 import { localAgentCollectors } from "./services/local-agent.ts";
 import type { PoliciesService } from "./services/policies.service.ts";
 import { openStore } from "./store/sql-store.ts";
+import type { Store } from "./store/store.ts";
 
 export interface RunningServer {
   url: string;
@@ -70,6 +73,33 @@ function localAgentClock(now: () => number): Clock {
 }
 
 /**
+ * The archive of raw reports, when COMPLIANCE_ARCHIVE_URL is set: written by a loop of its
+ * own, every background interval, apart from ingest.
+ */
+function startArchive(
+  config: Config,
+  store: Store,
+  log: ArchiverOptions["log"],
+  now: () => number,
+): { where: string; stop(): Promise<void> } | null {
+  if (!config.archive) return null;
+  const target = new S3Target({
+    location: config.archive,
+    endpoint: config.archiveEndpoint,
+    env: process.env,
+  });
+  const archiver = new Archiver(store, target, { now, log });
+  archiver.start(config.backgroundIntervalSeconds * 1000);
+  return {
+    where: target.where,
+    async stop() {
+      await archiver.stop();
+      target.close();
+    },
+  };
+}
+
+/**
  * Starts the API: migrates the database (waiting for it if it is not up yet), resolves the
  * secrets, listens, runs retention and, when asked, the built-in local agent. Closes
  * gracefully: in-flight requests finish, then the database pool closes.
@@ -92,6 +122,7 @@ export async function startServer(
     sqliteSynchronous: config.sqliteSynchronous,
     statementTimeoutMs: config.databaseStatementTimeoutSeconds * 1000,
     onlineWindowMs: 2 * config.agentIntervalSeconds * 1000 + 60_000,
+    archive: config.archive !== null,
   });
   try {
     await migrateWhenReachable(store, config.databaseStartTimeoutSeconds * 1000, log);
@@ -112,6 +143,7 @@ export async function startServer(
   await loadPolicies(app.services.policies, config);
   const background = new Background(app.services.jobs, app.services.webhooks, app.log);
   background.start(config.backgroundIntervalSeconds * 1000);
+  const archive = startArchive(config, store, app.log, now);
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
@@ -121,6 +153,7 @@ export async function startServer(
   print(`  console:  ${url}/`);
   print(`  API docs: ${url}/docs`);
   for (const line of secrets.notices) print(`  ${line}`);
+  if (archive) print(`  archive:  every report is written to ${archive.where}`);
   if (config.legacyIngest && !config.legacyKey && options.print) print(OPEN_LEGACY_WARNING);
 
   const timers: NodeJS.Timeout[] = [];
@@ -180,6 +213,7 @@ export async function startServer(
         log.info("closing: finishing requests in flight");
         for (const t of timers) clearInterval(t);
         await background.stop();
+        await archive?.stop();
         await agentRun;
         await app.close();
         await store.close();

@@ -1,5 +1,6 @@
 import type { Report } from "@compliance/contract";
 import type { Transaction } from "kysely";
+import { enqueueArchive } from "./archive.repository.ts";
 import type { Db, Dialect } from "./dialect.ts";
 import { StoreError } from "./errors.ts";
 import {
@@ -67,7 +68,14 @@ interface HostRead extends HostState {
  * (ingest-plan.ts decides), then applies the plan. The only write path of history.
  */
 export class IngestRepository {
-  constructor(private readonly dialect: Dialect) {}
+  /**
+   * `archive`: each new execution also gets a row in the archive's outbox, in its
+   * transaction, so its report is written to the archive even if the process dies after.
+   */
+  constructor(
+    private readonly dialect: Dialect,
+    private readonly archive = false,
+  ) {}
 
   /**
    * Stores one report as an execution of hostId. A report_id already stored for this host
@@ -95,6 +103,7 @@ export class IngestRepository {
       const input = await this.readInput(trx, prepared, hostId, receivedAt, host, placement);
       const plan = planIngest(prepared, input);
       const id = await this.apply(trx, hostId, plan);
+      if (this.archive) await enqueueArchive(trx, id, receivedAt);
       if (options.evaluate) {
         const previous = placement.prev ? timeOfPos(placement.prev.pos) : null;
         const stored = {

@@ -241,8 +241,19 @@ export interface LegacyRequestsTable {
   body: string;
 }
 
+/** An execution whose report is still to be written to the archive (see archive.repository.ts). */
+export interface ArchiveOutboxTable {
+  id: Generated<number>;
+  execution_id: number;
+  attempts: Generated<number>;
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+}
+
 export interface Database {
   settings: SettingsTable;
+  archive_outbox: ArchiveOutboxTable;
   api_tokens: ApiTokensTable;
   hosts: HostsTable;
   host_addresses: HostAddressesTable;

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import { ActivityRepository } from "./activity.repository.ts";
+import { ArchiveRepository } from "./archive.repository.ts";
 import { AuditRepository } from "./audit.repository.ts";
 import {
   type DatabaseHandle,
@@ -45,6 +46,8 @@ export interface StoreOptions {
    * retention and policy evaluations over the history are not bounded. Absent or 0: none.
    */
   statementTimeoutMs?: number | undefined;
+  /** Every execution stored is queued for the archive of raw reports (COMPLIANCE_ARCHIVE_URL). */
+  archive?: boolean | undefined;
 }
 
 /** Opens the store of DATABASE_URL. Call migrate() before the first use. */
@@ -55,7 +58,12 @@ export function openStore(options: StoreOptions): Store {
     sqliteDriver: options.sqliteDriver,
     statementTimeoutMs: options.statementTimeoutMs,
   });
-  return new SqlStore(handle, options.onlineWindowMs ?? 11 * 60_000, options.now ?? Date.now);
+  return new SqlStore(
+    handle,
+    options.onlineWindowMs ?? 11 * 60_000,
+    options.now ?? Date.now,
+    options.archive ?? false,
+  );
 }
 
 /** The Store over Kysely: one repository per concept, composed. */
@@ -80,11 +88,13 @@ class SqlStore implements Store {
   private readonly longPolicies: PoliciesRepository;
   private readonly activities: ActivityRepository;
   private readonly audit: AuditRepository;
+  private readonly archive: ArchiveRepository;
 
   constructor(
     private readonly handle: DatabaseHandle,
     private readonly onlineWindowMs: number,
     private readonly now: () => number,
+    archive: boolean,
   ) {
     const { db, reader } = handle;
     this.engine = handle.engine;
@@ -92,7 +102,8 @@ class SqlStore implements Store {
     this.dialect = new Dialect(handle.engine, db);
     this.hosts = new HostsRepository(db, reader, this.dialect, onlineWindowMs, now);
     this.tokens = new TokensRepository(db, reader, this.dialect);
-    this.ingestion = new IngestRepository(this.dialect);
+    this.ingestion = new IngestRepository(this.dialect, archive);
+    this.archive = new ArchiveRepository(db);
     this.executions = new ExecutionsRepository(reader);
     this.fleet = new FleetRepository(reader, this.hosts, onlineWindowMs, now);
     this.inventory = new InventoryRepository(reader);
@@ -231,6 +242,13 @@ class SqlStore implements Store {
   settleDelivery: Store["settleDelivery"] = (id, outcome) => this.webhooks.settle(id, outcome);
   webhookDeliveries: Store["webhookDeliveries"] = (id, limit) =>
     this.webhooks.deliveries(id, limit);
+
+  dueArchive: Store["dueArchive"] = (now, limit) => this.archive.due(now, limit);
+  takeArchive: Store["takeArchive"] = (entry, retryAt) => this.archive.take(entry, retryAt);
+  archived: Store["archived"] = (id) => this.archive.done(id);
+  deferArchive: Store["deferArchive"] = (id, nextAttemptAt, error) =>
+    this.archive.defer(id, nextAttemptAt, error);
+  archiveLag: Store["archiveLag"] = () => this.archive.lag();
 
   reportIdInSecond: Store["reportIdInSecond"] = (hostId, ms) =>
     this.legacy.reportIdInSecond(hostId, ms);

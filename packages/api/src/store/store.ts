@@ -18,6 +18,7 @@ import type {
   TokenRole,
 } from "@compliance/contract";
 import type { ActivityFilter } from "./activity.repository.ts";
+import type { ArchiveEntry, ArchiveLag } from "./archive.repository.ts";
 import type { AuditFilter, AuditRecord } from "./audit.repository.ts";
 import type { Engine, PoolUse } from "./database.ts";
 import type { ExecutionCursor, ExecutionFilter, ExecutionRef } from "./executions.repository.ts";
@@ -173,6 +174,19 @@ export interface Store {
     limit: number,
     settledBefore: number,
   ): Promise<{ ids: number[]; next: number; more: boolean }>;
+  /** Executions queued for the archive whose next attempt is due by `now`, oldest first. */
+  dueArchive(now: number, limit: number): Promise<ArchiveEntry[]>;
+  /**
+   * Takes a due entry for an attempt (its next attempt pushed to `retryAt` in case this
+   * process dies during it); false when another process took it first.
+   */
+  takeArchive(entry: ArchiveEntry, retryAt: number): Promise<boolean>;
+  /** The entry's report is in the archive: off the queue. */
+  archived(id: number): Promise<void>;
+  /** The attempt failed: the entry is tried again at `nextAttemptAt`. */
+  deferArchive(id: number, nextAttemptAt: number, error: string): Promise<void>;
+  /** How far behind the archive is: entries queued and when the oldest was stored. */
+  archiveLag(): Promise<ArchiveLag>;
   /** How many executions a walk over `filter` covers. */
   countExecutions(filter: ExecutionFilter): Promise<number>;
   /** The next page of a walk over executions, by host and then time. */
@@ -318,6 +332,7 @@ export interface Store {
 }
 
 export type { ActivityFilter } from "./activity.repository.ts";
+export type { ArchiveEntry, ArchiveLag } from "./archive.repository.ts";
 export type { AuditFilter, AuditRecord } from "./audit.repository.ts";
 export type { Engine, PoolUse } from "./database.ts";
 export type { ExecutionCursor, ExecutionFilter, ExecutionRef } from "./executions.repository.ts";

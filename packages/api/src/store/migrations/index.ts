@@ -7,6 +7,7 @@ import * as policies from "./2026-11-30-0005-policies.ts";
 import * as exactText from "./2026-11-30-0006-exact-text.ts";
 import * as legacyRequests from "./2026-11-30-0007-legacy-requests.ts";
 import * as auditLog from "./2026-11-30-0008-audit-log.ts";
+import * as archive from "./2026-11-30-0009-archive.ts";
 
 /**
  * Every migration, by name; names sort in the order they apply. Listed here rather than
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   "2026-11-30-0006-exact-text": exactText,
   "2026-11-30-0007-legacy-requests": legacyRequests,
   "2026-11-30-0008-audit-log": auditLog,
+  "2026-11-30-0009-archive": archive,
 };
