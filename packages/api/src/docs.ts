@@ -124,15 +124,26 @@ function declareCsv(op: JsonObject) {
   };
 }
 
-/** A schema's text with its keys in order, `const` written as the one-value `enum` it is. */
+/**
+ * A schema's text with its keys in order, written as the document writes it: `const` as the
+ * one-value `enum` it is, `patternProperties` as `additionalProperties`, no `$id`.
+ */
 function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
   if (!isObject(value)) return JSON.stringify(value) ?? "null";
-  const entries = Object.entries(value)
-    .filter(([k]) => k !== "$id" && k !== "$schema")
-    .map(([k, v]): [string, unknown] => (k === "const" ? ["enum", [v]] : [k, v]))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(",")}}`;
+  const schema: Record<string, unknown> = { ...value };
+  delete schema.$id;
+  delete schema.$schema;
+  if ("const" in schema) {
+    schema.enum = [schema.const];
+    delete schema.const;
+  }
+  if (isObject(schema.patternProperties)) {
+    schema.additionalProperties = Object.values(schema.patternProperties)[0];
+    delete schema.patternProperties;
+  }
+  const keys = Object.keys(schema).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(schema[k])}`).join(",")}}`;
 }
 
 /**

@@ -135,7 +135,7 @@ describe("the OpenAPI document", () => {
 
   test("names the contract's schemas and refers to them", () => {
     const doc = JSON.parse(readFileSync(files.get("api") as string, "utf8"));
-    for (const name of ["Host", "Error", "Execution", "Diff", "PolicyInfo", "Token"]) {
+    for (const name of ["Host", "Report", "Error", "Execution", "Diff", "PolicyInfo", "Token"]) {
       assert.ok(doc.components.schemas[name], `components/schemas/${name}`);
     }
     const hosts = doc.paths["/api/v1/hosts"].get.responses["200"].content["application/json"];
