@@ -2,8 +2,6 @@ import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { schemaProblems } from "@compliance/contract";
 import fastifyStatic from "@fastify/static";
-import fastifySwagger from "@fastify/swagger";
-import fastifySwaggerUi from "@fastify/swagger-ui";
 import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import Fastify, {
   type FastifyBaseLogger,
@@ -16,6 +14,7 @@ import Fastify, {
 } from "fastify";
 import { compatRoutes } from "./compat/compat.routes.ts";
 import type { Config } from "./config.ts";
+import { registerDocs } from "./docs.ts";
 import { ApiError, fromStoreError } from "./errors.ts";
 import { acceptCompressedBodies } from "./http/compressed-bodies.ts";
 import {
@@ -126,34 +125,6 @@ function sendError(error: FastifyError | ApiError, request: FastifyRequest, repl
   }
   request.log.error({ err: e }, "request failed");
   return reply.code(500).send({ error: { code: "internal", message: "internal error" } });
-}
-
-async function registerDocs(app: FastifyInstance) {
-  await app.register(fastifySwagger, {
-    openapi: {
-      openapi: "3.1.0",
-      info: {
-        title: "Compliance API",
-        version: API_VERSION,
-        description:
-          "Agents enroll and send reports; readers query hosts, their executions, history and diffs. " +
-          "Errors are {error:{code,message,details?}}.",
-      },
-      components: {
-        securitySchemes: {
-          token: { type: "http", scheme: "bearer", description: "Admin or reader token" },
-          nodeKey: {
-            type: "http",
-            scheme: "bearer",
-            description: "A host's node key, from /api/v1/enroll",
-          },
-        },
-      },
-    },
-  });
-  // No validator badge: it would load an image from another site.
-  await app.register(fastifySwaggerUi, { routePrefix: "/docs", uiConfig: { validatorUrl: null } });
-  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 }
 
 const NO_RATE_LIMITS: RateLimits = { reports: null, enroll: null, authFailures: null };

@@ -8,4 +8,5 @@ export * from "./policy-api.ts";
 export * from "./policy-validate.ts";
 export * from "./report.ts";
 export * from "./routes.ts";
+export * from "./tags.ts";
 export * from "./validate.ts";

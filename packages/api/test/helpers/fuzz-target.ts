@@ -298,6 +298,25 @@ async function seedLegacy(send: FuzzTarget["send"], examples: Map<string, unknow
   return [...ips];
 }
 
+/**
+ * The document with each `$ref` to components/schemas replaced by the schema it names, so
+ * cases are made from whole schemas (named schemas are not recursive).
+ */
+function inlineRefs(
+  node: unknown,
+  doc: { components?: { schemas?: Record<string, unknown> } },
+): unknown {
+  if (Array.isArray(node)) return node.map((n) => inlineRefs(n, doc));
+  if (typeof node !== "object" || node === null) return node;
+  const ref = (node as { $ref?: unknown }).$ref;
+  if (typeof ref === "string" && ref.startsWith("#/components/schemas/")) {
+    const named = doc.components?.schemas?.[ref.slice("#/components/schemas/".length)];
+    if (named === undefined) throw new Error(`the OpenAPI document refers to ${ref}, not in it`);
+    return inlineRefs(named, doc);
+  }
+  return Object.fromEntries(Object.entries(node).map(([k, v]) => [k, inlineRefs(v, doc)]));
+}
+
 /** Starts the API on a fresh database of `engine`, listening on 127.0.0.1, and seeds it. */
 export async function startFuzzTarget(engine: TestEngine): Promise<FuzzTarget> {
   const database = await createTestDatabase(engine);
@@ -343,7 +362,7 @@ export async function startFuzzTarget(engine: TestEngine): Promise<FuzzTarget> {
     return {
       engine,
       port,
-      doc: doc as OpenApiDocument,
+      doc: inlineRefs(doc, doc) as OpenApiDocument,
       credentials: {
         admin: FUZZ_ADMIN_TOKEN,
         reader: seeded.reader.token,
