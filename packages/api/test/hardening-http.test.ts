@@ -69,6 +69,19 @@ describe("JSON bodies are checked before they are parsed", () => {
     );
   });
 
+  test("four million small items in arrays each within the limit are refused at a million in all", () => {
+    const text = `{"x":[${Array.from({ length: 160 }, () => `[${"0,".repeat(24_999)}0]`).join(",")}]}`;
+    const problem = scanJson(text, { maxDepth: 64, maxItems: 50_000 });
+    assert.equal(problem?.kind, "values");
+    assert.equal(problem.path, "body");
+    assert.ok(
+      problem.offset < text.length / 3,
+      `the scan stopped at ${problem.offset} of ${text.length} characters`,
+    );
+    const report = JSON.stringify(largestRealReport("values"));
+    assert.equal(scanJson(report, { maxDepth: 64, maxItems: 50_000 }), null);
+  });
+
   test("depth is refused at the first level past the limit, naming where", () => {
     const text = `{"a":[{"b\\"/c":${nested(10_000)}}]}`;
     const problem = scanJson(text, { maxDepth: 64, maxItems: 50_000 });
@@ -116,6 +129,15 @@ describe("body and JSON limits over HTTP", () => {
     assert.equal(error.code, "too_many_items");
     assert.match(error.message, /body\/host\/ip_addresses holds more than 50000 items/);
     assert.equal(health.status, 200);
+  });
+
+  test("a report of four million small items in all is a 413 before it is parsed", async () => {
+    const body = `{"x":[${Array.from({ length: 160 }, () => `[${"0,".repeat(24_999)}0]`).join(",")}]}`;
+    const r = await report(body);
+    assert.equal(r.status, 413);
+    const error = await errorOf(r);
+    assert.equal(error.code, "too_many_values");
+    assert.match(error.message, /^body holds more than 1000000 items and members in all/);
   });
 
   test("a report nested 10,000 levels deep is a 400 naming the limit", async () => {
