@@ -90,6 +90,7 @@ async function enroll(identifier: string): Promise<string> {
 
 /** One host checking in at its pace for `seconds`: answer times and statuses. */
 async function checkIns(
+  identifier: string,
   key: string,
   seconds: number,
   into: { times: number[]; statuses: Record<string, number> },
@@ -100,7 +101,7 @@ async function checkIns(
     const r = await fetch(`${url}/api/v1/reports`, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-      body: report("quiet"),
+      body: report(identifier),
     });
     await r.arrayBuffer();
     into.times.push(performance.now() - began);
@@ -117,7 +118,7 @@ async function fleet(keys: string[], seconds: number) {
     keys.map(async (key, i) => {
       // Spread over one pace, as agents' schedules are.
       await new Promise((done) => setTimeout(done, (PACE_MS * i) / keys.length));
-      await checkIns(key, seconds, run);
+      await checkIns(`quiet-${i}`, key, seconds, run);
     }),
   );
   return run;

@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { bearer } from "../auth.ts";
 import { ApiError } from "../errors.ts";
 import type { Rate, RateLimits } from "./settings.ts";
 
@@ -80,8 +82,10 @@ export class TokenBuckets {
 /** 429 with Retry-After in whole seconds (at least 1). */
 export function tooManyRequests(waitSeconds: number, message: string): ApiError {
   const seconds = Math.max(1, Math.ceil(waitSeconds));
+  // The connection closes after the answer: a client that ignores Retry-After and sends at
+  // once must open a new one first, and the body it was sending is not read.
   return new ApiError(429, "rate_limited", `${message}; retry in ${seconds} s`, undefined, {
-    headers: { "retry-after": String(seconds) },
+    headers: { "retry-after": String(seconds), connection: "close" },
   });
 }
 
@@ -90,7 +94,7 @@ type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 /** The per-route hooks of the rate limits: enrollments by address, reports by node key. */
 export interface RouteRateHooks {
   enroll: Hook | null;
-  /** Runs after the node key is authenticated (`request.caller.node`). */
+  /** Runs before the node key is looked up, by the key as sent. */
   report: Hook | null;
 }
 
@@ -125,11 +129,14 @@ export function installRateLimits(
           if (wait > 0) throw tooManyRequests(wait, "too many enrollments from this address");
         }
       : null,
+    // By the node key as sent (one per host), before it is looked up: a host flooding with
+    // its own key costs the API no database read per request. A request without a key is
+    // left to authentication (401, counted by address).
     report: reports
       ? async (request) => {
-          const node = request.caller?.node;
-          if (!node) return;
-          const wait = reports.take(String(node.id));
+          const key = bearer(request.headers.authorization);
+          if (key === null) return;
+          const wait = reports.take(createHash("sha256").update(key).digest("base64"));
           if (wait > 0) throw tooManyRequests(wait, "too many reports from this host");
         }
       : null,

@@ -31,8 +31,11 @@ type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 /** What the API's routes add to their own definition: a body limit and rate-limit hooks. */
 export interface RouteGuards {
   bodyLimit(name: RouteName): number;
-  /** Hooks run after the route's authentication, before its body is read. */
-  afterAuth(name: RouteName): Hook[];
+  /**
+   * Hooks run before the route's authentication and before its body is read, so a flood
+   * is refused without a lookup of its credential.
+   */
+  beforeAuth(name: RouteName): Hook[];
 }
 
 /** Each route's body limit fitted to what it receives, never above COMPLIANCE_BODY_LIMIT. */
@@ -50,7 +53,7 @@ export function routeGuards(
   };
   return {
     bodyLimit: (name) => Math.min(limits.bodyLimitBytes, own[name] ?? OTHER_BODY_LIMIT_BYTES),
-    afterAuth: (name) => {
+    beforeAuth: (name) => {
       const hook = hooks[name];
       return hook ? [hook] : [];
     },

@@ -122,7 +122,7 @@ export function registerRoutes(
   const hooks = authHooks(services);
   for (const [name, op] of Object.entries(OPERATIONS) as [RouteName, Operation][]) {
     const hook = hooks[op.auth];
-    const onRequest = [...(hook ? [hook] : []), ...(guards?.afterAuth(name) ?? [])];
+    const onRequest = [...(guards?.beforeAuth(name) ?? []), ...(hook ? [hook] : [])];
     app.route({
       method: op.method as "GET",
       url: op.path,
