@@ -50,6 +50,8 @@ const HISTORY_POINTS = 48;
 export interface ActivePolicy {
   record: PolicyRecord;
   compiled: CompiledPolicy;
+  /** It reads the execution before the one evaluated (freshness). */
+  readsPrevious: boolean;
 }
 
 type Origin = "api" | "directory" | "starter";
@@ -93,7 +95,11 @@ export class PoliciesService {
     const records = await this.store.listPolicies();
     const active = records
       .filter((r) => r.enabled)
-      .map((record) => ({ record, compiled: compilePolicy(record.document) }));
+      .map((record) => ({
+        record,
+        compiled: compilePolicy(record.document),
+        readsPrevious: readsPreviousExecution(record.document),
+      }));
     this.cache = { at: this.now(), active };
     return active;
   }
@@ -110,7 +116,6 @@ export class PoliciesService {
    */
   evaluator(active: readonly ActivePolicy[]): PolicyEvaluator {
     const intervalMs = this.intervalMs;
-    const alone = active.map(({ record }) => !readsPreviousExecution(record.document));
     const early = new WeakMap<Report, (PolicyStatus | undefined)[]>();
     const timed = <T>(phase: "prepare" | "transaction", work: () => T): T => {
       const observe = this.onEvaluated;
@@ -139,13 +144,13 @@ export class PoliciesService {
     };
     return Object.assign(evaluateAt, {
       prepare(report: Report): void {
-        if (active.length === 0 || !alone.includes(true)) return;
+        if (active.every((a) => a.readsPrevious)) return;
         timed("prepare", () => {
           const context = prepareContext({ report, intervalMs });
           early.set(
             report,
-            active.map(({ compiled }, i) =>
-              alone[i] ? evaluate(compiled, context).status : undefined,
+            active.map(({ compiled, readsPrevious }) =>
+              readsPrevious ? undefined : evaluate(compiled, context).status,
             ),
           );
         });
