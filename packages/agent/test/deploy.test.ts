@@ -14,31 +14,12 @@ import {
 } from "node:fs";
 import { join, relative } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { serviceSettings } from "../../../scripts/systemd-unit.mjs";
 import { loadConfig } from "../src/config.ts";
 import { buildAgentBundle, tempDir } from "./harness.ts";
 
 const DEPLOY = join(import.meta.dirname, "..", "..", "..", "deploy", "agent");
 const UNIT = join(DEPLOY, "compliance-agent.service");
-
-/** The unit's [Service] settings; a key set several times keeps its values in order. */
-function serviceSettings(text: string): Map<string, string[]> {
-  const settings = new Map<string, string[]>();
-  let section = "";
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      section = header[1]!;
-      continue;
-    }
-    if (section !== "Service") continue;
-    const eq = line.indexOf("=");
-    const key = line.slice(0, eq);
-    settings.set(key, [...(settings.get(key) ?? []), line.slice(eq + 1)]);
-  }
-  return settings;
-}
 
 const hasSystemdAnalyze = spawnSync("systemd-analyze", ["--version"]).status === 0;
 

@@ -12,6 +12,7 @@ import { join, relative } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, test } from "node:test";
 import { packageApi, runtimePackages } from "../../../scripts/package-api.mjs";
+import { serviceSettings } from "../../../scripts/systemd-unit.mjs";
 import { loadConfig } from "../src/config.ts";
 import { createTestDatabase, type TestEngine } from "./helpers/databases.ts";
 
@@ -20,26 +21,6 @@ const UNIT = join(ROOT, "deploy/api/compliance-api.service");
 const ENV_FILE = join(ROOT, "deploy/api/compliance-api.env");
 const ADMIN = "service-admin-token-0123456789";
 const SECRET = "service-enroll-secret-0123456789";
-
-/** The [Service] settings of a unit; a key set several times keeps every value. */
-function serviceSettings(text: string): Map<string, string[]> {
-  const settings = new Map<string, string[]>();
-  let section = "";
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const header = /^\[(.+)\]$/.exec(line);
-    if (header) {
-      section = header[1]!;
-      continue;
-    }
-    if (section !== "Service") continue;
-    const eq = line.indexOf("=");
-    const key = line.slice(0, eq);
-    settings.set(key, [...(settings.get(key) ?? []), line.slice(eq + 1)]);
-  }
-  return settings;
-}
 
 function systemdAnalyze(): void {
   if (spawnSync("systemd-analyze", ["--version"]).status !== 0) {

@@ -1,0 +1,1 @@
+export declare function serviceSettings(text: string): Map<string, string[]>;
