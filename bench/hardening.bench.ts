@@ -3,10 +3,9 @@
 // process's resident memory. The API runs in a child process (`compliance-api start`), so
 // the client's own work is not measured with it.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { PROCESS_ENROLL_SECRET, startApiProcess } from "./support/api-process.ts";
 import { fmt, percentile, table } from "./support/harness.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -30,36 +29,11 @@ if (process.argv[2] === "--flood") {
   process.stdout.write(JSON.stringify({ times, last }));
   process.exit(0);
 }
-const ENROLL_SECRET = "bench-enroll-secret-0123456789";
-const root = new URL("..", import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), "compliance-hardening-bench-"));
-
-const child = spawn(
-  process.execPath,
-  ["--conditions=source", "--import", "tsx", join(root, "packages/api/src/main.ts"), "start"],
-  {
-    env: {
-      ...process.env,
-      PORT: "0",
-      COMPLIANCE_DATA_DIR: dir,
-      COMPLIANCE_ENROLL_SECRET: ENROLL_SECRET,
-      COMPLIANCE_ADMIN_TOKEN: "bench-admin-token-0123456789",
-      COMPLIANCE_LEGACY_INGEST: "1",
-      COMPLIANCE_STARTER_POLICIES: "0",
-      COMPLIANCE_RATE_LIMIT_REPORTS: "0",
-      COMPLIANCE_CONSOLE_DIR: "",
-      LOG_LEVEL: "silent",
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  },
-);
-const url = await new Promise<string>((resolve, reject) => {
-  child.once("exit", (code) => reject(new Error(`the API exited with ${code}`)));
-  createInterface({ input: child.stdout! }).on("line", (line) => {
-    const m = /Compliance API on (http:\/\/\S+)/.exec(line);
-    if (m) resolve(m[1]!);
-  });
+const { url, child, dir, stop } = await startApiProcess({
+  COMPLIANCE_LEGACY_INGEST: "1",
+  COMPLIANCE_RATE_LIMIT_REPORTS: "0",
 });
+const ENROLL_SECRET = PROCESS_ENROLL_SECRET;
 
 /** Resident and peak memory of the API process, in MB (Linux). */
 function memory(): { rss: number; peak: number } {
@@ -201,6 +175,4 @@ console.log(
 console.log(
   `\nAPI process: RSS ${fmt(before.rss, 0)} MB before, ${fmt(after.rss, 0)} MB after, peak ${fmt(after.peak, 0)} MB; ${SECONDS} s per row.`,
 );
-child.kill("SIGTERM");
-await new Promise((r) => child.once("exit", r));
-rmSync(dir, { recursive: true, force: true });
+await stop();

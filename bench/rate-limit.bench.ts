@@ -4,11 +4,8 @@
 // (`compliance-api start`, SQLite, the default rate limits); the flood runs in a process of
 // its own, so that neither its work nor the API's is measured with the quiet host's.
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { makeProcess, makeReport } from "../packages/api/test/helpers/reports.ts";
+import { PROCESS_ENROLL_SECRET, startApiProcess } from "./support/api-process.ts";
 import { fmt, percentile, table } from "./support/harness.ts";
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -50,34 +47,9 @@ if (process.argv[2] === "--flood") {
   process.exit(0);
 }
 
-const SECRET = "bench-enroll-secret-0123456789";
-const root = new URL("..", import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), "compliance-rate-bench-"));
-const api = spawn(
-  process.execPath,
-  ["--conditions=source", "--import", "tsx", join(root, "packages/api/src/main.ts"), "start"],
-  {
-    env: {
-      ...process.env,
-      PORT: "0",
-      COMPLIANCE_DATA_DIR: dir,
-      COMPLIANCE_ENROLL_SECRET: SECRET,
-      COMPLIANCE_ADMIN_TOKEN: "bench-admin-token-0123456789",
-      COMPLIANCE_STARTER_POLICIES: "0",
-      COMPLIANCE_LOCAL_AGENT: "0",
-      COMPLIANCE_CONSOLE_DIR: "",
-      LOG_LEVEL: "silent",
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  },
-);
-const url = await new Promise<string>((resolve, reject) => {
-  api.once("exit", (code) => reject(new Error(`the API exited with ${code}`)));
-  createInterface({ input: api.stdout! }).on("line", (line) => {
-    const m = /Compliance API on (http:\/\/\S+)/.exec(line);
-    if (m) resolve(m[1]!);
-  });
-});
+const SECRET = PROCESS_ENROLL_SECRET;
+const api = await startApiProcess();
+const url = api.url;
 
 async function enroll(identifier: string): Promise<string> {
   const r = await fetch(`${url}/api/v1/enroll`, {
@@ -184,7 +156,5 @@ try {
       `(goal ≤ 1.2×)`,
   );
 } finally {
-  api.kill("SIGTERM");
-  await new Promise((done) => api.once("exit", done));
-  rmSync(dir, { recursive: true, force: true });
+  await api.stop();
 }
