@@ -15,6 +15,7 @@ const SECRET = "outage-enroll-secret-0123456789";
  * The database goes away under a running API and comes back: meanwhile every request is a
  * 503 with Retry-After (never a 401 that would make agents enroll again), /health says the
  * database is down, and afterwards everything works again without restarting the API.
+ * The probes say the same: /readyz not ready, /livez alive.
  */
 describe("database outage on PostgreSQL", () => {
   let pg: ThrowawayPostgres;
@@ -98,5 +99,34 @@ describe("database outage on PostgreSQL", () => {
     assert.equal(hosts.items[0].executions, 2);
     const stored = await (await call("GET", `/api/v1/reports/${before.report_id}`)).json();
     assert.deepEqual(stored, before);
+  });
+
+  test("/readyz is 503 with Retry-After naming the database, never its address; /livez stays 200", async () => {
+    assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+    pg.stop();
+    const ready = await fetch(`${server.url}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.ok(Number(ready.headers.get("retry-after")) > 0, "Retry-After is set");
+    const body = (await ready.json()) as any;
+    assert.equal(body.status, "not_ready");
+    assert.equal(body.database.engine, "postgres");
+    assert.equal(body.database.ok, false);
+    assert.equal(body.database.error, "the database does not answer");
+    const where = new URL(pg.url);
+    for (const part of [where.hostname, `:${where.port}`, "ECONNREFUSED", where.pathname]) {
+      assert.ok(!JSON.stringify(body).includes(part), `/readyz does not show ${part}`);
+    }
+    // The process is alive: a restart would not bring the database back.
+    const live = await fetch(`${server.url}/livez`);
+    assert.equal(live.status, 200);
+    assert.equal(((await live.json()) as any).status, "ok");
+
+    pg.start();
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      status = (await fetch(`${server.url}/readyz`)).status;
+      if (status !== 200) await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal(status, 200, "ready again once the database is back");
   });
 });
