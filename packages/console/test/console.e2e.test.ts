@@ -330,11 +330,15 @@ describe("console", { timeout: 150_000 }, () => {
       // At a time: half an hour after E2, before E3.
       await page.getByRole("button", { name: "Clear comparison" }).click();
       await page.getByRole("heading", { name: "Now" }).waitFor();
+      // As a reader would, the time is typed once the snapshot shown has loaded.
+      await page.locator("table.table-processes tbody tr").first().waitFor();
+      await page.waitForFunction(() => !document.querySelector(".snapshot .is-stale"));
       const at = e2! + 30 * 60_000;
       assert.ok(at < e3!);
       await page.getByLabel("What ran at").fill(localInput(at));
+      assert.equal(await page.getByLabel("What ran at").inputValue(), localInput(at));
       await page.getByRole("button", { name: "Show", exact: true }).click();
-      await page.getByRole("heading", { name: /^At / }).waitFor();
+      await page.getByRole("heading", { name: `At ${shownTime(at)}` }).waitFor();
       await page.locator("table.table-processes tbody tr", { hasText: "backup-agent" }).waitFor();
       const thenRunning = await texts(page, "table.table-processes tbody .proc-name .strong");
       assert.ok(thenRunning.includes("nginx"), "nginx still ran then");
