@@ -301,7 +301,7 @@ describe("rate limits", () => {
     s = await startHttpServer({
       // Small buckets that refill once in ~17 minutes: nothing refills during the test.
       COMPLIANCE_RATE_LIMIT_REPORTS: "5,0.001",
-      COMPLIANCE_RATE_LIMIT_ENROLL: "4,0.001",
+      COMPLIANCE_RATE_LIMIT_ENROLL: "5,0.001",
       COMPLIANCE_RATE_LIMIT_AUTH: "3,0.001",
       COMPLIANCE_TRUST_PROXY: "127.0.0.1",
     });
@@ -329,8 +329,39 @@ describe("rate limits", () => {
     assert.deepEqual(flood, [201, 201, 201, 201, 201, 429, 429, 429, 429, 429, 429, 429]);
   });
 
+  test("one report per host at a time: a second one while the first is received gets 429, held for a while", async () => {
+    const key = await enrollHost(s.server.url, "one-at-a-time");
+    const body = JSON.stringify(makeReport({ identifier: "one-at-a-time" }));
+    const first = await openRaw(s.port);
+    // The first report's headers and half its body: it is now being received.
+    const half = Math.floor(body.length / 2);
+    const answered = first.request(
+      `POST /api/v1/reports HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\n` +
+        `authorization: Bearer ${key}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n` +
+        body.slice(0, half),
+    );
+    try {
+      const began = performance.now();
+      const second = await send(key, "one-at-a-time");
+      const took = performance.now() - began;
+      assert.equal(second.status, 429);
+      assert.ok(Number(second.headers.get("retry-after")) >= 1);
+      const error = await errorOf(second);
+      assert.equal(error.code, "rate_limited");
+      assert.match(error.message, /already being stored/);
+      // A refusal is held (up to a second) before it is sent, so a flooder waits too.
+      assert.ok(took >= 900, `the refusal was held ${took.toFixed(0)} ms`);
+      first.socket.write(body.slice(half));
+      assert.match(await answered, /^HTTP\/1\.1 201/);
+      // Once the first is answered, the host may send again.
+      assert.equal((await send(key, "one-at-a-time")).status, 201);
+    } finally {
+      first.socket.destroy();
+    }
+  });
+
   test("enrollments are limited per source address", async () => {
-    // Two were spent above; two more fit.
+    // Three were spent above; two more fit.
     const from = (address: string, identifier: string) =>
       postText(
         `${s.server.url}/api/v1/enroll`,

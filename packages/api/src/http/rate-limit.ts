@@ -89,6 +89,39 @@ export function tooManyRequests(waitSeconds: number, message: string): ApiError 
   });
 }
 
+/**
+ * Holds a refused report's answer for up to a second before sending it (and closing the
+ * connection). A client that floods, sending again as soon as it is answered, then spends
+ * its connections waiting instead of the API's time, so the hosts that keep to their pace
+ * are served as fast as on a quiet API. At most `max` answers are held at once (each costs
+ * a timer and an open connection, which the connection cap already bounds); past that they
+ * are sent at once.
+ */
+export class Tarpit {
+  private held = 0;
+
+  constructor(
+    private readonly max = 256,
+    private readonly longestMs = 1000,
+  ) {}
+
+  async hold(waitSeconds: number): Promise<void> {
+    if (this.held >= this.max) return;
+    this.held++;
+    try {
+      const ms = Math.min(this.longestMs, Math.max(0, waitSeconds * 1000));
+      await new Promise((done) => setTimeout(done, ms));
+    } finally {
+      this.held--;
+    }
+  }
+
+  /** Answers held now. */
+  get size(): number {
+    return this.held;
+  }
+}
+
 type Hook = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
 /** The per-route hooks of the rate limits: enrollments by address, reports by node key. */
@@ -122,6 +155,9 @@ export function installRateLimits(
   }
   const enroll = limits.enroll ? new TokenBuckets(limits.enroll, now) : null;
   const reports = limits.reports ? new TokenBuckets(limits.reports, now) : null;
+  /** The node keys (hashed) whose report is being received or stored now. */
+  const inFlight = new Set<string>();
+  const tarpit = new Tarpit();
   return {
     enroll: enroll
       ? async (request) => {
@@ -133,11 +169,23 @@ export function installRateLimits(
     // its own key costs the API no database read per request. A request without a key is
     // left to authentication (401, counted by address).
     report: reports
-      ? async (request) => {
+      ? async (request, reply) => {
           const key = bearer(request.headers.authorization);
           if (key === null) return;
-          const wait = reports.take(createHash("sha256").update(key).digest("base64"));
-          if (wait > 0) throw tooManyRequests(wait, "too many reports from this host");
+          const id = createHash("sha256").update(key).digest("base64");
+          // An agent sends one report at a time: a second one while the first is being
+          // stored is a flood's, and waits its turn elsewhere.
+          if (inFlight.has(id)) {
+            await tarpit.hold(1);
+            throw tooManyRequests(1, "a report from this host is already being stored");
+          }
+          const wait = reports.take(id);
+          if (wait > 0) {
+            await tarpit.hold(wait);
+            throw tooManyRequests(wait, "too many reports from this host");
+          }
+          inFlight.add(id);
+          reply.raw.once("close", () => inFlight.delete(id));
         }
       : null,
   };
