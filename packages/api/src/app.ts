@@ -45,7 +45,14 @@ export interface AppOptions {
     "bodyLimitBytes" | "consoleDir" | "legacyIngest" | "legacyKey" | "agentIntervalSeconds"
   > &
     Partial<
-      Pick<Config, "webhookAllowPrivate" | "legacyTimeZone" | "metricsToken" | keyof HttpLimits>
+      Pick<
+        Config,
+        | "webhookAllowPrivate"
+        | "legacyTimeZone"
+        | "metricsToken"
+        | "deltaCacheMegabytes"
+        | keyof HttpLimits
+      >
     >;
   /**
    * How often callers may ask (the server passes the configured limits). Without it nothing
@@ -183,6 +190,10 @@ export async function buildApp(options: AppOptions) {
     intervalMs: options.config.agentIntervalSeconds * 1000,
     webhookAllowPrivate: options.config.webhookAllowPrivate ?? false,
     log: app.log,
+    deltaCacheBytes:
+      options.config.deltaCacheMegabytes === undefined
+        ? undefined
+        : options.config.deltaCacheMegabytes * 1024 * 1024,
   });
   app.decorate("services", services);
   if (options.config.metricsToken) {

@@ -49,6 +49,11 @@ export interface Config extends HttpLimits {
   starterPolicies: boolean;
   /** Deliver webhooks to loopback, link-local and private addresses. */
   webhookAllowPrivate: boolean;
+  /**
+   * Memory kept for the latest report of recently active hosts, which their delta
+   * check-ins apply to without a rebuild from the database (MB; 0: none kept).
+   */
+  deltaCacheMegabytes: number;
   /** Seconds between two passes of the background work (policy jobs, webhook deliveries). */
   backgroundIntervalSeconds: number;
   /** How often agents and callers may ask; each API process counts its own. */
@@ -172,6 +177,7 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     metricsToken: secret(env, "COMPLIANCE_METRICS_TOKEN"),
     archive: archiveLocation(env),
     archiveEndpoint: archiveEndpoint(env),
+    deltaCacheMegabytes: int(env, "COMPLIANCE_DELTA_CACHE_MB", 128, 0, 1024 * 1024),
   });
 }
 

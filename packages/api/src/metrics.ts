@@ -3,8 +3,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Store } from "./store/store.ts";
 
-/** The route agents send reports to; its answers are what ingest metrics count. */
+/** The routes agents send reports to; their answers are what ingest metrics count. */
 const REPORTS_ROUTE = "/api/v1/reports";
+const DELTA_ROUTE = "/api/v1/reports/delta";
 
 const MB = 1024 * 1024;
 
@@ -26,13 +27,20 @@ export class ApiMetrics {
   private readonly agentCpu: Histogram;
   private readonly agentDropped: Counter;
   private readonly agentSetAside: Counter;
+  private readonly deltas: Counter<"outcome">;
 
   constructor(store: Store) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.received = new Counter({
       name: "compliance_reports_received_total",
-      help: "Reports agents sent (POST /api/v1/reports), whatever the answer",
+      help: "Reports agents sent (POST /api/v1/reports and /api/v1/reports/delta), whatever the answer",
+      registers,
+    });
+    this.deltas = new Counter({
+      name: "compliance_delta_reports_total",
+      help: "Delta reports (POST /api/v1/reports/delta) by what became of them: stored, replayed, base_unknown or mismatch (the agent sends the whole report), rejected",
+      labelNames: ["outcome"] as const,
       registers,
     });
     this.stored = new Counter({
@@ -133,11 +141,12 @@ export class ApiMetrics {
     this.policySeconds.observe({ phase }, ms / 1000);
   }
 
-  /** Counts one answer to a report. */
-  reportAnswered(request: FastifyRequest, reply: FastifyReply): void {
+  /** Counts one answer to a report, whole or delta. */
+  reportAnswered(request: FastifyRequest, reply: FastifyReply, delta: boolean): void {
     this.received.inc();
     this.ingestSeconds.observe(reply.elapsedTime / 1000);
     const status = reply.statusCode;
+    if (delta) this.deltas.inc({ outcome: deltaOutcome(status, request.errorCode, reply) });
     if (status >= 400) {
       this.rejected.inc({ status: String(status), code: request.errorCode ?? "none" });
       return;
@@ -147,7 +156,9 @@ export class ApiMetrics {
       return;
     }
     this.stored.inc();
-    const agent = (request.body as Report | undefined)?.agent;
+    const body = request.body as (Report & { set?: { agent?: Report["agent"] } }) | undefined;
+    // A delta carries the agent's section only when it changed.
+    const agent = delta ? body?.set?.agent : body?.agent;
     if (!agent) return;
     if (agent.rss_bytes !== undefined) this.agentRss.observe(agent.rss_bytes);
     if (agent.cpu_seconds !== undefined) this.agentCpu.observe(agent.cpu_seconds);
@@ -158,9 +169,18 @@ export class ApiMetrics {
   /** Counts every answer of the reports route. */
   install(app: FastifyInstance): void {
     app.addHook("onResponse", async (request, reply) => {
-      if (request.method === "POST" && request.routeOptions.url === REPORTS_ROUTE) {
-        this.reportAnswered(request, reply);
+      if (request.method !== "POST") return;
+      const route = request.routeOptions.url;
+      if (route === REPORTS_ROUTE || route === DELTA_ROUTE) {
+        this.reportAnswered(request, reply, route === DELTA_ROUTE);
       }
     });
   }
+}
+
+function deltaOutcome(status: number, code: string | null, reply: FastifyReply): string {
+  if (status === 409 && code === "delta_base_unknown") return "base_unknown";
+  if (status === 409 && code === "delta_mismatch") return "mismatch";
+  if (status >= 400) return "rejected";
+  return reply.getHeader("idempotent-replayed") === "true" ? "replayed" : "stored";
 }

@@ -1,12 +1,17 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import { describe, test } from "node:test";
 import {
+  makeDelta,
   type Report,
   type ReportProcess,
   type ReportSession,
   validateReport,
 } from "@compliance/contract";
+import { reportDigest } from "@compliance/contract/digest";
 import fc from "fast-check";
+import { ApiError } from "../src/errors.ts";
+import { createServices } from "../src/services/index.ts";
 import { ENGINES } from "./helpers/databases.ts";
 import { makeReport } from "./helpers/reports.ts";
 import { storedReport, storeFixture } from "./helpers/store.ts";
@@ -55,6 +60,7 @@ type Step =
   | { op: "start"; pid: number; name: number; user: number; withCmd: boolean; withStart: boolean }
   | { op: "end"; index: number }
   | { op: "rename"; index: number; name: number }
+  | { op: "argv"; index: number }
   | { op: "load"; index: number; cpu: number; rss: number }
   | { op: "login"; user: number; tty: number; remote: boolean }
   | { op: "logout"; index: number }
@@ -79,6 +85,8 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     index: fc.nat(50),
     name: fc.nat(NAMES.length - 1),
   }),
+  // A process rewrites its command line, or its line can no longer be read.
+  fc.record({ op: fc.constant("argv" as const), index: fc.nat(50) }),
   fc.record({
     op: fc.constant("load" as const),
     index: fc.nat(50),
@@ -188,6 +196,14 @@ function apply(world: World, step: Step, t: number): World {
       if (i >= 0) processes[i]!.name = NAMES[step.name]!;
       break;
     }
+    case "argv": {
+      const i = at(step.index);
+      if (i < 0) break;
+      const p = processes[i]!;
+      if (p.cmdline === undefined) p.cmdline = `${p.name}: worker`;
+      else delete p.cmdline;
+      break;
+    }
     case "load": {
       const i = at(step.index);
       if (i >= 0) {
@@ -263,6 +279,16 @@ const scenarioArb = fc.record({
   resend: fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
   shuffleLists: fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
   sameMs: fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
+});
+
+const deltaScenarioArb = fc.record({
+  scenario: scenarioArb,
+  // which acknowledged report each delta is based on
+  base: fc.array(fc.nat(20), { minLength: 14, maxLength: 14 }),
+  // a delta sent first with a base the API does not hold, or a wrong digest
+  lost: fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
+  badDigest: fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
+  cache: fc.boolean(),
 });
 
 type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
@@ -378,6 +404,86 @@ for (const engine of ENGINES) {
           });
         }),
         { numRuns: engine === "sqlite" ? 60 : 15 },
+      );
+    });
+
+    test("delta check-ins store what the whole reports would have: any base, any order, a lost base", async () => {
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(deltaScenarioArb, async ({ scenario, base, lost, badDigest, cache }) => {
+          run++;
+          const identifier = `delta-${engine}-${run}-${Math.random().toString(36).slice(2)}`;
+          const reports = buildReports(scenario, identifier);
+          const services = createServices(fixture.store, {
+            secrets: { adminTokenHash: "x", enrollSecretHash: "x" },
+            now: () => Date.parse("2026-11-30T00:00:00Z"),
+            version: "test",
+            intervalMs: 300_000,
+            webhookAllowPrivate: false,
+            log: { info() {}, error() {} },
+            // Without a cache every base is rebuilt from the database.
+            deltaCacheBytes: cache ? undefined : 0,
+          });
+          const { hostId } = await fixture.store.enrollHost({
+            identifier,
+            hostname: "h",
+            nodeKeyHash: identifier,
+            source: "agent",
+          });
+          const node = { id: hostId, identifier, source: "agent" as const };
+          const refusal = async (delta: Parameters<typeof services.ingest.acceptDelta>[1]) => {
+            try {
+              await services.ingest.acceptDelta(node, delta);
+            } catch (e) {
+              if (e instanceof ApiError) return e;
+              throw e;
+            }
+            assert.fail("the delta was stored");
+          };
+
+          const order = reports
+            .map((_, i) => i)
+            .sort((a, b) => (scenario.arrival[a] ?? 0) - (scenario.arrival[b] ?? 0));
+          const acknowledged: Report[] = [];
+          for (const i of order) {
+            const report = reports[i]!;
+            if (acknowledged.length === 0) {
+              await services.ingest.accept(node, report);
+              acknowledged.push(report);
+              continue;
+            }
+            // Any report acknowledged so far, older or newer than this one.
+            const from = acknowledged[(base[i] ?? 0) % acknowledged.length]!;
+            const delta = makeDelta(from, report, from.report_id, reportDigest(report));
+            if (lost[i]) {
+              const e = await refusal({ ...delta, base_report_id: randomUUID() });
+              assert.equal(e.statusCode, 409);
+              assert.equal(e.code, "delta_base_unknown");
+            }
+            if (badDigest[i]) {
+              const e = await refusal({ ...delta, digest: "0".repeat(64) });
+              assert.equal(e.statusCode, 409);
+              assert.equal(e.code, "delta_mismatch");
+              assert.equal(await storedReport(fixture.store, report.report_id), null);
+            }
+            const stored = await services.ingest.acceptDelta(node, delta);
+            assert.equal(stored.duplicate, false);
+            assert.equal(stored.report_id, report.report_id);
+            if (scenario.resend[i]) {
+              const again = await services.ingest.acceptDelta(node, delta);
+              assert.equal(again.duplicate, true);
+            }
+            acknowledged.push(report);
+          }
+          for (const r of reports) {
+            const stored = await storedReport(fixture.store, r.report_id);
+            assert.ok(stored, `report ${r.report_id} is stored`);
+            assert.deepEqual(stored.report, r);
+          }
+          const host = await fixture.store.getHost(hostId);
+          assert.equal(host?.executions, reports.length);
+        }),
+        { numRuns: engine === "sqlite" ? 40 : 10 },
       );
     });
   });

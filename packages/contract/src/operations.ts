@@ -39,6 +39,7 @@ import {
   TokenRoleSchema,
   WhoAmISchema,
 } from "./api.ts";
+import { DeltaReportSchema } from "./delta-schema.ts";
 import { opsOperations } from "./ops-api.ts";
 import { PolicyStatusSchema } from "./policy.ts";
 import {
@@ -180,6 +181,19 @@ const agentOperations = {
       "Authenticated by the host's node key, which can only write its own host. Resending a " +
       "report_id returns the first answer and stores nothing new (header idempotent-replayed: true).",
     body: ReportSchema,
+    response: { 201: ReportAcceptedSchema },
+  },
+  sendDelta: {
+    ...ROUTES.sendDelta,
+    tags: ["agent"],
+    summary: "Send a delta report: what changed since a report the API acknowledged",
+    description:
+      "Applied to its base (base_report_id, a report of this host) it gives the whole report, " +
+      "which is stored exactly as if it had been sent to POST /api/v1/reports: the same " +
+      "execution, the same answer, the same idempotency. 409 delta_base_unknown when the API " +
+      "does not hold that base for this host, delta_mismatch when the delta does not apply to " +
+      "it or the result's digest differs: the agent then sends the whole report.",
+    body: DeltaReportSchema,
     response: { 201: ReportAcceptedSchema },
   },
 } as const;

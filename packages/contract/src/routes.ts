@@ -18,6 +18,7 @@ export const ROUTES = {
   health: { method: "GET", path: "/health", auth: "none" },
   enroll: { method: "POST", path: "/api/v1/enroll", auth: "none" },
   sendReport: { method: "POST", path: "/api/v1/reports", auth: "node" },
+  sendDelta: { method: "POST", path: "/api/v1/reports/delta", auth: "node" },
   listHosts: { method: "GET", path: "/api/v1/hosts", auth: "reader" },
   getHost: { method: "GET", path: "/api/v1/hosts/:id", auth: "reader" },
   deleteHost: { method: "DELETE", path: "/api/v1/hosts/:id", auth: "admin" },

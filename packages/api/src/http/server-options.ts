@@ -46,10 +46,12 @@ export function routeGuards(
   const own: Partial<Record<RouteName, number>> = {
     enroll: ENROLL_BODY_LIMIT_BYTES,
     sendReport: limits.reportBodyLimitBytes,
+    sendDelta: limits.reportBodyLimitBytes,
   };
   const hooks: Partial<Record<RouteName, Hook | null>> = {
     enroll: rate.enroll,
     sendReport: rate.report,
+    sendDelta: rate.report,
   };
   return {
     bodyLimit: (name) => Math.min(limits.bodyLimitBytes, own[name] ?? OTHER_BODY_LIMIT_BYTES),

@@ -16,5 +16,14 @@ export function agentHandlers(services: Services) {
       reply.code(201);
       return accepted;
     },
-  } satisfies Pick<Handlers, "enroll" | "sendReport">;
+    sendDelta: async (request, reply) => {
+      const { duplicate, ...accepted } = await services.ingest.acceptDelta(
+        request.caller.node!,
+        request.body,
+      );
+      if (duplicate) reply.header("idempotent-replayed", "true");
+      reply.code(201);
+      return accepted;
+    },
+  } satisfies Pick<Handlers, "enroll" | "sendReport" | "sendDelta">;
 }

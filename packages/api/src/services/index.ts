@@ -2,6 +2,7 @@ import type { Store } from "../store/store.ts";
 import { ActivityService } from "./activity.service.ts";
 import { AuditService } from "./audit.service.ts";
 import { type AuthSecrets, AuthService } from "./auth.service.ts";
+import { DeltaBases } from "./delta-bases.ts";
 import { FleetService } from "./fleet.service.ts";
 import { HealthService } from "./health.service.ts";
 import { HistoryService } from "./history.service.ts";
@@ -40,7 +41,12 @@ export interface ServiceOptions {
   /** Deliver webhooks to loopback, link-local and private addresses too. */
   webhookAllowPrivate: boolean;
   log: { info(o: object, m: string): void; error(o: object, m: string): void };
+  /** Memory for the reports delta check-ins apply to (see DeltaBases), in bytes. */
+  deltaCacheBytes?: number | undefined;
 }
+
+/** Unless told: room for the latest report of a few hundred busy hosts. */
+export const DEFAULT_DELTA_CACHE_BYTES = 128 * 1024 * 1024;
 
 export function createServices(store: Store, options: ServiceOptions): Services {
   const { secrets, now } = options;
@@ -48,7 +54,12 @@ export function createServices(store: Store, options: ServiceOptions): Services 
   const audit = new AuditService(store, now);
   const history = new HistoryService(store);
   const policies = new PoliciesService(store, history, now, options.intervalMs, audit);
-  const ingest = new IngestService(store, now, policies);
+  const ingest = new IngestService(
+    store,
+    now,
+    policies,
+    new DeltaBases(options.deltaCacheBytes ?? DEFAULT_DELTA_CACHE_BYTES),
+  );
   return {
     health: new HealthService(store, options.version),
     audit,

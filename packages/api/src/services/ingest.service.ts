@@ -1,6 +1,16 @@
-import { type Report, type ReportAccepted, reportRules } from "@compliance/contract";
-import { badRequest, forbidden, fromStoreError, invalidField } from "../errors.ts";
+import {
+  applyDelta,
+  type DeltaReport,
+  isMismatch,
+  type Report,
+  type ReportAccepted,
+  reportRules,
+  validateReport,
+} from "@compliance/contract";
+import { reportDigest } from "@compliance/contract/digest";
+import { badRequest, conflict, forbidden, fromStoreError, invalidField } from "../errors.ts";
 import type { IngestOptions, IngestOutcome, NodeIdentity, Store } from "../store/store.ts";
+import type { DeltaBases } from "./delta-bases.ts";
 import type { PoliciesService } from "./policies.service.ts";
 
 /** How far ahead of the API's clock a report may claim to be collected. */
@@ -18,6 +28,7 @@ export class IngestService {
     private readonly store: Store,
     private readonly now: () => number,
     private readonly policies: PoliciesService,
+    private readonly bases: DeltaBases,
   ) {}
 
   /** An agent's report, already checked against the schema, for the host of its node key. */
@@ -26,14 +37,75 @@ export class IngestService {
     report: Report,
   ): Promise<ReportAccepted & { duplicate: boolean }> {
     this.checkRules(report, "body");
+    return this.acceptChecked(node, report, "body");
+  }
+
+  /**
+   * An agent's delta report, already checked against its schema: applied to its base (a
+   * report of this host), checked as a whole report would be, then stored as one.
+   */
+  async acceptDelta(
+    node: NodeIdentity,
+    delta: DeltaReport,
+  ): Promise<ReportAccepted & { duplicate: boolean }> {
+    const base = await this.baseOf(node.id, delta.base_report_id);
+    const applied = applyDelta(base, delta);
+    if (isMismatch(applied)) {
+      throw conflict(
+        "delta_mismatch",
+        `body${applied.path} ${applied.message}; send the whole report to POST /api/v1/reports`,
+      );
+    }
+    const checked = validateReport(applied);
+    if (!checked.ok) {
+      const details = checked.problems.map((p) => ({
+        path: `report${p.path}`,
+        message: p.message,
+      }));
+      throw badRequest(
+        "invalid_request",
+        `the report this delta describes is not valid: ${details[0]!.path} ${details[0]!.message}`,
+        details,
+      );
+    }
+    if (reportDigest(applied) !== delta.digest) {
+      throw conflict(
+        "delta_mismatch",
+        "body/digest differs from the digest of the report this delta gives applied to its base; send the whole report to POST /api/v1/reports",
+      );
+    }
+    return this.acceptChecked(node, applied, "report");
+  }
+
+  /** The report a delta applies to, when it is one of this host's; else a 409. */
+  private async baseOf(hostId: number, reportId: string): Promise<Report> {
+    const cached = this.bases.get(hostId, reportId);
+    if (cached) return cached;
+    const execution = await this.store.executionByReportId(reportId);
+    if (!execution || execution.hostId !== hostId) {
+      throw conflict(
+        "delta_base_unknown",
+        `body/base_report_id ${reportId} is not a report of this host the API holds; send the whole report to POST /api/v1/reports`,
+      );
+    }
+    return this.store.reportOf(execution);
+  }
+
+  private async acceptChecked(
+    node: NodeIdentity,
+    report: Report,
+    where: string,
+  ): Promise<ReportAccepted & { duplicate: boolean }> {
     if (report.host.identifier !== node.identifier) {
       throw forbidden(
         "host_mismatch",
-        "this node key belongs to another host than body/host/identifier; enroll this host with its own identifier",
+        `this node key belongs to another host than ${where}/host/identifier; enroll this host with its own identifier`,
       );
     }
-    this.checkTime(report, "body");
+    this.checkTime(report, where);
     const outcome = await this.save(node.id, report);
+    // A resend keeps the first report sent with its id, which may differ from this one.
+    if (!outcome.duplicate) this.bases.set(node.id, report);
     return {
       status: "stored",
       report_id: outcome.execution.reportId,

@@ -1,0 +1,82 @@
+import type { Report } from "@compliance/contract";
+
+interface Entry {
+  reportId: string;
+  report: Report;
+  bytes: number;
+}
+
+/**
+ * The latest report each recently active host had acknowledged, kept so a delta check-in
+ * is applied without rebuilding its base from the database. One entry per host, the least
+ * recently used dropped first past `maxBytes` (estimated from the number of items: what
+ * their objects take in memory, about 500 bytes each). A report's content never changes once stored, so an
+ * entry is right whatever other API replicas store meanwhile; a delta whose base is not
+ * the one cached (another replica took the host's last report, or the base is older) has
+ * it rebuilt from the database.
+ */
+export class DeltaBases {
+  private readonly entries = new Map<number, Entry>();
+  private bytes = 0;
+
+  constructor(private readonly maxBytes: number) {}
+
+  /** The report `reportId` of `hostId`, when it is the one kept for that host. */
+  get(hostId: number, reportId: string): Report | undefined {
+    const entry = this.entries.get(hostId);
+    if (!entry || entry.reportId !== reportId) return undefined;
+    // Most recently used last.
+    this.entries.delete(hostId);
+    this.entries.set(hostId, entry);
+    return entry.report;
+  }
+
+  /** Keeps `report` as `hostId`'s latest acknowledged one. */
+  set(hostId: number, report: Report): void {
+    const bytes = estimatedBytes(report);
+    this.drop(hostId);
+    if (bytes > this.maxBytes) return;
+    this.entries.set(hostId, { reportId: report.report_id, report, bytes });
+    this.bytes += bytes;
+    for (const [id, entry] of this.entries) {
+      if (this.bytes <= this.maxBytes) break;
+      this.entries.delete(id);
+      this.bytes -= entry.bytes;
+    }
+  }
+
+  /** Forgets `hostId`'s report (its host was deleted). */
+  drop(hostId: number): void {
+    const entry = this.entries.get(hostId);
+    if (!entry) return;
+    this.entries.delete(hostId);
+    this.bytes -= entry.bytes;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get usedBytes(): number {
+    return this.bytes;
+  }
+}
+
+/** What a report's objects take in memory, roughly: a few KB, and about 500 bytes an item. */
+export function estimatedBytes(report: Report): number {
+  let items =
+    report.processes.length +
+    report.sessions.length +
+    report.host.ip_addresses.length +
+    (report.packages?.length ?? 0) +
+    (report.listening?.length ?? 0) +
+    (report.accounts?.length ?? 0) +
+    (report.services?.length ?? 0) +
+    (report.errors?.length ?? 0);
+  const settings = report.settings;
+  if (settings) {
+    items += Object.keys(settings.sysctl ?? {}).length + Object.keys(settings.sshd ?? {}).length;
+    items += settings.files?.length ?? 0;
+  }
+  return 4096 + items * 500;
+}
