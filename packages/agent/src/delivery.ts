@@ -12,7 +12,8 @@ import type { HttpClient } from "./http.ts";
 import type { SetAsideReason, Spool, SpoolEntry, SpoolNews } from "./spool.ts";
 import { withSpoolNews } from "./spool.ts";
 import type { StateDir } from "./state.ts";
-import { enroll, sendReport } from "./transport.ts";
+import { LastReport } from "./last-report.ts";
+import { enroll, sendDelta, sendReport } from "./transport.ts";
 
 export interface CourierOptions {
   serverUrl: string;
@@ -73,6 +74,13 @@ export type DrainResult =
  */
 export const SET_ASIDE_AFTER = 5;
 
+/**
+ * Answers to a delta report after which the report goes whole: the API does not hold its
+ * base or it does not fit (409), finds it invalid (400: the whole report gets the real
+ * reason), or has no delta route (404, 405: an older API).
+ */
+const SEND_WHOLE = new Set([400, 404, 405, 409, 413, 422]);
+
 /** Refusals that prove the node key was good: the API authenticated the request first. */
 const REPORT_REFUSALS = new Set([400, 403, 409, 413, 422]);
 
@@ -122,9 +130,13 @@ export class Courier {
   private keyUnproven = false;
   /** This host's identifier now (the latest collection's). */
   identifier: string | undefined;
+  private readonly lastReport: LastReport;
+  /** False once the API showed it has no delta route. */
+  private deltas = true;
 
   constructor(private readonly options: CourierOptions) {
     this.nodeKey = options.state.readNodeKey();
+    this.lastReport = new LastReport(options.state);
   }
 
   /** Whether the agent can send at all: a saved key, or a secret to get one. */
@@ -161,6 +173,8 @@ export class Courier {
     this.options.state.saveNodeKey(answer.node_key);
     this.nodeKey = answer.node_key;
     this.keyUnproven = true;
+    // The reports of the key before are not this key's host's: the next goes whole.
+    this.lastReport.forget();
   }
 
   private mayEnrollAgain(error: unknown, text: string, justEnrolled: boolean): boolean {
@@ -201,12 +215,17 @@ export class Courier {
         }
         enrolled = true;
       }
-      return sendReport({
-        ...this.transport(signal),
-        nodeKey: this.nodeKey!,
-        body,
-        reportId: entry.reportId,
-      });
+      const send = { ...this.transport(signal), nodeKey: this.nodeKey!, reportId: entry.reportId };
+      const delta = this.deltas ? this.lastReport.deltaOf(body) : undefined;
+      if (delta !== undefined) {
+        try {
+          return await sendDelta({ ...send, body: delta });
+        } catch (error) {
+          if (!(error instanceof RejectedError) || !SEND_WHOLE.has(error.status)) throw error;
+          if (error.status === 404 || error.status === 405) this.deltas = false;
+        }
+      }
+      return sendReport({ ...send, body });
     };
 
     let accepted: ReportAccepted;
@@ -225,6 +244,11 @@ export class Courier {
     }
     this.keyUnproven = false;
     this.options.spool.acknowledge(entry, news);
+    try {
+      this.lastReport.acknowledged(body);
+    } catch {
+      // Without it the next report goes whole: nothing is lost.
+    }
     return { kind: "stored", accepted, enrolled, told: news };
   }
 

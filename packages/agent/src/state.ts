@@ -15,6 +15,8 @@ import { errnoOf } from "./linux/files.ts";
 
 export const NODE_KEY_FILE = "node-key";
 export const HOST_ID_FILE = "host-id";
+/** The last report the API acknowledged, which the next one is sent as a delta of. */
+export const LAST_REPORT_FILE = "last-report.json";
 
 /**
  * Where the agent keeps its state when not told otherwise: the directory systemd made for
@@ -59,6 +61,10 @@ export class StateDir {
     return join(this.path, HOST_ID_FILE);
   }
 
+  get lastReportPath(): string {
+    return join(this.path, LAST_REPORT_FILE);
+  }
+
   /** Creates the directory (and its parents) with mode 0700 when it does not exist. */
   ensure(): void {
     try {
@@ -83,6 +89,27 @@ export class StateDir {
       rmSync(this.nodeKeyPath, { force: true });
     } catch (error) {
       throw stateError("delete", this.nodeKeyPath, error);
+    }
+  }
+
+  /**
+   * The last report the API acknowledged, as sent (JSON text); undefined when there is
+   * none. It holds command lines, so it is kept like a secret (0600).
+   */
+  readLastReport(): string | undefined {
+    return this.readValue(this.lastReportPath);
+  }
+
+  saveLastReport(text: string): void {
+    this.ensure();
+    this.writeSecret(this.lastReportPath, text);
+  }
+
+  deleteLastReport(): void {
+    try {
+      rmSync(this.lastReportPath, { force: true });
+    } catch (error) {
+      throw stateError("delete", this.lastReportPath, error);
     }
   }
 

@@ -196,16 +196,28 @@ export interface SendOptions extends TransportOptions {
  * `POST /api/v1/reports`. 201 stores it, and 201 again for a resend of a stored report
  * id (the API's idempotency), which is what makes a resend after a lost answer safe.
  */
-export async function sendReport(options: SendOptions): Promise<ReportAccepted> {
+export function sendReport(options: SendOptions): Promise<ReportAccepted> {
+  return postReport(options, "/api/v1/reports");
+}
+
+/**
+ * `POST /api/v1/reports/delta`: `body` is a delta report (see @compliance/contract's
+ * delta.ts). Answered as the whole report would be; a 409 means the API wants it whole.
+ */
+export function sendDelta(options: SendOptions): Promise<ReportAccepted> {
+  return postReport(options, "/api/v1/reports/delta");
+}
+
+async function postReport(options: SendOptions, path: string): Promise<ReportAccepted> {
   const authorization = `Bearer ${options.nodeKey}`;
   // Gzip takes a report to a fraction of its size on the wire. An API that does not take
   // compressed bodies (415) gets the same report again as it is.
-  let answer = await postJson(options, "/api/v1/reports", gzipSync(options.body), {
+  let answer = await postJson(options, path, gzipSync(options.body), {
     authorization,
     "content-encoding": "gzip",
   });
   if (answer.status === 415) {
-    answer = await postJson(options, "/api/v1/reports", options.body, { authorization });
+    answer = await postJson(options, path, options.body, { authorization });
   }
   if (answer.status !== 200 && answer.status !== 201) throw failure("report", answer);
   const body = answer.body;

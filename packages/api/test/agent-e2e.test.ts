@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -9,6 +9,7 @@ import { loadConfig } from "../src/config.ts";
 import { type RunningServer, startServer } from "../src/server.ts";
 
 const run = promisify(execFile);
+const METRICS_TOKEN = "e2e-metrics-token-0123456789";
 const AGENT = new URL("../../agent/dist/compliance-agent.js", import.meta.url).pathname;
 
 /**
@@ -27,6 +28,7 @@ describe("the real agent against the real API over HTTP", () => {
       PORT: "0",
       COMPLIANCE_DATA_DIR: join(dir, "data"),
       LOG_LEVEL: "warn",
+      COMPLIANCE_METRICS_TOKEN: METRICS_TOKEN,
     });
     server = await startServer(config, { print: () => {} });
     token = readFileSync(join(dir, "data", "admin-token"), "utf8").trim();
@@ -108,6 +110,50 @@ describe("the real agent against the real API over HTTP", () => {
     const timeline = await api(`/api/v1/hosts/${after.items[0].id}/reports`);
     assert.equal(timeline.items.length, 2);
     assert.notEqual(timeline.items[0].changes, null);
+  });
+
+  /** What the API's /metrics says of delta reports, by outcome. */
+  const deltaCounts = async () => {
+    const r = await fetch(`${server.url}/metrics`, {
+      headers: { authorization: `Bearer ${METRICS_TOKEN}` },
+    });
+    assert.equal(r.status, 200);
+    const counts: Record<string, number> = {};
+    for (const m of (await r.text()).matchAll(
+      /^compliance_delta_reports_total\{outcome="(\w+)"\} (\d+)$/gm,
+    )) {
+      counts[m[1]!] = Number(m[2]);
+    }
+    return counts;
+  };
+
+  test("after the first report, the agent sends what changed; the API stores the whole report", async () => {
+    // The run before acknowledged a report: this one goes as a delta of it.
+    const before = await deltaCounts();
+    await agent();
+    const after = await deltaCounts();
+    assert.equal((after.stored ?? 0) - (before.stored ?? 0), 1, JSON.stringify(after));
+    // What the agent kept as its last acknowledged report is exactly what the API serves.
+    const sent = JSON.parse(readFileSync(join(dir, "agent", "last-report.json"), "utf8"));
+    assert.deepEqual(await api(`/api/v1/reports/${sent.report_id}`), sent);
+  });
+
+  test("a delta whose base the API does not hold is answered 409 and the report goes whole", async () => {
+    const path = join(dir, "agent", "last-report.json");
+    const kept = JSON.parse(readFileSync(path, "utf8"));
+    kept.report_id = "00000000-0000-4000-8000-00000000dead";
+    writeFileSync(path, JSON.stringify(kept));
+    const hosts = await api("/api/v1/hosts");
+    const before = await deltaCounts();
+    await agent();
+    const after = await deltaCounts();
+    assert.equal((after.base_unknown ?? 0) - (before.base_unknown ?? 0), 1);
+    assert.equal((after.stored ?? 0) - (before.stored ?? 0), 0);
+    const now = await api("/api/v1/hosts");
+    assert.equal(now.items[0].executions, hosts.items[0].executions + 1);
+    const sent = JSON.parse(readFileSync(path, "utf8"));
+    assert.notEqual(sent.report_id, kept.report_id);
+    assert.deepEqual(await api(`/api/v1/reports/${sent.report_id}`), sent);
   });
 
   test("a wrong enroll secret exits non-zero with the API's reason", async () => {
