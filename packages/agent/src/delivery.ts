@@ -9,10 +9,10 @@ import {
   StateError,
 } from "./errors.ts";
 import type { HttpClient } from "./http.ts";
+import { LastReport } from "./last-report.ts";
 import type { SetAsideReason, Spool, SpoolEntry, SpoolNews } from "./spool.ts";
 import { withSpoolNews } from "./spool.ts";
 import type { StateDir } from "./state.ts";
-import { LastReport } from "./last-report.ts";
 import { enroll, sendDelta, sendReport } from "./transport.ts";
 
 export interface CourierOptions {

@@ -214,6 +214,9 @@ const hostOperations = {
     ...ROUTES.getHost,
     tags: ["hosts"],
     summary: "One host, with its latest facts",
+    description:
+      "Its OS, CPU, memory, addresses, counts of processes and sessions and the time of its " +
+      "latest execution; 404 for a host id that does not exist (or was deleted).",
     params: HostParamsSchema,
     response: { 200: HostSchema },
   },
@@ -494,12 +497,18 @@ const tokenOperations = {
     ...ROUTES.listTokens,
     tags: ["tokens"],
     summary: "List API tokens (admin)",
+    description:
+      "Every token with its name, role, creation and last use; never the secret, which " +
+      "only the answer that created it holds.",
     response: { 200: Type.Object({ items: Type.Array(TokenSchema) }) },
   },
   createToken: {
     ...ROUTES.createToken,
     tags: ["tokens"],
     summary: "Create an API token (admin); its secret is in this answer only",
+    description:
+      "Role `reader` reads everything; `admin` also manages tokens, hosts, policies and " +
+      "webhooks. Only a hash of the secret is stored.",
     body: CreateTokenRequestSchema,
     response: { 201: Type.Intersect([TokenSchema, Type.Object({ token: Type.String() })]) },
   },
@@ -507,6 +516,8 @@ const tokenOperations = {
     ...ROUTES.revokeToken,
     tags: ["tokens"],
     summary: "Revoke an API token (admin)",
+    description:
+      "The token stops working; 404 for a token that does not exist or was already revoked.",
     params: Type.Object({ id: Id() }),
     response: { 204: Nothing },
   },
@@ -514,6 +525,7 @@ const tokenOperations = {
     ...ROUTES.whoAmI,
     tags: ["tokens"],
     summary: "The role of the token sent (admin or reader)",
+    description: "Lets a client (the console) show what its token may do before it tries.",
     response: { 200: WhoAmISchema },
   },
 } as const;
@@ -530,6 +542,9 @@ const policyOperations = {
     ...ROUTES.listPolicies,
     tags: ["policies"],
     summary: "Every policy, with how many hosts pass, fail or are unknown now",
+    description:
+      "Counts are of each host's latest execution; a host whose report lacks what a policy " +
+      "reads counts as unknown, never as passing.",
     response: { 200: Type.Object({ items: Type.Array(PolicyInfoSchema) }) },
   },
   createPolicy: {
@@ -546,6 +561,9 @@ const policyOperations = {
     ...ROUTES.testPolicy,
     tags: ["policies"],
     summary: "Dry-run a policy document on a host's execution, or on every host's latest",
+    description:
+      "Nothing is stored: the answer says, per host, whether it would pass, fail or be " +
+      "unknown, and why. Use it before creating or replacing a policy.",
     body: Type.Object(
       {
         policy: Type.Unknown({ description: "A policy document (not stored)" }),
@@ -560,6 +578,8 @@ const policyOperations = {
     ...ROUTES.getPolicy,
     tags: ["policies"],
     summary: "One policy: its document, version and counts now",
+    description:
+      "The document as stored, its version, and the hosts passing, failing and unknown " + "now.",
     params: PolicyParams,
     response: { 200: PolicyDetailSchema },
   },
@@ -567,6 +587,9 @@ const policyOperations = {
     ...ROUTES.putPolicy,
     tags: ["policies"],
     summary: "Replace a policy (admin); its id must be the one in the path",
+    description:
+      "A changed document is a new version, evaluated over the stored history as a job; " +
+      "an unchanged one keeps its version.",
     params: PolicyParams,
     body: PolicyWriteSchema,
     response: { 200: PolicyDetailSchema },
@@ -575,6 +598,7 @@ const policyOperations = {
     ...ROUTES.deletePolicy,
     tags: ["policies"],
     summary: "Delete a policy and its results (admin)",
+    description: "Its results at every execution go with it; 404 for a policy that does not exist.",
     params: PolicyParams,
     response: { 204: Nothing },
   },
@@ -582,6 +606,9 @@ const policyOperations = {
     ...ROUTES.policyHosts,
     tags: ["policies"],
     summary: "The hosts of a policy and their status, now or at a time, since when",
+    description:
+      "Each host with its status, since when it has had it, and the reasons for a failure; " +
+      "`status` keeps only some (failing: fail or unknown).",
     params: PolicyParams,
     querystring: Type.Object({
       status: Type.Optional(
@@ -608,6 +635,9 @@ const policyOperations = {
     tags: ["policies"],
     summary:
       "Every policy's status on a host now, at a time or at an execution, since when and why",
+    description:
+      "Unknown when the execution lacks what a policy reads (a collector that could not " +
+      "work); the reasons name the items that made a host fail.",
     params: HostParamsSchema,
     querystring: ExecutionPickQuerySchema,
     response: { 200: HostPoliciesSchema },
@@ -616,6 +646,9 @@ const policyOperations = {
     ...ROUTES.compliance,
     tags: ["policies"],
     summary: "The fleet's compliance now or at a time: by policy and by severity",
+    description:
+      "Hosts passing, failing and unknown per policy and per severity, from each host's " +
+      "execution in effect at `at` (now when absent).",
     querystring: AtQuery,
     response: { 200: ComplianceSchema },
   },
@@ -623,6 +656,9 @@ const policyOperations = {
     ...ROUTES.getJob,
     tags: ["policies"],
     summary: "A background job and its progress",
+    description:
+      "Jobs evaluate a policy version over the stored history; poll this until `status` " +
+      "is done or failed (`done` of `total` hosts gone through meanwhile).",
     params: Type.Object({ id: Id() }),
     response: { 200: JobSchema },
   },
@@ -630,12 +666,16 @@ const policyOperations = {
     ...ROUTES.listJobs,
     tags: ["policies"],
     summary: "The latest background jobs",
+    description:
+      "Newest first, with their progress: what evaluations over the history ran and are " +
+      "running.",
     response: { 200: Type.Object({ items: Type.Array(JobSchema) }) },
   },
   listWebhooks: {
     ...ROUTES.listWebhooks,
     tags: ["webhooks"],
     summary: "Webhooks (admin)",
+    description: "Every webhook with its URL and the events it gets; never its signing secret.",
     response: { 200: Type.Object({ items: Type.Array(WebhookSchema) }) },
   },
   createWebhook: {
@@ -652,6 +692,7 @@ const policyOperations = {
     ...ROUTES.deleteWebhook,
     tags: ["webhooks"],
     summary: "Delete a webhook and its delivery log (admin)",
+    description: "Its delivery log goes with it; 404 for a webhook that does not exist.",
     params: Type.Object({ id: Id() }),
     response: { 204: Nothing },
   },
@@ -659,6 +700,9 @@ const policyOperations = {
     ...ROUTES.webhookDeliveries,
     tags: ["webhooks"],
     summary: "A webhook's delivery log, newest first (admin)",
+    description:
+      "Each delivery with its payload, status (pending, delivered, failed), attempts and " +
+      "the last HTTP status or error.",
     params: Type.Object({ id: Id() }),
     querystring: Type.Object({ limit: Limit(1000) }),
     response: { 200: Type.Object({ items: Type.Array(DeliverySchema) }) },

@@ -175,6 +175,8 @@ export function seed000Routes(
           schema: {
             tags: ["legacy"],
             summary: "Seed 000: send a signature",
+            description:
+              'The older agent\'s signature, stored as an execution of the legacy host of its first server_ip; 201 {"status":"OK"} as the original answered.',
             body: Seed000Body,
             response: { 201: Type.Object({ status: Type.Literal("OK") }), ...legacyErrors },
           },

@@ -117,6 +117,8 @@ export function seed002Routes(
         schema: {
           tags: ["legacy"],
           summary: "Seed 002: send a report",
+          description:
+            'Stored as an execution of the legacy host of its address; 200 {"status":"success"} as the original answered.',
           body: Seed002Body,
           response: { 200: Type.Object({ status: Type.Literal("success") }), ...legacyErrors },
         },
@@ -140,6 +142,8 @@ export function seed002Routes(
         schema: {
           tags: ["legacy"],
           summary: "Seed 002: the latest report of an address",
+          description:
+            "The latest report of that address exactly as sent (a host only other seeds report: in seed 002's shape); 404 when there is none.",
           querystring: Type.Object({ ip: Type.String({ minLength: 1, maxLength: 64 }) }),
           response: {
             200: Type.Object({ report: Seed002View }),

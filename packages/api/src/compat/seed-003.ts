@@ -367,6 +367,8 @@ function listRoutes(app: App, ingest: LegacyService, options: SeedOptions): void
       schema: {
         tags,
         summary: "Seed 003: the users with an open session",
+        description:
+          "201 with a row per name sent, repeats kept; stored as a new execution: the host's latest state with its sessions replaced.",
         body: UsersBody,
         response: {
           201: Type.Object({ users: Type.Array(UserRow), total: Type.Integer() }),
@@ -395,6 +397,8 @@ function listRoutes(app: App, ingest: LegacyService, options: SeedOptions): void
       schema: {
         tags,
         summary: "Seed 003: the running processes",
+        description:
+          "201 with the rows stored, pid as sent (a string); stored as a new execution: the host's latest state with its processes replaced.",
         body: ProcessesBody,
         response: {
           201: Type.Object({ processes: Type.Array(ProcessRow), total: Type.Integer() }),
@@ -429,6 +433,7 @@ function listRoutes(app: App, ingest: LegacyService, options: SeedOptions): void
       schema: {
         tags,
         summary: "Seed 003: the CPU use",
+        description: '201 with the row stored, cpu_usage as sent (a string such as "97.0").',
         body: CpuBody,
         response: {
           201: Type.Intersect([CpuRow, Type.Object({ uuid: Type.String() })]),
@@ -465,6 +470,8 @@ function readRoutes(app: App, ingest: LegacyService): void {
       schema: {
         tags,
         summary: "Seed 003: the legacy hosts",
+        description:
+          "Legacy hosts only (our agents' hosts are read through /api/v1), paged with skip and limit.",
         querystring: ListQuery,
         response: {
           200: Type.Object({ hosts: Type.Array(HostView), total: Type.Integer() }),
@@ -492,6 +499,7 @@ function readRoutes(app: App, ingest: LegacyService): void {
       schema: {
         tags,
         summary: "Seed 003: every CPU use sent, oldest first, as sent",
+        description: "Paged with skip and limit; values are strings, as they were sent.",
         querystring: ListQuery,
         response: {
           200: Type.Object({ cpus: Type.Array(CpuRow), total: Type.Integer() }),
@@ -536,6 +544,8 @@ function readRoutes(app: App, ingest: LegacyService): void {
       schema: {
         tags,
         summary: "Seed 003: every process row ever posted for a host, with its insert time",
+        description:
+          "Oldest first; created_at is when its call was received. 404 for an unknown address.",
         querystring: IpQuery,
         response: {
           200: Type.Object({ processes: Type.Array(ProcessRow), total: Type.Integer() }),
@@ -556,6 +566,8 @@ function readRoutes(app: App, ingest: LegacyService): void {
       schema: {
         tags,
         summary: "Seed 003: every user row ever posted for a host, with its insert time",
+        description:
+          "Oldest first; created_at is when its call was received. 404 for an unknown address.",
         querystring: IpQuery,
         response: {
           200: Type.Object({ users: Type.Array(UserRow), total: Type.Integer() }),

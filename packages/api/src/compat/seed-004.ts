@@ -102,6 +102,8 @@ export function seed004Routes(
         schema: {
           tags: ["legacy"],
           summary: "Seed 004: an execution (read as JSON whatever its Content-Type)",
+          description:
+            "The older agent sends no Content-Type: its body is read as JSON whatever it says, with the usual limits. Stored as an execution of the legacy host of its address.",
           body: Seed004Body,
           response: {
             200: Type.Object({ "Status API Challenge Meli": Type.String() }),
