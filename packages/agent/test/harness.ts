@@ -151,6 +151,9 @@ export type ProxyAction =
    */
   | { kind: "hold"; forward: boolean; ms?: number };
 
+const REPORTS_PATH = "/api/v1/reports";
+const DELTA_PATH = "/api/v1/reports/delta";
+
 export interface ProxiedRequest {
   path: string;
   at: number;
@@ -161,6 +164,8 @@ export interface ProxiedRequest {
   body: string;
   /** Whether it travelled gzip-compressed. */
   gzipped: boolean;
+  /** Sent to the delta route (its path is given as the reports route's). */
+  delta: boolean;
 }
 
 /**
@@ -240,7 +245,11 @@ export class FlakyProxy {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
-    const path = (req.url ?? "/").split("?")[0]!;
+    const sentTo = (req.url ?? "/").split("?")[0]!;
+    // A delta report is a report too: rules and records count both under the reports
+    // route, in the order they came, and say which it was.
+    const delta = sentTo === DELTA_PATH;
+    const path = delta ? REPORTS_PATH : sentTo;
     const index = this.requests.filter((r) => r.path === path).length;
     // Rules and records see the JSON the agent sent; the API gets the bytes as they came.
     const gzipped = req.headers["content-encoding"] === "gzip";
@@ -248,6 +257,7 @@ export class FlakyProxy {
     const action = this.rule(path, index, text);
     const record: ProxiedRequest = {
       path,
+      delta,
       at: this.time(),
       action: action.kind,
       body: text,
