@@ -34,6 +34,11 @@ before(async () => {
     HOSTS.map((name, k) => {
       const r = makeReport({ identifier: name, collected_at: iso(NOW - (k + 1) * 60_000) });
       r.host = { ...r.host, hostname: name };
+      // db-main-01 cannot read its sessions (no utmp): unknown, never 0.
+      if (name === "db-main-01") {
+        r.sessions = [];
+        r.errors = [{ collector: "sessions", message: "no utmp file" }];
+      }
       return r;
     }),
   );
@@ -191,11 +196,13 @@ describe("admin and inventory pages", { timeout: 60_000 }, () => {
         .getByText(/Data as of \d{2}:\d{2}:\d{2}/)
         .first()
         .waitFor();
+      // web-02 was deleted; web-01 has one session; db-main-01's are unknown.
       const sessions = page.locator(".kpi", { hasText: "Open sessions" });
       await sessions.waitFor();
-      assert.match(
-        (await sessions.textContent()) ?? "",
-        /unknown for \d+ host|Known for every host/,
+      assert.equal(await sessions.locator(".kpi-value").textContent(), "1");
+      assert.equal(
+        await sessions.locator(".kpi-hint").textContent(),
+        "1 host unknown, not counted",
       );
       await page.goto(`${api.url}/#/hosts?q=new-`);
       await page.getByText("No host matches").waitFor();
@@ -215,6 +222,53 @@ describe("admin and inventory pages", { timeout: 60_000 }, () => {
       assert.equal(await link.evaluate((a) => getComputedStyle(a).whiteSpace), "nowrap");
       assert.equal(await link.getAttribute("title"), "db-main-01");
       await assertAccessible(page, "host list on a phone");
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("the host list downloads as CSV as filtered, and shows unknown sessions as unknown", async () => {
+    const { page, problems, close } = await signedIn(api.readerToken, "#/hosts?sort=-hostname");
+    try {
+      await page.locator("main tbody tr", { hasText: "web-01" }).waitFor();
+      await page.getByLabel("Search hosts").fill("db-main");
+      await page.locator("main tbody tr", { hasText: "web-01" }).waitFor({ state: "detached" });
+      const rows = await cellsOf(page);
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]![5], "unknown", "db-main-01's sessions are unknown, not 0");
+      const [download] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("link", { name: "Download CSV" }).click(),
+      ]);
+      assert.equal(download.suggestedFilename(), "hosts.csv");
+      const link = await page.getByRole("link", { name: "Download CSV" }).getAttribute("href");
+      assert.match(
+        link ?? "",
+        /^\/api\/v1\/hosts\?(?=.*q=db-main)(?=.*sort=-hostname)(?=.*format=csv)/,
+      );
+      assert.doesNotMatch(link ?? "", /limit|offset/);
+      const lines = (await readFile((await download.path())!, "utf8")).trimEnd().split("\r\n");
+      assert.match(lines[0]!, /^id,identifier,hostname,/);
+      assert.equal(lines.length, 2, lines.join("\n"));
+      const header = lines[0]!.split(",");
+      const row = lines[1]!.split(",");
+      assert.equal(row[header.indexOf("hostname")], "db-main-01");
+      assert.equal(row[header.indexOf("session_count")], "");
+
+      // Cleared, the download holds every host, not the page shown.
+      await page.getByLabel("Search hosts").fill("");
+      await page.locator("main tbody tr", { hasText: "web-01" }).waitFor();
+      const [all] = await Promise.all([
+        page.waitForEvent("download"),
+        page.getByRole("link", { name: "Download CSV" }).click(),
+      ]);
+      const names = (await readFile((await all.path())!, "utf8"))
+        .trimEnd()
+        .split("\r\n")
+        .slice(1)
+        .map((l) => l.split(",")[header.indexOf("hostname")]);
+      assert.deepEqual(names, ["web-01", "new-cache-07", "db-main-01"]);
       assert.deepEqual(problems, []);
     } finally {
       await close();
