@@ -255,8 +255,17 @@ describe("admin and inventory pages", { timeout: 90_000 }, () => {
       assert.equal(row[header.indexOf("hostname")], "db-main-01");
       assert.equal(row[header.indexOf("session_count")], "");
 
-      // Cleared, the download holds every host, not the page shown.
-      await page.getByLabel("Search hosts").fill("");
+      // Its page says so too: the sessions tab is "unknown", with the agent's reason.
+      await page.getByRole("link", { name: "db-main-01" }).click();
+      const tab = page.getByRole("tab", { name: /^Sessions/ });
+      await page.getByRole("tab", { name: "Sessions (unknown)" }).waitFor();
+      await tab.click();
+      const note = page.locator("#panel-sessions [role=note]");
+      await note.waitFor();
+      assert.match((await note.textContent()) ?? "", /Unknown\..*no utmp file/);
+
+      // Unsearched, the download holds every host, not the page shown.
+      await page.goto(`${api.url}/#/hosts?sort=-hostname`);
       await page.locator("main tbody tr", { hasText: "web-01" }).waitFor();
       const [all] = await Promise.all([
         page.waitForEvent("download"),
