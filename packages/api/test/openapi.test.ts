@@ -154,6 +154,7 @@ describe("the OpenAPI document", () => {
     assert.deepEqual(hosts.schema.properties.items.items, { $ref: "#/components/schemas/Host" });
     const table = doc.paths["/api/v1/inventory/{table}"].get.responses["200"].content;
     assert.ok(table["text/csv"], "CSV answers are declared");
+    assert.ok(doc.paths["/api/v1/hosts"].get.responses["200"].content["text/csv"], "host list CSV");
     for (const [path, item] of Object.entries<Record<string, { operationId?: string }>>(
       doc.paths,
     )) {

@@ -7,7 +7,7 @@ import { collectReport, systemClock } from "@compliance/agent";
 import type { Browser, Locator, Page } from "playwright-core";
 import { applyPolicy, sendReports, startTestApi, type TestApi } from "./helpers/api.ts";
 import {
-  accessibilityProblems,
+  assertAccessible,
   LAPTOP,
   launchBrowser,
   openPage,
@@ -111,11 +111,6 @@ const localInput = (ms: number) => new Date(ms).toISOString().slice(0, 19);
 /** How the console writes an instant (local time, here UTC, to the second). */
 const shownTime = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace("T", " ");
 
-/** The accessibility basics hold on the page as it is now. */
-async function assertAccessible(page: Page, where: string) {
-  assert.deepEqual(await accessibilityProblems(page), [], where);
-}
-
 // Budgets with room: on a machine busy with other work the browser runs several times slower.
 describe("console", { timeout: 150_000 }, () => {
   test("a wrong token is refused, and a refused token sends back to sign-in", async () => {
@@ -128,6 +123,7 @@ describe("console", { timeout: 150_000 }, () => {
       await alert.waitFor();
       assert.match(await textOf(alert), /This token is not valid/);
       assert.equal(await page.evaluate(() => sessionStorage.getItem("compliance.token")), null);
+      await assertAccessible(page, "sign-in, token refused");
       await screenshot(page, "signin-wrong-token");
 
       // A token that stops working mid-session (revoked, say) leads back to sign-in.
@@ -156,6 +152,7 @@ describe("console", { timeout: 150_000 }, () => {
         `COMPLIANCE_SERVER_URL=${api.url} COMPLIANCE_ENROLL_SECRET=<enroll secret> compliance-agent run --once`,
       );
       assert.match(await textOf(page.locator(".enroll")), /data\/enroll-secret/);
+      await assertAccessible(page, "empty fleet");
       await screenshot(page, "empty");
       await page.getByRole("link", { name: "Hosts", exact: true }).click();
       await page.getByRole("heading", { name: "No hosts yet" }).waitFor();
@@ -176,6 +173,7 @@ describe("console", { timeout: 150_000 }, () => {
       await page.reload();
       await page.getByRole("heading", { name: "Cannot reach the Compliance API" }).waitFor();
       assert.match(await textOf(page.getByRole("alert")), /compliance-api is running/);
+      await assertAccessible(page, "API down");
       await screenshot(page, "api-down");
       await page.unroute("**/api/v1/**");
       await page.getByRole("button", { name: "Try again" }).click();
@@ -211,6 +209,7 @@ describe("console", { timeout: 150_000 }, () => {
       await page.getByRole("link", { name: "Hosts", exact: true }).click();
       await page.locator("table.table-hosts tbody tr").first().waitFor();
       assert.equal(await page.locator("table.table-hosts tbody tr").count(), 9);
+      await assertAccessible(page, "host list");
       await screenshot(page, "hosts");
       await page.getByLabel("Search hosts").fill("java-payments");
       await page.waitForFunction(
@@ -266,6 +265,7 @@ describe("console", { timeout: 150_000 }, () => {
       await page.waitForFunction(
         () => document.querySelectorAll("table.table-processes tbody tr").length === 6,
       );
+      await assertAccessible(page, "host: processes");
       await screenshot(page, "host");
 
       // The sessions of the latest execution.
@@ -273,6 +273,7 @@ describe("console", { timeout: 150_000 }, () => {
       assert.deepEqual(await settledTexts(page, "#panel-sessions tbody td:first-child", ["bob"]), [
         "bob",
       ]);
+      await assertAccessible(page, "host: sessions");
       await page.getByRole("tab", { name: /Processes/ }).click();
 
       // The timeline: one point per execution, picked with the keyboard...
@@ -284,6 +285,7 @@ describe("console", { timeout: 150_000 }, () => {
       await page.getByRole("heading", { name: "Picked execution" }).waitFor();
       await page.locator("table.table-processes tbody tr", { hasText: "backup-agent" }).waitFor();
       assert.equal(await points.nth(1).getAttribute("aria-selected"), "true");
+      await assertAccessible(page, "host: a picked execution");
       await screenshot(page, "history-execution");
 
       // ...and a second one with the pointer: the diff of E2 → E4.
@@ -325,6 +327,7 @@ describe("console", { timeout: 150_000 }, () => {
       assert.ok(chips.includes("1 package upgraded"), chips.join(" | "));
       assert.ok(chips.includes("1 service changed"), chips.join(" | "));
       assert.equal(await page.getByText("Not collected on one side").count(), 0);
+      await assertAccessible(page, "host: a diff");
       await screenshot(page, "history-diff");
 
       // At a time: half an hour after E2, before E3.
@@ -373,6 +376,7 @@ describe("console", { timeout: 150_000 }, () => {
         await textOf(page.locator("#panel-packages tbody tr", { hasText: "openssl" })),
         /3\.0\.11-1~deb12u2/,
       );
+      await assertAccessible(page, "host: packages at a time");
       await screenshot(page, "at-a-time-packages");
       await page.getByRole("button", { name: "Back to now" }).click();
       await page.getByRole("heading", { name: "Now" }).waitFor();
@@ -402,11 +406,16 @@ describe("console", { timeout: 150_000 }, () => {
         "6379",
         "8443",
       ]);
+      await assertAccessible(page, "host: listening");
+      await page.getByRole("tab", { name: "Accounts" }).click();
+      await page.locator("#panel-accounts tbody tr").first().waitFor();
+      await assertAccessible(page, "host: accounts");
       await page.getByRole("tab", { name: "Services" }).click();
       assert.match(
         await textOf(page.locator("#panel-services tbody tr", { hasText: "nginx.service" })),
         /inactive\s*disabled/,
       );
+      await assertAccessible(page, "host: services");
       await page.getByRole("tab", { name: "Settings" }).click();
       const sshd = page.locator("section", {
         has: page.getByRole("heading", { name: "sshd options" }),
@@ -415,6 +424,7 @@ describe("console", { timeout: 150_000 }, () => {
         await textOf(sshd.locator("tr", { hasText: "passwordauthentication" })),
         /passwordauthentication\s*no/,
       );
+      await assertAccessible(page, "host: settings");
       await screenshot(page, "settings");
 
       // A host that could not read its package database: unknown, with the agent's reason,
@@ -437,6 +447,7 @@ describe("console", { timeout: 150_000 }, () => {
       assert.deepEqual(await texts(page, "#panel-listening tbody td:nth-child(3)"), ["22"]);
       await page.getByRole("tab", { name: "Packages" }).click();
       await unknown.waitFor();
+      await assertAccessible(page, "host: packages not collected");
       await screenshot(page, "packages-not-collected");
 
       // The real agent's host is in the fleet too.
@@ -453,6 +464,7 @@ describe("console", { timeout: 150_000 }, () => {
       await screenshot(page, "phone-hosts");
       await page.getByRole("link", { name: AUDIT_HOST }).click();
       await page.locator('[role="listbox"] [role="option"]').first().waitFor();
+      await assertAccessible(page, "host on a phone");
       await screenshot(page, "phone-host");
       await page.setViewportSize(LAPTOP);
 
@@ -462,6 +474,7 @@ describe("console", { timeout: 150_000 }, () => {
       assert.equal(await page.evaluate(() => sessionStorage.getItem("compliance.token")), null);
       await page.reload();
       await page.getByRole("heading", { name: "Sign in" }).waitFor();
+      await assertAccessible(page, "sign-in");
       await screenshot(page, "signin");
     } catch (e) {
       await screenshot(page, "failure").catch(() => {});

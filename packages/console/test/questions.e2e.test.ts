@@ -4,7 +4,7 @@ import type { Report } from "@compliance/contract";
 import type { Browser, Page } from "playwright-core";
 import { makeProcess, makeReport, makeSession } from "../../api/test/helpers/reports.ts";
 import { sendReports, startTestApi, type TestApi } from "./helpers/api.ts";
-import { accessibilityProblems, launchBrowser, openPage, screenshot } from "./helpers/browser.ts";
+import { assertAccessible, launchBrowser, openPage, screenshot } from "./helpers/browser.ts";
 
 /**
  * The questions an auditor asks, each answered in the console by typing its terms and at
@@ -120,15 +120,6 @@ async function rowsWith(page: Page, want: string) {
     );
 }
 
-/** No accessibility problem, in the light scheme and in the dark one. */
-async function assertAccessible(page: Page, where: string) {
-  for (const colorScheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme });
-    assert.deepEqual(await accessibilityProblems(page), [], `${where} (${colorScheme})`);
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-}
-
 describe("questions answered in the console", { timeout: 90_000 }, () => {
   test("who logged in as root this week", async () => {
     const { page, problems, close } = await signedIn("#/search");
@@ -180,6 +171,11 @@ describe("questions answered in the console", { timeout: 90_000 }, () => {
         "nginx ran throughout",
       );
       await assertAccessible(page, "host activity");
+      // The same window fleet-wide.
+      await page.getByRole("link", { name: "The whole fleet" }).click();
+      await page.getByRole("heading", { name: "Activity in the fleet" }).waitFor();
+      await page.locator("main tbody tr", { hasText: "db-01" }).first().waitFor();
+      await assertAccessible(page, "fleet activity");
       await screenshot(page, "question-host-window");
       assert.deepEqual(problems, []);
     } finally {

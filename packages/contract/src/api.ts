@@ -163,6 +163,33 @@ export const HostSchema = Type.Object({
 });
 export type Host = Static<typeof HostSchema>;
 
+/**
+ * Column order of the host list as CSV. A count or measure that is unknown (sessions
+ * without utmp, processes not collected, CPU use not measured) is an empty cell, never 0.
+ */
+export const HOST_CSV_COLUMNS = [
+  "id",
+  "identifier",
+  "hostname",
+  "source",
+  "primary_ip",
+  "ip_addresses",
+  "os_name",
+  "os_version",
+  "kernel",
+  "cpu_model",
+  "cpu_cores",
+  "memory_total_bytes",
+  "agent_version",
+  "online",
+  "enrolled_at",
+  "last_seen_at",
+  "executions",
+  "process_count",
+  "session_count",
+  "cpu_usage_percent",
+] as const;
+
 export const HostListQuerySchema = Type.Intersect([
   PageQuerySchema,
   Type.Object({
@@ -176,6 +203,11 @@ export const HostListQuerySchema = Type.Intersect([
       Type.String({ maxLength: 255, description: "This user has a session now" }),
     ),
     status: Type.Optional(Type.Union([Type.Literal("online"), Type.Literal("offline")])),
+    format: Type.Optional(
+      Type.Union([Type.Literal("json"), Type.Literal("csv")], {
+        description: "`csv`: every matching host (not one page), in the order asked",
+      }),
+    ),
   }),
 ]);
 export type HostListQuery = Static<typeof HostListQuerySchema>;
@@ -467,7 +499,14 @@ export const FleetSummarySchema = Type.Object({
   processes: Type.Integer({
     description: "Processes running now over all hosts (their latest executions)",
   }),
-  sessions: Type.Integer({ description: "Open sessions now over all hosts" }),
+  sessions: Type.Integer({
+    description: "Open sessions now over the hosts whose sessions are known (sessions_unknown)",
+  }),
+  sessions_unknown: Type.Integer({
+    description:
+      "Hosts whose latest execution could not read sessions (e.g. no utmp): `sessions` " +
+      "counts none for them, which is unknown, not 0",
+  }),
   executions: Type.Integer({ description: "Stored executions over all hosts" }),
   recently_changed: Type.Array(HostSchema, {
     description: "Hosts whose latest change is the most recent",

@@ -205,10 +205,12 @@ const hostOperations = {
     summary: "List hosts",
     description:
       "`q` matches hostname, identifier, OS, CPU, an IP, a running process or a logged-in user. " +
-      `Sort by: ${HOST_SORT_KEYS.join(", ")}.`,
+      `Sort by: ${HOST_SORT_KEYS.join(", ")}. \`format=csv\` (or \`Accept: text/csv\`) answers ` +
+      "every matching host as CSV, whatever `limit` and `offset`; an unknown count is an empty cell.",
     querystring: HostListQuerySchema,
     response: { 200: Page(HostSchema) },
     page: { defaultLimit: 50, maxLimit: 1000, sorts: HOST_SORT_KEYS },
+    csv: true,
   },
   getHost: {
     ...ROUTES.getHost,

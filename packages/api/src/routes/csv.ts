@@ -1,4 +1,5 @@
 import type { InventoryRow } from "@compliance/contract";
+import type { FastifyReply } from "fastify";
 
 /** A plain number, as a spreadsheet reads one: `-1`, `+2.5`, `-3e4`. */
 const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
@@ -33,4 +34,24 @@ export function toCsv(columns: readonly string[], rows: InventoryRow[]): string 
   const lines = [columns.join(",")];
   for (const r of rows) lines.push(columns.map((c) => cell(r[c])).join(","));
   return `${lines.join("\r\n")}\r\n`;
+}
+
+/** Whether a list is asked for as CSV: `format=csv`, or no `format` and `Accept: text/csv`. */
+export function wantsCsv(format: string | undefined, accept: string | undefined): boolean {
+  return format === "csv" || (format === undefined && /text\/csv/.test(accept ?? ""));
+}
+
+/** Answers rows as a CSV attachment named `name`.csv, with the count of rows in the list. */
+export function sendCsv(
+  reply: FastifyReply,
+  name: string,
+  columns: readonly string[],
+  rows: InventoryRow[],
+  total: number,
+) {
+  return reply
+    .type("text/csv; charset=utf-8")
+    .header("content-disposition", `attachment; filename="${name}.csv"`)
+    .header("x-total-count", String(total))
+    .send(toCsv(columns, rows));
 }

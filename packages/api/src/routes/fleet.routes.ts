@@ -1,6 +1,6 @@
 import { INVENTORY_COLUMNS } from "@compliance/contract";
 import type { Services } from "../services/index.ts";
-import { toCsv } from "./csv.ts";
+import { sendCsv, wantsCsv } from "./csv.ts";
 import { pageOf, parseTime } from "./query.ts";
 import type { Handlers } from "./register.ts";
 
@@ -51,15 +51,8 @@ export function fleetHandlers(services: Services) {
         to: parseTime(to, "to"),
       };
       const result = await fleet.inventory(table, filter, pageOf("inventoryTable", rest));
-      const csv =
-        format === "csv" ||
-        (format === undefined && /text\/csv/.test(request.headers.accept ?? ""));
-      if (!csv) return result;
-      return reply
-        .type("text/csv; charset=utf-8")
-        .header("content-disposition", `attachment; filename="${table}.csv"`)
-        .header("x-total-count", String(result.total))
-        .send(toCsv(INVENTORY_COLUMNS[table], result.items));
+      if (!wantsCsv(format, request.headers.accept)) return result;
+      return sendCsv(reply, table, INVENTORY_COLUMNS[table], result.items, result.total);
     },
     changes: async (request) =>
       fleet.changes(Number(request.query.since ?? "0"), request.query.limit ?? 100),

@@ -8,6 +8,9 @@ import type { AuthService } from "./auth.service.ts";
 /** Prefix of the identifiers of hosts the older systems' agents report (compat/). */
 export const LEGACY_PREFIX = "legacy:";
 
+/** How many hosts listAll reads at once: the host list's own largest page. */
+const ALL_HOSTS_PAGE = 1000;
+
 /** Hosts: the list, enrollment and the admin's actions. */
 export class HostsService {
   constructor(
@@ -52,6 +55,20 @@ export class HostsService {
 
   list(filter: HostFilter, page: Page): Promise<PageOf<Host>> {
     return this.store.listHosts(filter, page);
+  }
+
+  /** Every host the filter matches, in `sort` order, read a bounded page at a time. */
+  async listAll(filter: HostFilter, sort: string | undefined): Promise<Host[]> {
+    const hosts: Host[] = [];
+    for (;;) {
+      const page = await this.store.listHosts(filter, {
+        limit: ALL_HOSTS_PAGE,
+        offset: hosts.length,
+        ...(sort !== undefined ? { sort } : {}),
+      });
+      hosts.push(...page.items);
+      if (page.items.length < ALL_HOSTS_PAGE || hosts.length >= page.total) return hosts;
+    }
   }
 
   async get(id: number): Promise<Host> {

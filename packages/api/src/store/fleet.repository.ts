@@ -37,6 +37,18 @@ export class FleetRepository {
           .as("never"),
         eb.fn.sum<number>("process_count").as("processes"),
         eb.fn.sum<number>("session_count").as("sessions"),
+        eb.fn
+          .sum<number>(
+            eb
+              .case()
+              .when(
+                eb.and([eb("latest_execution_id", "is not", null), eb("sessions_known", "=", 0)]),
+              )
+              .then(1)
+              .else(0)
+              .end(),
+          )
+          .as("sessions_unknown"),
         eb.fn.sum<number>("executions").as("executions"),
       ])
       .executeTakeFirstOrThrow();
@@ -72,6 +84,7 @@ export class FleetRepository {
       cpu: cpu.map((r) => ({ model: r.cpu_model, hosts: Number(r.n) })),
       processes: Number(totals.processes ?? 0),
       sessions: Number(totals.sessions ?? 0),
+      sessions_unknown: Number(totals.sessions_unknown ?? 0),
       executions: Number(totals.executions ?? 0),
       recently_changed: await this.hosts.toHosts(recent),
     };

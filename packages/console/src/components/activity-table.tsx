@@ -1,6 +1,7 @@
 import type { ActivityItem } from "@compliance/contract";
 import { formatTime } from "../format.ts";
 import { hrefOf } from "../router.ts";
+import { TableWrap } from "./table-wrap.tsx";
 
 const KIND_LABELS: Record<ActivityItem["kind"], string> = {
   process: "Process",
@@ -89,7 +90,7 @@ export function ActivityTable({
   showHost: boolean;
 }) {
   return (
-    <div class="table-wrap">
+    <TableWrap label={caption}>
       <table class="table table-compact table-activity">
         <caption class="sr-only">{caption}</caption>
         <thead>
@@ -143,6 +144,6 @@ export function ActivityTable({
           })}
         </tbody>
       </table>
-    </div>
+    </TableWrap>
   );
 }

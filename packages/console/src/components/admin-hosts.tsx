@@ -98,7 +98,7 @@ function HostActions({ hosts, onAction }: { hosts: Host[]; onAction: (a: Action)
                   <button
                     type="button"
                     class="button button-quiet"
-                    aria-label={`Revoke the key of ${name}`}
+                    aria-label={`Revoke key of ${name}`}
                     onClick={() => onAction({ kind: "revoke", host: h })}
                   >
                     Revoke key

@@ -10,7 +10,8 @@ export function Kpi({
   tone,
 }: {
   label: string;
-  value: number;
+  /** null: not known (shown as such, never as 0). */
+  value: number | null;
   /** The whole the value is a part of, e.g. hosts for compliant hosts. */
   of?: number;
   href?: string;
@@ -20,7 +21,7 @@ export function Kpi({
   const body = (
     <>
       <span class="kpi-value">
-        {formatCount(value)}
+        {value === null ? "unknown" : formatCount(value)}
         {of === undefined ? null : <span class="kpi-of"> of {formatCount(of)}</span>}
       </span>
       <span class="kpi-label">{label}</span>

@@ -318,7 +318,7 @@ function ChangeLane({ g, executions }: { g: Geometry; executions: Execution[] })
 function TimeAxis({ g }: { g: Geometry }) {
   const { bottom, ticks, t0, t1 } = g;
   return (
-    <g>
+    <g class="time-axis">
       <line x1={PAD_L} x2={PAD_L + g.plotW} y1={bottom} y2={bottom} class="axis" />
       {ticks.map((t, k) => (
         <text

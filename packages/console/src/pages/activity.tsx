@@ -115,7 +115,7 @@ export function ActivityPage({ route }: { route: Extract<Route, { page: "activit
           </p>
           <ActivityTable
             items={activity.data.items}
-            caption={`Activity on ${where}`}
+            caption={`What started, ended or lasted in the window on ${where}`}
             showHost={!hostId}
           />
           <Pager

@@ -1,5 +1,7 @@
 import type { Host, QueryOf } from "@compliance/contract";
 import { useEffect } from "preact/hooks";
+import { requestPath } from "../api.ts";
+import { CsvDownload } from "../components/csv-download.tsx";
 import { DataAsOf } from "../components/data-as-of.tsx";
 import { EnrollHelp } from "../components/enroll-help.tsx";
 import { Pager } from "../components/pager.tsx";
@@ -64,6 +66,13 @@ export function HostList({ route }: { route: Extract<Route, { page: "hosts" }> }
           </span>
         ) : null}
         <DataAsOf at={asOf} everyMs={REFRESH_MS} />
+        <CsvDownload
+          path={requestPath("listHosts", {
+            query: { ...query, limit: undefined, offset: undefined, format: "csv" },
+          })}
+          fileName="hosts.csv"
+          label="Download CSV"
+        />
       </div>
 
       <SearchField
@@ -256,9 +265,19 @@ function HostTable({
                 <div class="muted small">{h.cpu.cores ? `${h.cpu.cores} cores` : ""}</div>
               </td>
               <td class="num">
-                {h.processes_known === false ? "?" : formatCount(h.process_count)}
+                {!h.last_seen_at
+                  ? "—"
+                  : h.processes_known === false
+                    ? "unknown"
+                    : formatCount(h.process_count)}
               </td>
-              <td class="num opt">{h.sessions_known ? formatCount(h.session_count) : "?"}</td>
+              <td class="num opt">
+                {!h.last_seen_at
+                  ? "—"
+                  : h.sessions_known
+                    ? formatCount(h.session_count)
+                    : "unknown"}
+              </td>
               <td class="num opt">
                 {!h.last_seen_at
                   ? "—"

@@ -77,7 +77,7 @@ function FleetView({ summary }: { summary: FleetSummary }) {
           />
         ) : null}
         <Kpi label="Processes running" value={summary.processes} />
-        <Kpi label="Open sessions" value={summary.sessions} hint={sessionsHint(summary)} />
+        <Kpi label="Open sessions" {...sessionsKpi(summary)} />
         <Kpi
           label="Executions kept"
           value={summary.executions}
@@ -160,19 +160,17 @@ function FleetView({ summary }: { summary: FleetSummary }) {
 }
 
 /**
- * A host whose sessions are unknown adds nothing to the count, which would read as "none".
- * The summary does not say how many such hosts there are: only its recently changed hosts
- * carry `sessions_known`, so the hint counts those and says the rest is not known.
+ * A host whose sessions are unknown (no utmp) adds nothing to the count, which would read
+ * as "none": the hint says how many hosts the count leaves out, and when it leaves out
+ * every host that reported, the count itself is unknown.
  */
-function sessionsHint(summary: FleetSummary): string {
-  const listed = summary.recently_changed;
-  const unknown = listed.filter((h) => !h.sessions_known).length;
-  const rest = summary.hosts.total - listed.length;
-  if (unknown === 0 && rest === 0) return "Known for every host";
-  const known = `unknown for ${unknown} host${unknown === 1 ? "" : "s"}`;
-  return rest > 0
-    ? `${known} of ${listed.length} recently changed; not counted: the summary does not say for the other ${rest}`
-    : `${known}, not counted`;
+function sessionsKpi(summary: FleetSummary): { value: number | null; hint: string } {
+  const unknown = summary.sessions_unknown;
+  const reported = summary.hosts.total - summary.hosts.never_reported;
+  if (unknown === 0) return { value: summary.sessions, hint: "Known for every host" };
+  const hosts = `${formatCount(unknown)} host${unknown === 1 ? "" : "s"} unknown`;
+  if (unknown >= reported) return { value: null, hint: `${hosts}: no host can read its sessions` };
+  return { value: summary.sessions, hint: `${hosts}, not counted` };
 }
 
 function Breakdown({

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { Browser } from "playwright-core";
+import { makeProcess, makeReport } from "../../api/test/helpers/reports.ts";
+import { sendReports, startTestApi, type TestApi } from "./helpers/api.ts";
+import { launchBrowser, openPage, PHONE, screenshot } from "./helpers/browser.ts";
+
+/**
+ * The host page's timeline on a phone: three days of history, so that the time axis reads
+ * "MM-DD HH:MM", the widest its labels get; none of them may overlap another.
+ */
+const HOUR = 3600_000;
+const NOW = Date.now();
+/** Every two hours over three days, the latest an hour ago. */
+const TIMES = Array.from({ length: 36 }, (_, k) => NOW - HOUR - (35 - k) * 2 * HOUR);
+
+let api: TestApi;
+let browser: Browser;
+let hostId = 0;
+
+before(async () => {
+  const [started, launched] = await Promise.allSettled([startTestApi(), launchBrowser()]);
+  if (started.status === "fulfilled") api = started.value;
+  if (launched.status === "fulfilled") browser = launched.value;
+  for (const r of [started, launched]) if (r.status === "rejected") throw r.reason;
+  const ids = await sendReports(
+    api,
+    TIMES.map((t, k) => {
+      const r = makeReport({
+        identifier: "hist-01",
+        collected_at: new Date(t).toISOString(),
+        processes: Array.from({ length: 3 + (k % 5) }, (_, i) => makeProcess({ pid: 100 + i })),
+      });
+      r.host = { ...r.host, hostname: "hist-01" };
+      return r;
+    }),
+  );
+  hostId = ids.get("hist-01")!;
+});
+
+after(async () => {
+  await browser?.close();
+  await api?.close();
+});
+
+describe("the timeline on a phone", { timeout: 60_000 }, () => {
+  test("at 390 px no two labels of the time axis overlap", async () => {
+    const { page, problems, close } = await openPage(browser, { viewport: PHONE });
+    try {
+      await page.goto(`${api.url}/#/`);
+      await page.getByLabel("Access token").fill(api.readerToken);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("navigation", { name: "Main" }).waitFor();
+      await page.goto(`${api.url}/#/hosts/${hostId}`);
+      const points = page.locator('[role="listbox"] [role="option"]');
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('[role="listbox"] [role="option"]').length === n,
+        TIMES.length,
+      );
+      assert.equal(await points.count(), TIMES.length);
+      assert.equal(page.viewportSize()?.width, 390);
+      const labels = await page.locator(".timeline-svg .time-axis text").evaluateAll((texts) =>
+        texts.map((t) => {
+          const box = t.getBoundingClientRect();
+          return { text: t.textContent ?? "", left: box.left, right: box.right };
+        }),
+      );
+      assert.ok(labels.length >= 2, `at least the axis' two ends: ${JSON.stringify(labels)}`);
+      for (const l of labels) assert.match(l.text, /^\d{2}-\d{2} \d{2}:\d{2}$/);
+      const ordered = [...labels].sort((a, b) => a.left - b.left);
+      for (let k = 1; k < ordered.length; k++) {
+        const [a, b] = [ordered[k - 1]!, ordered[k]!];
+        assert.ok(
+          a.right <= b.left,
+          `"${a.text}" (${a.left.toFixed(1)}–${a.right.toFixed(1)}) overlaps "${b.text}" (${b.left.toFixed(1)}–${b.right.toFixed(1)})`,
+        );
+      }
+      // Nor do they run off the screen.
+      assert.ok(ordered[0]!.left >= 0 && ordered.at(-1)!.right <= 390, JSON.stringify(ordered));
+      await screenshot(page, "phone-timeline");
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+});
