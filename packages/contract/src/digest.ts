@@ -1,11 +1,35 @@
 import { createHash } from "node:crypto";
-import { canonicalJson } from "./canonical.ts";
+import { canonicalJson, canonicalJsonKept } from "./canonical.ts";
 import type { Report } from "./report.ts";
+
+const LISTS = ["processes", "sessions", "packages", "listening", "accounts", "services"] as const;
 
 /**
  * The digest of a whole report, as a delta check-in names the report it describes:
  * SHA-256 of its canonical JSON (keys sorted at every level), in hex.
+ *
+ * With `memo`, the canonical text of each list item is kept by the item's identity: a
+ * report made by applying a delta shares its unchanged items with its base, whose texts are
+ * then not written again. The items must not change once their text is kept.
  */
-export function reportDigest(report: Report): string {
-  return createHash("sha256").update(canonicalJson(report)).digest("hex");
+export function reportDigest(report: Report, memo?: WeakMap<object, string>): string {
+  if (!memo) return createHash("sha256").update(canonicalJson(report)).digest("hex");
+  // The same text as canonicalJson(report): the lists written item by item through memo.
+  const record = report as unknown as Record<string, unknown>;
+  const keys = Object.keys(record).sort();
+  let out = "{";
+  let first = true;
+  for (const key of keys) {
+    const value = record[key];
+    if (value === undefined) continue;
+    if (!first) out += ",";
+    first = false;
+    out += `${JSON.stringify(key)}:`;
+    if ((LISTS as readonly string[]).includes(key) && Array.isArray(value)) {
+      out += `[${value.map((item: unknown) => (item === undefined ? "" : canonicalJsonKept(item, memo))).join(",")}]`;
+    } else {
+      out += canonicalJson(value);
+    }
+  }
+  return createHash("sha256").update(`${out}}`).digest("hex");
 }

@@ -24,6 +24,12 @@ const EARLIEST = Date.UTC(2000, 0, 1);
  * through here.
  */
 export class IngestService {
+  /**
+   * Canonical texts of the report items of cached bases (by identity), so a delta's digest
+   * is computed over what it changed, not over every item again.
+   */
+  private readonly digestTexts = new WeakMap<object, string>();
+
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
@@ -68,7 +74,7 @@ export class IngestService {
         details,
       );
     }
-    if (reportDigest(applied) !== delta.digest) {
+    if (reportDigest(applied, this.digestTexts) !== delta.digest) {
       throw conflict(
         "delta_mismatch",
         "body/digest differs from the digest of the report this delta gives applied to its base; send the whole report to POST /api/v1/reports",
