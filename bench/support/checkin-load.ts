@@ -1,4 +1,4 @@
-// The ingest benchmark's load generator: autocannon in a worker thread of its own, so that
+// The check-in benchmark's load generator: autocannon in a worker thread of its own, so that
 // neither the bodies' building nor the client's work runs in the measured server's process
 // (which is another process altogether) or competes with the benchmark's bookkeeping.
 // The worker builds every body first, then sends them in order: host 0..n-1 of round r,

@@ -1,4 +1,4 @@
-// The kinds of check-in the ingest benchmark (bench/ingest.bench.ts) sends. Each mode is a
+// The kinds of check-in the check-in benchmark (bench/checkins.bench.ts) sends. Each mode is a
 // body builder: the text of host h's check-in number `round` (0 is its first, sent before
 // the timing starts). Bodies are built before the load starts, by the load generator's own
 // thread, so their cost is not measured.

@@ -1,4 +1,4 @@
-// The baseline of the ingest benchmark: what seed 000's Flask API did with a check-in (see
+// The baseline of the check-in benchmark (bench/checkins.bench.ts): what seed 000's Flask API did with a check-in (see
 // shared/seeds/FORMATS.md), in plain node:http. POST /api/v1/compliance/system_info (or
 // systeminfo) parses the JSON body and writes it to a JSON file of its own, named after the
 // host's address and the time (plus a counter, so that two check-ins in one second are two
