@@ -1,8 +1,9 @@
-// The baseline of the check-in benchmark (bench/checkins.bench.ts): what seed 000's Flask API did with a check-in (see
-// shared/seeds/FORMATS.md), in plain node:http. POST /api/v1/compliance/system_info (or
-// systeminfo) parses the JSON body and writes it to a JSON file of its own, named after the
-// host's address and the time (plus a counter, so that two check-ins in one second are two
-// files), and answers 201 {"status":"OK"}. No database, no validation, no authentication.
+// The baseline of the check-in benchmark (bench/checkins.bench.ts): what seed 000's Flask
+// API did with a check-in (see shared/seeds/FORMATS.md), in plain node:http.
+// POST /api/v1/compliance/system_info (or systeminfo) parses the JSON body and writes it to
+// a JSON file of its own, named after the host's address and the time (plus a counter, so
+// that two check-ins in one second are two files), and answers 201 {"status":"OK"}. No
+// database, no validation, no authentication.
 //
 // Run as a process of its own: `node --import tsx seed-000-baseline.ts <directory>`; it
 // prints `Seed 000 baseline on http://127.0.0.1:<port>` once it listens.
