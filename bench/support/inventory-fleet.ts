@@ -286,7 +286,15 @@ const PER_HOST = [
   "policy_events",
 ];
 /** Tables every shard holds alike (the policies), or that the build leaves to no purpose (jobs). */
-const SHARED = new Set(["policies", "policy_versions", "jobs", "settings", "api_tokens"]);
+const SHARED = new Set([
+  "policies",
+  "policy_versions",
+  "jobs",
+  "settings",
+  "api_tokens",
+  // The policies' synchronisation, written alike by every shard.
+  "audit_log",
+]);
 
 /**
  * Merges shards into the first one: each other shard's rows are appended with their ids
