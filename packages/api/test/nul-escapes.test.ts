@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { gzipSync } from "node:zlib";
 import { holdsNulEscape } from "../src/http/json-limits.ts";
 import { ADMIN, enrollHost, type StartedServer, startHttpServer } from "./helpers/http-server.ts";
 import { reportWithProcesses } from "./helpers/reports.ts";
@@ -57,11 +58,15 @@ describe("NUL in a report, over HTTP", () => {
     });
     return { text: edit(JSON.stringify(report)), reportId: report.report_id };
   }
-  const post = (text: string) =>
+  const post = (text: string, gzip = false) =>
     fetch(`${url}/api/v1/reports`, {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-      body: text,
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${key}`,
+        ...(gzip ? { "content-encoding": "gzip" } : {}),
+      },
+      body: gzip ? gzipSync(text) : text,
     });
   const cmdlineOf = async (reportId: string, index: number) => {
     const r = await fetch(`${url}/api/v1/reports/${reportId}`, {
@@ -70,8 +75,8 @@ describe("NUL in a report, over HTTP", () => {
     assert.equal(r.status, 200);
     return ((await r.json()) as { processes: { cmdline?: string }[] }).processes[index]!.cmdline;
   };
-  const refused = async (text: string, path: string) => {
-    const r = await post(text);
+  const refused = async (text: string, path: string, gzip = false) => {
+    const r = await post(text, gzip);
     assert.equal(r.status, 400);
     const body = (await r.json()) as {
       error: { code: string; message: string; details: { path: string; message: string }[] };
@@ -132,6 +137,15 @@ describe("NUL in a report, over HTTP", () => {
       reportText((t) => t.replace('{"ppid":1,', '{"x\\u0000":1,"ppid":1,')).text,
       "body/processes/0/x\u0000",
     );
+  });
+
+  test("a gzip-compressed body is searched after it is inflated", async () => {
+    await refused(
+      reportText((t) => t.replace("--id 7 ", "--id 7\\u0000 ")).text,
+      "body/processes/7/cmdline",
+      true,
+    );
+    assert.equal((await post(reportText((t) => t).text, true)).status, 201);
   });
 
   test("a report without NUL after all these is still stored", async () => {
