@@ -10,8 +10,8 @@
 // report) is sent before the timing starts; BENCH_ROUNDS rounds (10) are timed. The kinds of
 // check-in are the rows of MODES in bench/support/checkin-modes.ts.
 //
-// Stored bytes are the growth of the SQLite file (the API stopped before and after, which
-// checkpoints its WAL into it) or of the baseline's directory, per timed check-in.
+// Stored bytes are the growth of the SQLite file and its WAL (the API stopped before and
+// after the timed rounds) or of the baseline's directory, per timed check-in.
 import { mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
