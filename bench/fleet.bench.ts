@@ -2,14 +2,16 @@
 // on SQLite: ingest rate of unchanged and changed check-ins, then p50/p99 of the reads
 // people make, through the API (inject: no network in the measurement).
 // The generated database is kept in bench/out/ and reused by later runs of the same size.
-import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import { buildApp } from "../packages/api/src/app.ts";
 import { hashSecret } from "../packages/api/src/auth.ts";
 import { loadConfig } from "../packages/api/src/config.ts";
 import { openStore } from "../packages/api/src/store/sql-store.ts";
 import { ChurningHost } from "./support/churn.ts";
 import { fmt, percentile, table } from "./support/harness.ts";
+import { fleetHistory, hostHistory, seeded, timeWithin } from "./support/seeded.ts";
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 1000);
 const EXECUTIONS = Number(process.env.BENCH_EXECUTIONS ?? 500);
@@ -22,23 +24,37 @@ const out = new URL("./out/", import.meta.url).pathname;
 mkdirSync(out, { recursive: true });
 const file = join(out, `fleet-${HOSTS}x${EXECUTIONS}x${PROCESSES}.db`);
 
-let rng = 12345;
-const random = () => {
-  rng ^= rng << 13;
-  rng ^= rng >>> 17;
-  rng ^= rng << 5;
-  return (rng >>> 0) / 2 ** 32;
+/** Host i starts this many ms after host i − 1: its first check-in is at START + i × STAGGER + INTERVAL. */
+const STAGGER = 137;
+const clock = {
+  start: START,
+  interval: INTERVAL,
+  stagger: STAGGER,
+  hosts: HOSTS,
+  executions: EXECUTIONS,
 };
+/** Which check-ins change, when building; and the samples of the reads, apart, so that the
+ * reads are the same whether the fleet was built in this run or an earlier one. */
+const churn = seeded(12345);
+const random = seeded(4242);
+/** Check-ins stored at once while building (host ids are 1..HOSTS, in enrollment order). */
+const BATCH = 50;
+let buildSeconds: number | null = null;
+let buildCpuSeconds = 0;
 
-if (!existsSync(file)) {
-  const building = `${file}.building`;
-  rmSync(building, { force: true });
-  const store = openStore({ url: `sqlite:${building}` });
+// The file is complete once its marker exists. It is built under its own name: renaming a
+// SQLite file while a connection to it is open (the store's connections outlive its
+// close) would pair it with another WAL and lose or corrupt what the first one held.
+const complete = `${file}.complete`;
+if (!existsSync(complete)) {
+  for (const f of ["", "-wal", "-shm"]) rmSync(`${file}${f}`, { force: true });
+  // Only building: the measurements below open the file with the API's own settings.
+  const store = openStore({ url: `sqlite:${file}`, sqliteSynchronous: "NORMAL" });
   await store.migrate();
   const hosts = Array.from(
     { length: HOSTS },
     (_, i) =>
-      new ChurningHost(`host-${String(i).padStart(5, "0")}`, PROCESSES, START + i * 137, i + 1),
+      new ChurningHost(`host-${String(i).padStart(5, "0")}`, PROCESSES, START + i * STAGGER, i + 1),
   );
   const ids: number[] = [];
   for (const h of hosts) {
@@ -54,14 +70,17 @@ if (!existsSync(file)) {
     );
   }
   const began = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let e = 0; e < EXECUTIONS; e++) {
-    for (let i = 0; i < HOSTS; i++) {
-      // 40 % of check-ins see 1–4 processes end and others start; the rest see none.
-      const changed = random() < 0.4 ? 1 + Math.floor(random() * 4) : 0;
-      await store.ingest(
-        ids[i]!,
-        hosts[i]!.next(e === 0 ? 0 : changed, INTERVAL),
-        START + e * INTERVAL,
+    for (let b = 0; b < HOSTS; b += BATCH) {
+      const batch = hosts.slice(b, b + BATCH).map((host, k) => {
+        // 40 % of check-ins see 1–4 processes end and others start; the rest see none.
+        const changed = churn() < 0.4 ? 1 + Math.floor(churn() * 4) : 0;
+        return { id: ids[b + k]!, report: host.next(e === 0 ? 0 : changed, INTERVAL) };
+      });
+      // Hosts check in concurrently, as through the API: SQLite commits them in groups.
+      await Promise.all(
+        batch.map(({ id, report }) => store.ingest(id, report, START + e * INTERVAL)),
       );
     }
     if (e % 50 === 49) {
@@ -72,8 +91,18 @@ if (!existsSync(file)) {
     }
   }
   await store.close();
-  renameSync(building, file);
-  for (const f of ["-wal", "-shm"]) rmSync(`${building}${f}`, { force: true });
+  const db = new DatabaseSync(file, { readOnly: true });
+  const stored = Number(
+    (db.prepare("select count(*) as n from executions").get() as { n: number }).n,
+  );
+  db.close();
+  if (stored !== HOSTS * EXECUTIONS) {
+    throw new Error(`the built fleet holds ${stored} executions, not ${HOSTS * EXECUTIONS}`);
+  }
+  buildSeconds = (performance.now() - began) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  buildCpuSeconds = (cpu.user + cpu.system) / 1e6;
+  writeFileSync(complete, `${stored} executions\n`);
 }
 
 const store = openStore({ url: `sqlite:${file}`, now: () => START + EXECUTIONS * INTERVAL });
@@ -114,8 +143,10 @@ async function measure(
 }
 
 const hostId = () => 1 + Math.floor(random() * HOSTS);
-const someTime = () =>
-  new Date(START + Math.floor(random() * EXECUTIONS * INTERVAL) + INTERVAL).toISOString();
+/** A time within host `id`'s history: never before its first check-in nor after its last. */
+const timeOfHost = (id: number) => timeWithin(random, hostHistory(clock, id - 1));
+/** A time every host has history for. */
+const someTime = () => timeWithin(random, fleetHistory(clock));
 const reportsOf = async (id: number) =>
   (await store.listExecutions(id, {}, { limit: EXECUTIONS, offset: 0 })).items.map(
     (e) => e.report_id,
@@ -141,7 +172,10 @@ const rows = [
   await measure("host search (q=host-004)", () => "/api/v1/hosts?q=host-004&limit=50"),
   await measure(
     "processes at a time",
-    () => `/api/v1/hosts/${hostId()}/processes?at=${someTime()}`,
+    () => {
+      const id = hostId();
+      return `/api/v1/hosts/${id}/processes?at=${timeOfHost(id)}`;
+    },
     50,
   ),
   await measure("processes now", () => `/api/v1/hosts/${hostId()}/processes`),
@@ -210,6 +244,11 @@ await store.close();
 
 console.log(
   `\n### Fleet of ${HOSTS} hosts × ${EXECUTIONS} executions × ${PROCESSES} processes (SQLite)\n`,
+);
+console.log(
+  buildSeconds === null
+    ? `The fleet was built by an earlier run (${file}).\n`
+    : `Built in ${fmt(buildSeconds, 0)} s (${fmt((HOSTS * EXECUTIONS) / buildSeconds, 0)} executions/s), ${fmt(buildCpuSeconds, 0)} s of CPU (${fmt((buildCpuSeconds * 1000) / (HOSTS * EXECUTIONS), 2)} ms per execution).\n`,
 );
 console.log(
   table(

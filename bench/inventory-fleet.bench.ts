@@ -23,16 +23,17 @@ import { needsOf } from "../packages/api/src/policies/needs.ts";
 import { openStore } from "../packages/api/src/store/sql-store.ts";
 import type { Store } from "../packages/api/src/store/store.ts";
 import { PACKAGE_POLICY, PROCESS_POLICY } from "./support/bench-policies.ts";
-import { seeded } from "./support/debian-packages.ts";
 import { fmt, median, table } from "./support/harness.ts";
 import {
   buildInventoryFleet,
   describeFleet,
   FLEET_INTERVAL,
+  FLEET_STAGGER,
   FLEET_START,
   type FleetShape,
 } from "./support/inventory-fleet.ts";
 import { p50, p99, type ReadCase, type ReadTimes, timeReads } from "./support/reads.ts";
+import { fleetHistory, seeded, timeWithin } from "./support/seeded.ts";
 
 const shape: FleetShape = {
   hosts: Number(process.env.BENCH_HOSTS ?? 1000),
@@ -84,10 +85,15 @@ copyFileSync(baseFile, workFile);
 const { store, app } = await open(workFile);
 
 const rng = seeded(4242);
-const someTime = () =>
-  new Date(
-    FLEET_START + FLEET_INTERVAL + Math.floor(rng() * (shape.executions - 1) * FLEET_INTERVAL),
-  ).toISOString();
+/** Times every host has history for, so that no sample falls before a host's first check-in. */
+const history = fleetHistory({
+  start: FLEET_START,
+  interval: FLEET_INTERVAL,
+  stagger: FLEET_STAGGER,
+  hosts: shape.hosts,
+  executions: shape.executions,
+});
+const someTime = () => timeWithin(rng, history);
 const baseline: ReadCase = {
   label: "baseline: host list page (50 by hostname)",
   url: () => `/api/v1/hosts?limit=50&offset=${Math.floor(rng() * Math.max(1, shape.hosts - 50))}`,

@@ -1,4 +1,5 @@
 import type { ReportPackage } from "@compliance/contract";
+import { seeded } from "./seeded.ts";
 
 /**
  * Installed packages of a Debian 12 server, as dpkg lists them: the base system and the
@@ -209,23 +210,6 @@ const FAMILIES: { name: (stem: string, n: number) => string; arch?: string }[] =
   { name: (s) => `${s}-doc`, arch: "all" },
   { name: (s) => `${s}-data`, arch: "all" },
 ];
-
-/**
- * A xorshift generator: deterministic across runs and machines. The seed is mixed first
- * (a murmur3 finalizer), so that neighbouring seeds give unrelated sequences.
- */
-export function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  s = Math.imul(s ^ (s >>> 16), 0x85ebca6b);
-  s = Math.imul(s ^ (s >>> 13), 0xc2b2ae35);
-  s = (s ^ (s >>> 16)) >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 2 ** 32;
-  };
-}
 
 /** A version the way Debian writes one: `[epoch:]upstream[+dfsg]-revision[~debNNuN][+bN]`. */
 export function debianVersion(rng: () => number): string {

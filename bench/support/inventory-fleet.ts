@@ -6,8 +6,8 @@ import { hashSecret } from "../../packages/api/src/auth.ts";
 import { loadConfig } from "../../packages/api/src/config.ts";
 import { loadStarterPolicies } from "../../packages/api/src/policies/index.ts";
 import { openStore } from "../../packages/api/src/store/sql-store.ts";
-import { seeded } from "./debian-packages.ts";
 import { InventoryHost } from "./inventory-host.ts";
+import { seeded } from "./seeded.ts";
 
 /**
  * A fleet of Debian servers with every inventory section, generated deterministically
@@ -33,6 +33,8 @@ export interface FleetShape {
 
 export const FLEET_START = Date.parse("2026-01-01T00:00:00Z");
 export const FLEET_INTERVAL = 300_000;
+/** Host i starts this many ms after host i − 1. */
+export const FLEET_STAGGER = 137;
 
 const OPENSSL_START: [number, string][] = [
   [0.2, "3.0.9-1"],
@@ -59,7 +61,7 @@ function prepareHost(i: number, shape: FleetShape): { host: InventoryHost; scrip
     processes: shape.processes,
     packages: shape.packages,
     seed: i + 1,
-    start: FLEET_START + i * 137,
+    start: FLEET_START + i * FLEET_STAGGER,
     order: "canonical",
   });
   const draw = rng();
@@ -284,7 +286,15 @@ const PER_HOST = [
   "policy_events",
 ];
 /** Tables every shard holds alike (the policies), or that the build leaves to no purpose (jobs). */
-const SHARED = new Set(["policies", "policy_versions", "jobs", "settings", "api_tokens"]);
+const SHARED = new Set([
+  "policies",
+  "policy_versions",
+  "jobs",
+  "settings",
+  "api_tokens",
+  // The policies' synchronisation, written alike by every shard.
+  "audit_log",
+]);
 
 /**
  * Merges shards into the first one: each other shard's rows are appended with their ids

@@ -10,7 +10,8 @@ import {
   type ReportSettings,
 } from "@compliance/contract";
 import { ChurningHost } from "./churn.ts";
-import { debianPackages, seeded, upgradedVersion } from "./debian-packages.ts";
+import { debianPackages, upgradedVersion } from "./debian-packages.ts";
+import { seeded } from "./seeded.ts";
 
 /**
  * How a host's agent orders its lists: as the system tools give them (dpkg by package

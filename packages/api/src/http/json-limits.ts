@@ -1,3 +1,4 @@
+import { markNulFree } from "@compliance/contract";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ApiError } from "../errors.ts";
 
@@ -165,6 +166,23 @@ export function jsonLimitError(problem: JsonLimitProblem): ApiError {
   ]);
 }
 
+const NUL_ESCAPE = "\\u0000";
+
+/**
+ * Whether a JSON text holds the escape of the NUL character (backslash, u, four zeros)
+ * anywhere: the only way a NUL reaches a parsed string or member name, since a raw NUL is
+ * not valid JSON. A backslash that is itself escaped (`\\u0000`, a backslash then the
+ * text "u0000") does not count.
+ */
+export function holdsNulEscape(text: string): boolean {
+  for (let at = text.indexOf(NUL_ESCAPE); at !== -1; at = text.indexOf(NUL_ESCAPE, at + 1)) {
+    let slashes = 1;
+    for (let k = at - 1; text.charCodeAt(k) === BACKSLASH; k--) slashes++;
+    if (slashes % 2 === 1) return true;
+  }
+  return false;
+}
+
 /** Throws the answer when a JSON text breaks a limit. */
 export function checkJsonLimits(text: string, limits: JsonLimits): void {
   const problem = scanJson(text, limits);
@@ -174,6 +192,8 @@ export function checkJsonLimits(text: string, limits: JsonLimits): void {
 /**
  * Replaces the application/json parser of `app` with one that checks the limits before
  * Fastify's own parser (which keeps refusing __proto__ and constructor keys) builds anything.
+ * A body whose text holds no NUL escape is marked so (markNulFree): the NUL checks of the
+ * routes and of reports then skip walking its strings.
  */
 export function limitJsonBodies(app: FastifyInstance, limits: JsonLimits): void {
   const parse = app.getDefaultJsonParser("error", "error");
@@ -188,7 +208,12 @@ export function limitJsonBodies(app: FastifyInstance, limits: JsonLimits): void 
         done(jsonLimitError(problem), undefined);
         return;
       }
-      parse(request, text, done);
+      parse(request, text, (error, value) => {
+        if (!error && value !== null && typeof value === "object" && !holdsNulEscape(text)) {
+          markNulFree(value);
+        }
+        done(error, value);
+      });
     },
   );
 }
