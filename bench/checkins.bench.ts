@@ -23,7 +23,7 @@ import {
   startServerProcess,
 } from "./support/api-process.ts";
 import { type CheckInLoad, type CheckInResult, sendCheckIns } from "./support/checkin-load.ts";
-import { type CheckInMode, MODES } from "./support/checkin-modes.ts";
+import { type CheckInMode, MODES, modeNamed } from "./support/checkin-modes.ts";
 import { fmt, table } from "./support/harness.ts";
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 1000);
@@ -82,10 +82,10 @@ async function enrollAll(api: ApiProcess): Promise<{ identifier: string; key: st
 }
 
 function load(mode: CheckInMode, path: string, hosts: CheckInLoad["hosts"]) {
-  return (url: string, fromRound: number, rounds: number) =>
+  return (url: string, fromRound: number, rounds: number, firstPath = path) =>
     sendCheckIns({
       url,
-      path,
+      path: fromRound === 0 ? firstPath : path,
       mode: mode.name,
       hosts,
       fromRound,
@@ -100,7 +100,11 @@ async function measureOurs(mode: CheckInMode): Promise<Measured> {
   const dir = api.dir;
   try {
     const send = load(mode, mode.path ?? "/api/v1/reports", await enrollAll(api));
-    checkAnswers(`${mode.name}, ours, first check-ins`, await send(api.url, 0, 1));
+    // Every host's first check-in is a whole report.
+    checkAnswers(
+      `${mode.name}, ours, first check-ins`,
+      await send(api.url, 0, 1, "/api/v1/reports"),
+    );
     // Stopped and started again so that the file holds everything before and after.
     await api.stop({ keepDir: true });
     const before = sqliteBytes(dir);
@@ -123,7 +127,8 @@ async function measureOurs(mode: CheckInMode): Promise<Measured> {
   }
 }
 
-async function measureBaseline(mode: CheckInMode): Promise<Measured> {
+async function measureBaseline(ours: CheckInMode): Promise<Measured> {
+  const mode = ours.baseline ? modeNamed(ours.baseline) : ours;
   const dir = mkdtempSync(join(tmpdir(), "compliance-bench-seed-000-"));
   const files = join(dir, "static");
   const server = await startServerProcess(
@@ -151,6 +156,8 @@ async function measureBaseline(mode: CheckInMode): Promise<Measured> {
 const GOALS: Record<string, { rps?: number; vsBaseline?: number; vsUnchanged?: number }> = {
   "full, unchanged": { rps: 1000, vsBaseline: 5 },
   "full, 5 processes replaced": { vsUnchanged: 0.7, vsBaseline: 3 },
+  "delta, unchanged": { rps: 3000, vsBaseline: 5 },
+  "delta, 5 processes replaced": { rps: 1500, vsBaseline: 3 },
 };
 
 const rows: (string | number)[][] = [];

@@ -3,11 +3,13 @@
 // the timing starts). Bodies are built before the load starts, by the load generator's own
 // thread, so their cost is not measured.
 //
-// To measure another kind of check-in (a delta against the previous one, say), add a row to
-// MODES with its builder and, if it goes elsewhere, its path and headers; the benchmark
-// runs every row against our API and the seed-000 baseline and prints one line each.
+// To measure another kind of check-in, add a row to MODES with its builder and, if it goes
+// elsewhere, its path and headers; the benchmark runs every row against our API and the
+// seed-000 baseline (with the whole reports of `baseline` when the row is not whole
+// reports) and prints one line each.
 import { randomUUID } from "node:crypto";
-import type { Report } from "@compliance/contract";
+import { makeDelta, type Report } from "@compliance/contract";
+import { reportDigest } from "@compliance/contract/digest";
 import { reportWithProcesses } from "../../packages/api/test/helpers/reports.ts";
 
 /** One benchmarked host: its identifier and its place in the fleet. */
@@ -26,8 +28,10 @@ export interface CheckInClock {
 
 export interface CheckInMode {
   name: string;
-  /** Where our API takes it; /api/v1/reports unless told. */
+  /** Where our API takes the timed check-ins; /api/v1/reports unless told. The first go there. */
   path?: string;
+  /** The mode whose bodies the seed-000 baseline gets instead (it takes whole reports only). */
+  baseline?: string;
   /** Headers besides content-type and the host's node key. */
   headers?: Record<string, string>;
   /** The body of the host's check-in `round`; each round's collected_at is later than the one before. */
@@ -47,11 +51,17 @@ function baseReport(host: BenchHost): Report {
   };
 }
 
+/** A report id that the same host and round always get, in whichever thread builds it. */
+const idOf = (host: BenchHost, round: number) =>
+  `00000000-${String(round).padStart(4, "0")}-4000-8000-${String(host.index).padStart(12, "0")}`;
+
 /**
- * Whole reports, as the agent sends them today: the same processes every time, or the last
- * `replaced` of them new at every round (new pids; the previous round's are gone).
+ * Whole reports: the same processes every time, or the last `replaced` of them new at
+ * every round (new pids; the previous round's are gone).
  */
-export function fullCheckIns(replaced: number): CheckInMode["body"] {
+function fullReports(
+  replaced: number,
+): (host: BenchHost, round: number, clock: CheckInClock) => Report {
   const bases = new Map<number, Report>();
   return (host, round, clock) => {
     let base = bases.get(host.index);
@@ -64,19 +74,52 @@ export function fullCheckIns(replaced: number): CheckInMode["body"] {
       ...base.processes[PROCESSES - replaced + k]!,
       pid: 100_000 + round * replaced + k,
     }));
-    return JSON.stringify({
+    return {
       ...base,
-      report_id: randomUUID(),
+      report_id: idOf(host, round),
       collected_at: new Date(clock.start + round * clock.intervalMs).toISOString(),
       processes: replaced > 0 ? [...steady, ...fresh] : steady,
-    });
+    };
   };
 }
 
-/** Every mode the benchmark runs, in order. Add delta check-ins here. */
+/** Whole reports, as an agent sends its first one (or one that cannot go as a delta). */
+export function fullCheckIns(replaced: number): CheckInMode["body"] {
+  const reports = fullReports(replaced);
+  return (host, round, clock) =>
+    JSON.stringify({ ...reports(host, round, clock), report_id: randomUUID() });
+}
+
+/**
+ * Delta check-ins, as the agent sends them after its first report: what changed since the
+ * host's report of the round before (round 0 goes whole).
+ */
+export function deltaCheckIns(replaced: number): CheckInMode["body"] {
+  const reports = fullReports(replaced);
+  return (host, round, clock) => {
+    const now = reports(host, round, clock);
+    if (round === 0) return JSON.stringify(now);
+    const before = reports(host, round - 1, clock);
+    return JSON.stringify(makeDelta(before, now, before.report_id, reportDigest(now)));
+  };
+}
+
+/** Every mode the benchmark runs, in order. */
 export const MODES: CheckInMode[] = [
   { name: "full, unchanged", body: fullCheckIns(0) },
   { name: "full, 5 processes replaced", body: fullCheckIns(5) },
+  {
+    name: "delta, unchanged",
+    path: "/api/v1/reports/delta",
+    baseline: "full, unchanged",
+    body: deltaCheckIns(0),
+  },
+  {
+    name: "delta, 5 processes replaced",
+    path: "/api/v1/reports/delta",
+    baseline: "full, 5 processes replaced",
+    body: deltaCheckIns(5),
+  },
 ];
 
 export function modeNamed(name: string): CheckInMode {
