@@ -14,6 +14,7 @@
  *
  * Run: node --conditions=source --import tsx bench/agent.bench.ts [--cycles 200] [--runs 15]
  *      [--bundle <compliance-agent.js>]   measure that bundle instead of building one
+ *      [--compare <compliance-agent.js>]  another bundle measured beside it (parts 3 and 4)
  *      [--skip-inventory]                  leave out part 2 (the slowest)
  * It starts idle `sleep` processes to reach ~1,300 processes and ends exactly those.
  */
@@ -42,6 +43,7 @@ const { values } = parseArgs({
     runs: { type: "string", default: "15" },
     processes: { type: "string", default: "1300" },
     bundle: { type: "string" },
+    compare: { type: "string" },
     "skip-inventory": { type: "boolean", default: false },
   },
 });
@@ -104,51 +106,57 @@ async function wholeWithCpu(command: string, args: string[]) {
  * `compliance-agent collect` as an operator runs it once, start-up included, against `ps`:
  * the same sections as the collection compared above (no inventory, CPU as averages like
  * ps's pcpu), interleaved. Node's bare start-up and the bundle's (`--version`) show what
- * of the difference is start-up.
+ * of the difference is start-up; `--compare` adds another bundle's rows (e.g. an older
+ * build), measured in the same rounds.
  */
-async function oneShotVersusPs(bundled: string) {
+async function oneShotVersusPs(bundled: string, compare?: string) {
   const inventoryOff = INVENTORY_COLLECTORS.map((name) => `--no-${name}`);
-  const rows = {
-    collect: [bundled, "collect", "--cpu-window", "0", ...inventoryOff],
-    version: [bundled, "--version"],
-    bare: ["-e", "0"],
-  };
-  const times = { collect: [] as number[], version: [] as number[], bare: [] as number[] };
-  const cpu = { collect: [] as number[], version: [] as number[], bare: [] as number[] };
-  const psMs: number[] = [];
-  const psCpu: number[] = [];
-  let lines = 0;
-  await runWhole(process.execPath, rows.collect);
+  const agentRows = (file: string, label: string): [string, string, string[]][] => [
+    [
+      "collect",
+      `\`node ${label} collect --cpu-window 0 --no-<inventory>\` (to exit, JSON read)`,
+      [process.execPath, file, "collect", "--cpu-window", "0", ...inventoryOff],
+    ],
+    [
+      "version",
+      `\`node ${label} --version\` (the bundle's start-up)`,
+      [process.execPath, file, "--version"],
+    ],
+  ];
+  const rows: [string, string, string[]][] = [
+    ...agentRows(bundled, "compliance-agent.js"),
+    [
+      "no-cmdline",
+      "the same with `--no-cmdline` (no command lines to read and redact, as ps's `comm`)",
+      [process.execPath, bundled, "collect", "--cpu-window", "0", "--no-cmdline", ...inventoryOff],
+    ],
+    ...(compare ? agentRows(compare, `${compare} (compared)`) : []),
+    ["bare", "`node -e 0` (Node's own start-up)", [process.execPath, "-e", "0"]],
+    ["ps", "`ps -eo pid,ppid,user,pcpu,rss,comm`", ["ps", "-eo", "pid,ppid,user,pcpu,rss,comm"]],
+  ];
+  const times = rows.map(() => [] as number[]);
+  const cpu = rows.map(() => [] as number[]);
+  for (const [, , [command, ...args]] of rows) await runWhole(command!, args);
   for (let i = 0; i < RUNS; i++) {
-    for (const key of ["collect", "version", "bare"] as const) {
-      const r = await wholeWithCpu(process.execPath, rows[key]);
-      times[key].push(r.ms);
-      cpu[key].push(r.cpuMs);
+    for (const [n, [, , [command, ...args]]] of rows.entries()) {
+      const r = await wholeWithCpu(command!, args);
+      times[n]!.push(r.ms);
+      cpu[n]!.push(r.cpuMs);
     }
-    const ps = await wholeWithCpu("ps", ["-eo", "pid,ppid,user,pcpu,rss,comm"]);
-    psMs.push(ps.ms);
-    psCpu.push(ps.cpuMs);
-    lines = ps.lines;
   }
-  const ratio = median(times.collect) / median(psMs);
+  const ms = (n: number) => median(times[n]!);
+  const ps = rows.length - 1;
+  const ratio = ms(0) / ms(ps);
   console.log(`## One-shot collect vs ps, whole processes (${RUNS} interleaved runs, medians)\n`);
-  console.log("| what | wall ms | CPU ms |");
-  console.log("|---|---:|---:|");
+  console.log("| what | wall ms | CPU ms | / ps (wall) |");
+  console.log("|---|---:|---:|---:|");
+  for (const [n, [, label]] of rows.entries()) {
+    console.log(
+      `| ${label} | ${fmt(ms(n))} | ${fmt(median(cpu[n]!))} | ${fmt(ms(n) / ms(ps), 2)}× |`,
+    );
+  }
   console.log(
-    `| \`node compliance-agent.js collect --cpu-window 0 --no-<inventory>\` (to exit, JSON read) | ${fmt(median(times.collect))} | ${fmt(median(cpu.collect))} |`,
-  );
-  console.log(
-    `| \`node compliance-agent.js --version\` (the bundle's start-up) | ${fmt(median(times.version))} | ${fmt(median(cpu.version))} |`,
-  );
-  console.log(
-    `| \`node -e 0\` (Node's own start-up) | ${fmt(median(times.bare))} | ${fmt(median(cpu.bare))} |`,
-  );
-  console.log(
-    `| \`ps -eo pid,ppid,user,pcpu,rss,comm\` (${lines} processes) | ${fmt(median(psMs))} | ${fmt(median(psCpu))} |`,
-  );
-  console.log(`| **ratio one-shot collect / ps (wall)** | **${fmt(ratio, 2)}×** | |`);
-  console.log(
-    `\nStart-up of the bundle beyond Node's own: ${fmt(median(times.version) - median(times.bare))} ms wall. CPU from the kernel's children counters (10 ms ticks).\n`,
+    `\nStart-up of the bundle beyond Node's own: ${fmt(ms(1) - ms(ps - 1))} ms wall. CPU from the kernel's children counters (10 ms ticks).\n`,
   );
   return ratio;
 }
@@ -513,7 +521,7 @@ async function main() {
       `\nReport size: ${fmt(c.reportBytes / 1024)} KiB of JSON. ps CPU is from the kernel's children counters (10 ms ticks).\n`,
     );
 
-    const oneShot = await oneShotVersusPs(bundled);
+    const oneShot = await oneShotVersusPs(bundled, values.compare);
     const inventory = values["skip-inventory"]
       ? undefined
       : printInventory(await inventoryVersusTools(), dir);
@@ -523,11 +531,16 @@ async function main() {
       .map(([k, v]) => `${k}=${v} `)
       .join("");
     const targets: string[] = [];
-    for (const [label, runtime] of [
-      [`as the systemd unit runs it: ${unitEnv}node ${unit.flags.join(" ")}`, unit],
-      ["plain node, no flags", { flags: [], env: {} }],
-    ] as [string, ReturnType<typeof unitRuntime>][]) {
-      const d = await daemonCycles(bundled, join(dir, `state-${runtime.flags.length}`), runtime);
+    const unitLabel = `as the systemd unit runs it: ${unitEnv}node ${unit.flags.join(" ")}`;
+    const services: (readonly [string, ReturnType<typeof unitRuntime>, string])[] = [
+      [unitLabel, unit, bundled],
+      ["plain node, no flags", { flags: [], env: {} }, bundled],
+      ...(values.compare
+        ? [[`${values.compare} (compared), ${unitLabel}`, unit, values.compare] as const]
+        : []),
+    ];
+    for (const [n, [label, runtime, file]] of services.entries()) {
+      const d = await daemonCycles(file, join(dir, `state-${n}`), runtime);
       const at = (n: number) => d.samples[n - 1]!;
       const mb = (b: number) => fmt(b / 1024 / 1024);
       console.log(`## The service over ${CYCLES} fast cycles, ${label}\n`);
