@@ -6,10 +6,16 @@
  * 2. The inventory sections (packages, listening sockets, accounts, services, settings)
  *    against `dpkg-query -W` plus `ss -tuln` run as whole processes, interleaved, medians
  *    and the ratio; each collector on its own; dpkg's status parse at 2,000 packages.
- * 3. The service (`compliance-agent run`, the bundled single file) over 200 fast cycles:
+ * 3. One-shot `compliance-agent collect` (the bundled single file, plain `node`, start-up
+ *    included) against the same `ps`, both as whole processes, interleaved; with Node's own
+ *    start-up (`node -e 0`) and the bundle's (`--version`) beside them.
+ * 4. The service (`compliance-agent run`, the bundled single file) over 200 fast cycles:
  *    its RSS at cycles 1, 50, 100, 150, 200 and the trend, and the CPU per cycle.
  *
  * Run: node --conditions=source --import tsx bench/agent.bench.ts [--cycles 200] [--runs 15]
+ *      [--bundle <compliance-agent.js>]   measure that bundle instead of building one
+ *      [--compare <compliance-agent.js>]  another bundle measured beside it (parts 3 and 4)
+ *      [--skip-inventory]                  leave out part 2 (the slowest)
  * It starts idle `sleep` processes to reach ~1,300 processes and ends exactly those.
  */
 import { type ChildProcess, spawn } from "node:child_process";
@@ -21,6 +27,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { parseArgs } from "node:util";
+import { gunzipSync } from "node:zlib";
 import { systemClock } from "../packages/agent/src/clock.ts";
 import { COLLECTORS } from "../packages/agent/src/collectors/index.ts";
 import { DpkgStatusParser } from "../packages/agent/src/linux/dpkg.ts";
@@ -35,6 +42,9 @@ const { values } = parseArgs({
     cycles: { type: "string", default: "200" },
     runs: { type: "string", default: "15" },
     processes: { type: "string", default: "1300" },
+    bundle: { type: "string" },
+    compare: { type: "string" },
+    "skip-inventory": { type: "boolean", default: false },
   },
 });
 const CYCLES = Number(values.cycles);
@@ -83,6 +93,72 @@ function unitRuntime(): { flags: string[]; env: Record<string, string> } {
   const env: Record<string, string> = {};
   for (const [, key, value] of unit.matchAll(/^Environment=(\w+)=(\S*)$/gm)) env[key!] = value!;
   return { flags: exec.split(" ").filter((word) => word.startsWith("--")), env };
+}
+
+/** Wall time of a whole process and the CPU it used (the kernel's children counters). */
+async function wholeWithCpu(command: string, args: string[]) {
+  const before = ownAndChildrenCpu().children;
+  const r = await runWhole(command, args);
+  return { ...r, cpuMs: (ownAndChildrenCpu().children - before) * 1000 };
+}
+
+/**
+ * `compliance-agent collect` as an operator runs it once, start-up included, against `ps`:
+ * the same sections as the collection compared above (no inventory, CPU as averages like
+ * ps's pcpu), interleaved. Node's bare start-up and the bundle's (`--version`) show what
+ * of the difference is start-up; `--compare` adds another bundle's rows (e.g. an older
+ * build), measured in the same rounds.
+ */
+async function oneShotVersusPs(bundled: string, compare?: string) {
+  const inventoryOff = INVENTORY_COLLECTORS.map((name) => `--no-${name}`);
+  const agentRows = (file: string, label: string): [string, string, string[]][] => [
+    [
+      "collect",
+      `\`node ${label} collect --cpu-window 0 --no-<inventory>\` (to exit, JSON read)`,
+      [process.execPath, file, "collect", "--cpu-window", "0", ...inventoryOff],
+    ],
+    [
+      "version",
+      `\`node ${label} --version\` (the bundle's start-up)`,
+      [process.execPath, file, "--version"],
+    ],
+  ];
+  const rows: [string, string, string[]][] = [
+    ...agentRows(bundled, "compliance-agent.js"),
+    [
+      "no-cmdline",
+      "the same with `--no-cmdline` (no command lines to read and redact, as ps's `comm`)",
+      [process.execPath, bundled, "collect", "--cpu-window", "0", "--no-cmdline", ...inventoryOff],
+    ],
+    ...(compare ? agentRows(compare, `${compare} (compared)`) : []),
+    ["bare", "`node -e 0` (Node's own start-up)", [process.execPath, "-e", "0"]],
+    ["ps", "`ps -eo pid,ppid,user,pcpu,rss,comm`", ["ps", "-eo", "pid,ppid,user,pcpu,rss,comm"]],
+  ];
+  const times = rows.map(() => [] as number[]);
+  const cpu = rows.map(() => [] as number[]);
+  for (const [, , [command, ...args]] of rows) await runWhole(command!, args);
+  for (let i = 0; i < RUNS; i++) {
+    for (const [n, [, , [command, ...args]]] of rows.entries()) {
+      const r = await wholeWithCpu(command!, args);
+      times[n]!.push(r.ms);
+      cpu[n]!.push(r.cpuMs);
+    }
+  }
+  const ms = (n: number) => median(times[n]!);
+  const ps = rows.length - 1;
+  const ratio = ms(0) / ms(ps);
+  console.log(`## One-shot collect vs ps, whole processes (${RUNS} interleaved runs, medians)\n`);
+  console.log("| what | wall ms | CPU ms | / ps (wall) |");
+  console.log("|---|---:|---:|---:|");
+  for (const [n, [, label]] of rows.entries()) {
+    console.log(
+      `| ${label} | ${fmt(ms(n))} | ${fmt(median(cpu[n]!))} | ${fmt(ms(n) / ms(ps), 2)}× |`,
+    );
+  }
+  console.log(
+    `\nStart-up of the bundle beyond Node's own: ${fmt(ms(1) - ms(ps - 1))} ms wall. CPU from the kernel's children counters (10 ms ticks).\n`,
+  );
+  return ratio;
 }
 
 /** `ps` as a ps-based agent runs it: spawn, read all of its output, wait for it. */
@@ -319,7 +395,11 @@ async function daemonCycles(
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
-      const body = Buffer.concat(chunks).toString("utf8");
+      const raw = Buffer.concat(chunks);
+      // Reports arrive gzipped, as the API takes them.
+      const body = (req.headers["content-encoding"] === "gzip" ? gunzipSync(raw) : raw).toString(
+        "utf8",
+      );
       res.setHeader("content-type", "application/json");
       if (req.url === "/api/v1/enroll") {
         res.end(JSON.stringify({ node_key: "bench-key", host_id: 1 }));
@@ -413,7 +493,7 @@ async function main() {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    const bundled = await bundle(AGENT_ENTRY, join(dir, "compliance-agent.js"));
+    const bundled = values.bundle ?? (await bundle(AGENT_ENTRY, join(dir, "compliance-agent.js")));
     const started = await startIdleProcesses();
     console.log(`# Agent footprint\n`);
     console.log(
@@ -441,18 +521,26 @@ async function main() {
       `\nReport size: ${fmt(c.reportBytes / 1024)} KiB of JSON. ps CPU is from the kernel's children counters (10 ms ticks).\n`,
     );
 
-    const inventory = printInventory(await inventoryVersusTools(), dir);
+    const oneShot = await oneShotVersusPs(bundled, values.compare);
+    const inventory = values["skip-inventory"]
+      ? undefined
+      : printInventory(await inventoryVersusTools(), dir);
 
     const unit = unitRuntime();
     const unitEnv = Object.entries(unit.env)
       .map(([k, v]) => `${k}=${v} `)
       .join("");
     const targets: string[] = [];
-    for (const [label, runtime] of [
-      [`as the systemd unit runs it: ${unitEnv}node ${unit.flags.join(" ")}`, unit],
-      ["plain node, no flags", { flags: [], env: {} }],
-    ] as [string, ReturnType<typeof unitRuntime>][]) {
-      const d = await daemonCycles(bundled, join(dir, `state-${runtime.flags.length}`), runtime);
+    const unitLabel = `as the systemd unit runs it: ${unitEnv}node ${unit.flags.join(" ")}`;
+    const services: (readonly [string, ReturnType<typeof unitRuntime>, string])[] = [
+      [unitLabel, unit, bundled],
+      ["plain node, no flags", { flags: [], env: {} }, bundled],
+      ...(values.compare
+        ? [[`${values.compare} (compared), ${unitLabel}`, unit, values.compare] as const]
+        : []),
+    ];
+    for (const [n, [label, runtime, file]] of services.entries()) {
+      const d = await daemonCycles(file, join(dir, `state-${n}`), runtime);
       const at = (n: number) => d.samples[n - 1]!;
       const mb = (b: number) => fmt(b / 1024 / 1024);
       console.log(`## The service over ${CYCLES} fast cycles, ${label}\n`);
@@ -493,10 +581,15 @@ async function main() {
     console.log(
       `Targets: collect ≤ 1.0× ps: ${fmt(ratio, 2)}× (${ratio <= 1 ? "met" : "NOT met"}).`,
     );
-    for (const line of targets) console.log(`- ${line}`);
     console.log(
-      `- inventory sections / (dpkg-query + ss): ${fmt(inventory.ratio, 2)}×; dpkg status read and parse of 2,000 packages ${fmt(inventory.parseMs, 2)} ms wall, ${fmt(inventory.parseCpuMs, 2)} ms CPU (a few ms of CPU: ${inventory.parseCpuMs < 10 ? "met" : "NOT met"}).`,
+      `- one-shot collect ≤ 1.5× ps as whole processes: ${fmt(oneShot, 2)}× (${oneShot <= 1.5 ? "met" : "NOT met"}).`,
     );
+    for (const line of targets) console.log(`- ${line}`);
+    if (inventory) {
+      console.log(
+        `- inventory sections / (dpkg-query + ss): ${fmt(inventory.ratio, 2)}×; dpkg status read and parse of 2,000 packages ${fmt(inventory.parseMs, 2)} ms wall, ${fmt(inventory.parseCpuMs, 2)} ms CPU (a few ms of CPU: ${inventory.parseCpuMs < 10 ? "met" : "NOT met"}).`,
+      );
+    }
   } finally {
     endIdleProcesses();
     rmSync(dir, { recursive: true, force: true });

@@ -10,6 +10,29 @@ const root = new URL("..", import.meta.url).pathname;
 export const AGENT_ENTRY = join(root, "packages/agent/src/main.ts");
 
 /**
+ * Node's built-in modules become require() calls where they are used instead of import
+ * statements at the top of the bundle. An ES module import of a built-in evaluates every
+ * export of it (node:http's lazy fetch classes load undici: ~60 ms), and esbuild hoists
+ * such imports, so a module only reached through a dynamic import() (the HTTP client, TLS)
+ * would still load its built-ins when the program starts. required, a built-in costs only
+ * its own load, and only when the module that uses it is first evaluated.
+ */
+const builtinsRequiredWhereUsed = {
+  name: "builtins-required-where-used",
+  setup(build) {
+    build.onResolve({ filter: /^node:/ }, (args) =>
+      args.kind === "require-call"
+        ? { path: args.path, external: true }
+        : { path: args.path, namespace: "builtin" },
+    );
+    build.onLoad({ filter: /.*/, namespace: "builtin" }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(args.path)});`,
+      loader: "js",
+    }));
+  },
+};
+
+/**
  * Bundles `entry` into the executable file `outfile`. `external` packages stay in
  * node_modules; everything else, our workspace packages included, is inlined.
  */
@@ -25,6 +48,7 @@ export async function bundle(entry, outfile, { external = [], sourcemap = false 
     format: "esm",
     conditions: ["source"],
     logLevel: "warning",
+    plugins: [builtinsRequiredWhereUsed],
     // Lets bundled CommonJS dependencies call require() inside an ES module.
     banner: {
       js: "#!/usr/bin/env node\nimport { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",

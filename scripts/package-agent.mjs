@@ -100,11 +100,14 @@ export async function buildExecutable(output, { node = process.execPath } = {}) 
         output: blob,
         disableExperimentalSEAWarning: true,
         useSnapshot: false,
-        useCodeCache: false,
+        // V8's compiled code of the agent, made here, so a start does not compile it again.
+        useCodeCache: true,
         execArgv: unitNodeOptions(),
       }),
     );
-    run(node, ["--experimental-sea-config", config], { cwd: work });
+    // The code cache is made under the flags the executable runs with: V8 rejects a cache
+    // made under other flags (and warns on every start).
+    run(node, [...unitNodeOptions(), "--experimental-sea-config", config], { cwd: work });
     mkdirSync(join(output, ".."), { recursive: true });
     copyFileSync(node, output);
     chmodSync(output, 0o755);

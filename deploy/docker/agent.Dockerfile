@@ -19,6 +19,7 @@ COPY packages/contract/package.json packages/contract/
 COPY packages/agent/package.json packages/agent/
 COPY packages/api/package.json packages/api/
 COPY packages/console/package.json packages/console/
+COPY packages/cloud/package.json packages/cloud/
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
 RUN node scripts/package-agent.mjs --formats sea --out /out && \

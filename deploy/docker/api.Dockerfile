@@ -13,6 +13,7 @@ COPY packages/contract/package.json packages/contract/
 COPY packages/agent/package.json packages/agent/
 COPY packages/api/package.json packages/api/
 COPY packages/console/package.json packages/console/
+COPY packages/cloud/package.json packages/cloud/
 RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
 RUN node scripts/build.mjs && node scripts/package-api.mjs --out /opt/compliance-api

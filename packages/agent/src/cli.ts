@@ -7,14 +7,12 @@ import {
   type Env,
   loadConfig,
 } from "./config.ts";
-import { runDaemon } from "./daemon.ts";
 import { ConfigError, EXIT_CODES, exitCodeOf, messageOf, UsageError } from "./errors.ts";
 import type { HttpClient } from "./http.ts";
 import { createLogger } from "./log.ts";
 import { PART_COMMANDS, type PartCommand, printPart } from "./parts.ts";
 import type { CollectOptions } from "./report.ts";
 import { collectReport } from "./report.ts";
-import { runOnce } from "./run-once.ts";
 import { AGENT_VERSION } from "./version.ts";
 
 export interface CliIo {
@@ -381,7 +379,10 @@ async function runCommand(config: AgentConfig, values: Values, io: CliIo) {
     skip: config.collectorsOff,
     sensitiveFiles: config.sensitiveFiles,
   };
+  // The HTTP client, TLS, compression and the spool load only for `run`: `collect` and the
+  // part commands start without them.
   if (values.once) {
+    const { runOnce } = await import("./run-once.ts");
     const result = await runOnce({ ...common, collect });
     io.stdout.write(
       `stored report ${result.accepted.report_id} for host ${result.accepted.host_id}` +
@@ -390,6 +391,7 @@ async function runCommand(config: AgentConfig, values: Values, io: CliIo) {
     );
     return;
   }
+  const { runDaemon } = await import("./daemon.ts");
   await runDaemon({
     ...common,
     collect,
