@@ -1,6 +1,6 @@
 import { type Kysely, sql, type Transaction } from "kysely";
 import type { Engine } from "./database.ts";
-import { GroupCommit } from "./group-commit.ts";
+import { type CommitQueueUse, GroupCommit } from "./group-commit.ts";
 import type { Database } from "./schema.ts";
 
 export type Db = Kysely<Database> | Transaction<Database>;
@@ -10,6 +10,9 @@ const CHUNK = 500;
 
 type Table = keyof Database;
 
+/** Shared commits under way at once on PostgreSQL and MySQL, each on its own connection. */
+const SHARED_WRITERS = 2;
+
 /**
  * Everything that differs between SQLite, PostgreSQL and MySQL/MariaDB, in one place; the
  * repositories call these and never branch on the engine themselves.
@@ -17,27 +20,66 @@ type Table = keyof Database;
 export class Dialect {
   private readonly groupCommit: GroupCommit | null;
 
+  /**
+   * `writeBatch`: reports per shared commit at most (SQLite 64, elsewhere 32 unless told);
+   * 1 on PostgreSQL or MySQL gives each report a transaction of its own.
+   */
   constructor(
     readonly engine: Engine,
     private readonly db: Kysely<Database>,
+    writeBatch?: number,
   ) {
-    this.groupCommit = engine === "sqlite" ? new GroupCommit(db) : null;
+    const sqlite = engine === "sqlite";
+    // PostgreSQL keeps the ids of 64 subtransactions (savepoints that wrote) per transaction
+    // in shared memory; more makes every other snapshot slower. 32 stays well below.
+    const maxBatch = writeBatch ?? (sqlite ? 64 : 32);
+    this.groupCommit =
+      sqlite || maxBatch > 1
+        ? new GroupCommit({
+            maxBatch,
+            writers: sqlite ? 1 : SHARED_WRITERS,
+            begin: () =>
+              sqlite
+                ? db.startTransaction().execute()
+                : db.startTransaction().setIsolationLevel("read committed").execute(),
+            // SQLite has one writer: nothing is lost to a concurrent one.
+            isConflict: (error) => !sqlite && this.isWriteConflict(error),
+          })
+        : null;
   }
 
-  /**
-   * One report's writes, atomically. SQLite has one writer and one fsync per commit, so
-   * writes that arrive together share a commit, each in its own savepoint (group-commit.ts).
-   * PostgreSQL and MySQL give each its own read-committed transaction; the caller locks the
-   * rows it builds on (lockRow).
-   */
-  /** Tells `listener` the size of each group commit (SQLite); elsewhere it is never called. */
+  /** Tells `listener` the size of each shared commit; never called without group commit. */
   observeCommits(listener: (size: number) => void): void {
     if (this.groupCommit) this.groupCommit.onCommit = listener;
   }
 
-  write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-    if (this.groupCommit) return this.groupCommit.run(work);
-    return this.db.transaction().setIsolationLevel("read committed").execute(work);
+  /** Reports waiting for a shared commit, and commits under way. */
+  commitQueue(): CommitQueueUse {
+    return this.groupCommit?.use() ?? { waiting: 0, writing: 0 };
+  }
+
+  /**
+   * One report's writes, atomically, read committed. Writes that arrive together share a
+   * commit, each in its own savepoint (group-commit.ts): on SQLite, one writer with one fsync
+   * per commit; elsewhere a few connections instead of one per report. The caller locks the
+   * rows it builds on (lockRow) first; `key` (the id of the host row it locks) orders the
+   * pieces of a batch so that batches of two replicas never wait for each other in a cycle.
+   */
+  write<T>(work: (trx: Transaction<Database>) => Promise<T>, key?: number): Promise<T> {
+    if (this.groupCommit) return this.groupCommit.run(work, key);
+    return this.writeAlone(work);
+  }
+
+  /** One transaction of its own, tried again when it lost to a concurrent write. */
+  private async writeAlone<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().setIsolationLevel("read committed").execute(work);
+      } catch (e) {
+        if (attempt >= 5 || !this.isWriteConflict(e)) throw e;
+        await new Promise((r) => setTimeout(r, 5 * attempt * (1 + Math.random())));
+      }
+    }
   }
 
   /** A plain transaction, for rare administrative writes (deleting a host, retention). */

@@ -48,6 +48,11 @@ export interface StoreOptions {
   statementTimeoutMs?: number | undefined;
   /** Every execution stored is queued for the archive of raw reports (COMPLIANCE_ARCHIVE_URL). */
   archive?: boolean | undefined;
+  /**
+   * Reports per shared commit at most (COMPLIANCE_DB_WRITE_BATCH); absent: 64 on SQLite,
+   * 32 elsewhere. 1 on PostgreSQL or MySQL: each report in a transaction of its own.
+   */
+  writeBatch?: number | undefined;
 }
 
 /** Opens the store of DATABASE_URL. Call migrate() before the first use. */
@@ -63,6 +68,7 @@ export function openStore(options: StoreOptions): Store {
     options.onlineWindowMs ?? 11 * 60_000,
     options.now ?? Date.now,
     options.archive ?? false,
+    options.writeBatch,
   );
 }
 
@@ -95,11 +101,12 @@ class SqlStore implements Store {
     private readonly onlineWindowMs: number,
     private readonly now: () => number,
     archive: boolean,
+    writeBatch: number | undefined,
   ) {
     const { db, reader } = handle;
     this.engine = handle.engine;
     this.where = handle.where;
-    this.dialect = new Dialect(handle.engine, db);
+    this.dialect = new Dialect(handle.engine, db, writeBatch);
     this.hosts = new HostsRepository(db, reader, this.dialect, onlineWindowMs, now);
     this.tokens = new TokensRepository(db, reader, this.dialect);
     this.ingestion = new IngestRepository(this.dialect, archive);
@@ -129,6 +136,7 @@ class SqlStore implements Store {
   };
   poolUse: Store["poolUse"] = () => this.handle.poolUse?.() ?? null;
   observeCommits: Store["observeCommits"] = (listener) => this.dialect.observeCommits(listener);
+  commitQueue: Store["commitQueue"] = () => this.dialect.commitQueue();
 
   hostCounts: Store["hostCounts"] = () =>
     countHosts(this.handle.reader, this.now() - this.onlineWindowMs);

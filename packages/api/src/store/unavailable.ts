@@ -35,9 +35,10 @@ const PG_STATES = /^(08|53|57P0|57014|40001|40P01)/;
 const MARIADB_STATEMENT_TIMEOUT = 1969;
 
 const MESSAGES =
-  /Connection terminated|connect ECONNREFUSED|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)|Pool is closed|Connection lost/i;
+  /Connection terminated|connect ECONNREFUSED|Client has encountered a connection error|the database system is (starting up|shutting down)|Pool is closed|Connection lost/i;
 
 export function isDatabaseUnavailable(error: unknown): boolean {
+  if (isPoolBusy(error)) return false;
   for (
     let e = error as { code?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
     e && depth < 5;
@@ -51,4 +52,23 @@ export function isDatabaseUnavailable(error: unknown): boolean {
     e = e.cause as typeof e;
   }
   return false;
+}
+
+/** What database.ts's MySQL pool fails with when no connection frees up in time. */
+export const POOL_WAIT_TIMEOUT = "POOL_WAIT_TIMEOUT";
+
+/**
+ * Whether an error is a wait for a free connection of this process's pool that ran out:
+ * every connection is busy with other requests, and the database answers them. That is
+ * this process being overloaded (answered 503 "overloaded" + Retry-After), not the
+ * database being down. pg-pool's wait gives up with this message; a new connection that
+ * cannot be made fails otherwise (refused, or "Connection terminated due to connection
+ * timeout").
+ */
+export function isPoolBusy(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | undefined;
+  return (
+    e?.code === POOL_WAIT_TIMEOUT ||
+    (typeof e?.message === "string" && e.message === "timeout exceeded when trying to connect")
+  );
 }
