@@ -34,7 +34,7 @@ import { handlers, registerRoutes } from "./routes/index.ts";
 import { metricsRoute } from "./routes/ops.routes.ts";
 import { type AuthSecrets, createServices, type Services } from "./services/index.ts";
 import type { Store } from "./store/store.ts";
-import { isDatabaseUnavailable, isPoolBusy } from "./store/unavailable.ts";
+import { isDatabaseUnavailable, overloadOf } from "./store/unavailable.ts";
 import { API_VERSION } from "./version.ts";
 
 export { API_VERSION };
@@ -80,10 +80,11 @@ function sendError(
   request: FastifyRequest,
   reply: FastifyReply,
 ) {
+  const overload = overloadOf(error);
   const known =
     error instanceof ApiError
       ? error
-      : (fromStoreError(error) ?? (isPoolBusy(error) ? admission.refuse("pool_busy") : null));
+      : (fromStoreError(error) ?? (overload ? admission.refuse(overload) : null));
   if (known) {
     for (const [k, v] of Object.entries(known.headers)) reply.header(k, v);
     return reply.code(known.statusCode).send({

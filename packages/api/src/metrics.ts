@@ -74,11 +74,11 @@ export class ApiMetrics {
     });
     this.overloadedAnswers = new Counter({
       name: "compliance_overloaded_total",
-      help: "Requests answered 503 overloaded, by reason: queue_full (reports in hand at the limit), pool_busy (no free database connection in time)",
+      help: "Requests answered 503 overloaded, by reason: queue_full (reports in hand at the limit), pool_busy (no free database connection in time), rows_busy (a host's row held by other writers past the statement timeout)",
       labelNames: ["reason"] as const,
       registers,
     });
-    for (const reason of ["queue_full", "pool_busy"] as const)
+    for (const reason of ["queue_full", "pool_busy", "rows_busy"] as const)
       this.overloadedAnswers.inc({ reason }, 0);
     this.agentRss = new Histogram({
       name: "compliance_agent_rss_bytes",

@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from "../src/config.ts";
 import { openDatabase } from "../src/store/database.ts";
 import { openStore } from "../src/store/sql-store.ts";
 import type { Store } from "../src/store/store.ts";
-import { isDatabaseUnavailable } from "../src/store/unavailable.ts";
+import { isDatabaseUnavailable, overloadOf } from "../src/store/unavailable.ts";
 import { ADMIN_TOKEN, ENROLL_SECRET } from "./helpers/app.ts";
 import {
   createTestDatabase,
@@ -182,7 +182,7 @@ describe("a locked row and table on MariaDB", () => {
 });
 
 for (const engine of ENGINES.filter((e) => e !== "sqlite")) {
-  test(`on ${engine}, a query waiting for a free connection of a busy pool gives up as unavailable`, async () => {
+  test(`on ${engine}, a query waiting for a free connection of a busy pool gives up as overloaded, not unavailable`, async () => {
     const database = await createTestDatabase(engine);
     const handle = openDatabase(database.url, { poolSize: 1, statementTimeoutMs: 1000 });
     let release = () => {};
@@ -209,7 +209,8 @@ for (const engine of ENGINES.filter((e) => e !== "sqlite")) {
           () => null,
           (e: unknown) => e,
         );
-      assert.ok(isDatabaseUnavailable(error), `unavailable: ${String(error)}`);
+      assert.equal(overloadOf(error), "pool_busy", `overloaded: ${String(error)}`);
+      assert.equal(isDatabaseUnavailable(error), false, "the database answers");
       assert.ok(Date.now() - started < ANSWERED_WITHIN_MS);
       release();
       await busy;

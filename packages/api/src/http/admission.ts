@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { ApiError } from "../errors.ts";
 
 /** Why a request was answered "overloaded": the process's reports queue, or its database pool. */
-export type OverloadReason = "queue_full" | "pool_busy";
+export type OverloadReason = "queue_full" | "pool_busy" | "rows_busy";
 
 /** Seconds an overloaded answer asks the client to wait: spread, so a burst comes back spread. */
 const RETRY_AFTER_MIN = 1;
@@ -16,16 +16,16 @@ const RETRY_AFTER_MAX = 5;
 export function overloaded(reason: OverloadReason): ApiError {
   const seconds =
     RETRY_AFTER_MIN + Math.floor(Math.random() * (RETRY_AFTER_MAX - RETRY_AFTER_MIN + 1));
-  const why =
-    reason === "queue_full"
-      ? "this API process has as many reports in hand as it takes at once"
-      : "every database connection of this API process is busy";
+  const why = {
+    queue_full: "this API process has as many reports in hand as it takes at once",
+    pool_busy: "every database connection of this API process is busy",
+    rows_busy: "the host's rows are busy with other writers",
+  }[reason];
+  // The connection stays open: the refused body is read past and dropped, never parsed,
+  // so the client surely reads the answer (a connection closed on unread bytes can reset
+  // before it does).
   return new ApiError(503, "overloaded", `${why}; retry in ${seconds} s`, undefined, {
-    // The body of a refused report is not read: the connection closes after the answer.
-    headers: {
-      "retry-after": String(seconds),
-      ...(reason === "queue_full" ? { connection: "close" } : {}),
-    },
+    headers: { "retry-after": String(seconds) },
   });
 }
 

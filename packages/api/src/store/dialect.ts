@@ -13,6 +13,22 @@ type Table = keyof Database;
 /** Shared commits under way at once on PostgreSQL and MySQL, each on its own connection. */
 const SHARED_WRITERS = 2;
 
+/** Locks host rows in id order; without `wait`, skips those another transaction holds. */
+async function lockHosts(
+  trx: Transaction<Database>,
+  ids: number[],
+  wait: boolean,
+): Promise<Set<number>> {
+  const query = trx
+    .selectFrom("hosts")
+    .select("id")
+    .where("id", "in", ids)
+    .orderBy("id")
+    .forUpdate();
+  const rows = await (wait ? query : query.skipLocked()).execute();
+  return new Set(rows.map((r) => Number(r.id)));
+}
+
 /**
  * Everything that differs between SQLite, PostgreSQL and MySQL/MariaDB, in one place; the
  * repositories call these and never branch on the engine themselves.
@@ -42,8 +58,9 @@ export class Dialect {
               sqlite
                 ? db.startTransaction().execute()
                 : db.startTransaction().setIsolationLevel("read committed").execute(),
-            // SQLite has one writer: nothing is lost to a concurrent one.
+            // SQLite has one writer: nothing is lost to a concurrent one, nothing to lock.
             isConflict: (error) => !sqlite && this.isWriteConflict(error),
+            ...(sqlite ? {} : { lock: lockHosts }),
           })
         : null;
   }

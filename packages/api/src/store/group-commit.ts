@@ -1,12 +1,15 @@
 import type { ControlledTransaction, Transaction } from "kysely";
 import type { Database } from "./schema.ts";
+import { isLockTimeout, RowsBusyError } from "./unavailable.ts";
 
 interface Pending {
   work: (trx: Transaction<Database>) => Promise<unknown>;
-  /** The row it locks first (a host's id): a batch takes its locks in this order. */
-  key: number;
+  /** The row it locks first (a host's id): a batch takes its locks in this order; null: none. */
+  key: number | null;
   /** Tries so far that lost to a concurrent write. */
   attempts: number;
+  /** Batches it was left out of because another transaction held its row. */
+  deferrals: number;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
 }
@@ -30,7 +33,21 @@ export interface GroupCommitOptions {
   isConflict: (error: unknown) => boolean;
   /** Tries of one piece before the conflict is its answer. */
   maxAttempts?: number;
+  /**
+   * Locks the rows of the batch's keys, in key order, at the start of its transaction;
+   * returns the keys it locked. Without `wait`, rows another transaction holds are skipped
+   * (their pieces wait for a later batch) so that a batch never waits while holding locks
+   * of its own; with `wait`, it waits for each. Absent (SQLite, one writer): nothing to lock.
+   */
+  lock?: (trx: Transaction<Database>, keys: number[], wait: boolean) => Promise<Set<number>>;
 }
+
+/** Key order (a stable sort keeps arrival order within a key), pieces without one last. */
+const byKey = (a: Pending, b: Pending) =>
+  a.key === null ? (b.key === null ? 0 : 1) : b.key === null ? -1 : a.key - b.key;
+
+/** Batches a piece may be left out of before its batch waits for the rows it needs. */
+const MAX_DEFERRALS = 3;
 
 /** Reports waiting for a commit and commits under way (metrics). */
 export interface CommitQueueUse {
@@ -64,12 +81,13 @@ export class GroupCommit {
   }
 
   /** Runs `work` in a shared transaction; `key` orders it in its batch (a host's id). */
-  run<T>(work: (trx: Transaction<Database>) => Promise<T>, key = 0): Promise<T> {
+  run<T>(work: (trx: Transaction<Database>) => Promise<T>, key?: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({
         work,
-        key,
+        key: key ?? null,
         attempts: 0,
+        deferrals: 0,
         resolve: resolve as (v: unknown) => void,
         reject,
       });
@@ -92,20 +110,55 @@ export class GroupCommit {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
+        const starving = this.queue.find((p) => p.deferrals >= MAX_DEFERRALS);
+        if (starving) {
+          // Left out of several batches: its host's pieces alone, waiting for the row. A
+          // batch holding no other lock holds up nobody while it waits.
+          const own = this.queue.filter((p) => p.key === starving.key);
+          this.queue = this.queue.filter((p) => p.key !== starving.key);
+          await this.commit(own, true);
+          continue;
+        }
         // A stable sort: two reports of one host keep the order they arrived in.
-        const batch = this.queue.splice(0, this.options.maxBatch).sort((a, b) => a.key - b.key);
-        await this.commit(batch);
+        const batch = this.queue.splice(0, this.options.maxBatch).sort(byKey);
+        await this.commit(batch, false);
       }
     } finally {
       this.writing--;
     }
   }
 
-  private async commit(batch: Pending[]): Promise<void> {
+  private async commit(pieces: Pending[], wait: boolean): Promise<void> {
     const outcomes: Outcome[] = [];
+    let batch = pieces;
     let trx: ControlledTransaction<Database> | null = null;
     try {
       trx = await this.options.begin();
+      if (this.options.lock) {
+        // Rows held by another writer (another replica's batch) are not waited for while
+        // this batch holds others: their pieces go to a later batch; one left out a few
+        // times waits in a batch of its host alone (for one batch of another writer at
+        // most, since those never wait holding locks).
+        const keys = [...new Set(pieces.flatMap((p) => (p.key === null ? [] : [p.key])))];
+        const locked =
+          keys.length === 0
+            ? new Set()
+            : await this.options.lock(trx, keys, wait).catch((error: unknown) => {
+                throw wait && isLockTimeout(error) ? new RowsBusyError(error) : error;
+              });
+        if (!wait) {
+          const now = (p: Pending) => p.key === null || locked.has(p.key);
+          batch = pieces.filter(now);
+          const later = pieces.filter((p) => !now(p));
+          for (const p of later) p.deferrals++;
+          // Long enough for the other writer's batch to commit, most of the time.
+          if (later.length > 0) this.requeue(later, 10 * later[0]!.deferrals);
+        }
+      }
+      if (batch.length === 0) {
+        await trx.rollback().execute();
+        return;
+      }
       if (batch.length === 1) {
         // Alone in its commit: no savepoint needed, a failure rolls the whole back.
         try {
@@ -159,14 +212,19 @@ export class GroupCommit {
     if (again && item.attempts + 1 < this.maxAttempts) {
       item.attempts++;
       // A short pause that grows with each try, so the writer it lost to goes first.
-      const pause = 5 * item.attempts * (1 + Math.random());
-      setTimeout(() => {
-        this.queue.unshift(item);
-        this.startWriter();
-      }, pause);
+      this.requeue([item], item.attempts);
       return;
     }
     if (outcome.ok) item.resolve(outcome.value);
     else item.reject(outcome.error);
+  }
+
+  /** Puts pieces back at the head of the queue after a short pause that grows with `n`. */
+  private requeue(items: Pending[], n: number): void {
+    const pause = 5 * n * (1 + Math.random());
+    setTimeout(() => {
+      this.queue.unshift(...items);
+      this.startWriter();
+    }, pause);
   }
 }
