@@ -75,6 +75,8 @@ export class GroupCommit {
   /** Told the size of each batch committed (metrics). */
   onCommit: ((size: number) => void) | null = null;
   private readonly maxAttempts: number;
+  /** The rows each batch's transaction (and each piece's savepoint in it) has locked. */
+  private readonly held = new WeakMap<Transaction<Database>, Set<number>>();
 
   constructor(private readonly options: GroupCommitOptions) {
     this.maxAttempts = options.maxAttempts ?? 5;
@@ -95,6 +97,11 @@ export class GroupCommit {
     });
   }
 
+  /** Whether `trx` is a batch's (or one of its pieces') that has locked the row of `key`. */
+  holds(trx: Transaction<Database>, key: number): boolean {
+    return this.held.get(trx)?.has(key) ?? false;
+  }
+
   use(): CommitQueueUse {
     return { waiting: this.queue.length, writing: this.writing };
   }
@@ -110,13 +117,16 @@ export class GroupCommit {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const starving = this.queue.find((p) => p.deferrals >= MAX_DEFERRALS);
-        if (starving) {
-          // Left out of several batches: its host's pieces alone, waiting for the row. A
-          // batch holding no other lock holds up nobody while it waits.
-          const own = this.queue.filter((p) => p.key === starving.key);
-          this.queue = this.queue.filter((p) => p.key !== starving.key);
-          await this.commit(own, true);
+        const starving = new Set(
+          this.queue.filter((p) => p.deferrals >= MAX_DEFERRALS).map((p) => p.key),
+        );
+        if (starving.size > 0) {
+          // Left out of several batches: the pieces of those hosts, waiting for their rows
+          // in host order. Other batches never wait holding locks, so this one waits for
+          // one batch of another writer at most.
+          const own = this.queue.filter((p) => starving.has(p.key)).slice(0, this.options.maxBatch);
+          this.queue = this.queue.filter((p) => !own.includes(p));
+          await this.commit(own.sort(byKey), true);
           continue;
         }
         // A stable sort: two reports of one host keep the order they arrived in.
@@ -132,15 +142,15 @@ export class GroupCommit {
     const outcomes: Outcome[] = [];
     let batch = pieces;
     let trx: ControlledTransaction<Database> | null = null;
+    let locked = new Set<number>();
     try {
       trx = await this.options.begin();
       if (this.options.lock) {
         // Rows held by another writer (another replica's batch) are not waited for while
-        // this batch holds others: their pieces go to a later batch; one left out a few
-        // times waits in a batch of its host alone (for one batch of another writer at
-        // most, since those never wait holding locks).
+        // this batch holds others: their pieces go to a later batch; those left out a few
+        // times go in a batch that waits.
         const keys = [...new Set(pieces.flatMap((p) => (p.key === null ? [] : [p.key])))];
-        const locked =
+        locked =
           keys.length === 0
             ? new Set()
             : await this.options.lock(trx, keys, wait).catch((error: unknown) => {
@@ -159,6 +169,7 @@ export class GroupCommit {
         await trx.rollback().execute();
         return;
       }
+      this.held.set(trx, locked);
       if (batch.length === 1) {
         // Alone in its commit: no savepoint needed, a failure rolls the whole back.
         try {
@@ -172,6 +183,7 @@ export class GroupCommit {
       } else
         for (const item of batch) {
           const inner = await trx.savepoint("report").execute();
+          this.held.set(inner, locked);
           try {
             const value = await item.work(inner);
             await inner.releaseSavepoint("report").execute();
