@@ -56,7 +56,7 @@ export interface DatabaseOptions {
 }
 
 /** Connections of the pool for long work, besides the pool of requests. */
-const LONG_POOL_SIZE = 2;
+export const LONG_POOL_SIZE = 2;
 
 /** Opens one SQLite connection, as `openSqlite` does. */
 export type SqliteOpener = (path: string, options: { readOnly: boolean }) => SqliteConnection;

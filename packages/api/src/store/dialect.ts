@@ -10,8 +10,13 @@ const CHUNK = 500;
 
 type Table = keyof Database;
 
-/** Shared commits under way at once on PostgreSQL and MySQL, each on its own connection. */
-const SHARED_WRITERS = 4;
+/**
+ * Shared commits under way at once on PostgreSQL and MySQL, each on its own connection: at
+ * most four, and at most half the pool, so requests' reads always find one.
+ */
+export function sharedWriters(poolSize: number): number {
+  return Math.max(1, Math.min(4, Math.floor(poolSize / 2)));
+}
 
 /** Locks host rows in id order; without `wait`, skips those another transaction holds. */
 async function lockHosts(
@@ -38,13 +43,15 @@ export class Dialect {
 
   /**
    * `writeBatch`: reports per shared commit at most (SQLite 64, elsewhere 32 unless told);
-   * 1 on PostgreSQL or MySQL gives each report a transaction of its own.
+   * 1 on PostgreSQL or MySQL gives each report a transaction of its own. `poolSize`: the
+   * connections of db (PostgreSQL, MySQL), which bound the shared commits under way.
    */
   constructor(
     readonly engine: Engine,
     private readonly db: Kysely<Database>,
-    writeBatch?: number,
+    options: { writeBatch?: number | undefined; poolSize?: number | undefined } = {},
   ) {
+    const writeBatch = options.writeBatch;
     const sqlite = engine === "sqlite";
     // PostgreSQL keeps the ids of 64 subtransactions (savepoints that wrote) per transaction
     // in shared memory; more makes every other snapshot slower. 32 stays well below.
@@ -53,7 +60,7 @@ export class Dialect {
       sqlite || maxBatch > 1
         ? new GroupCommit({
             maxBatch,
-            writers: sqlite ? 1 : SHARED_WRITERS,
+            writers: sqlite ? 1 : sharedWriters(options.poolSize ?? 10),
             begin: () =>
               sqlite
                 ? db.startTransaction().execute()

@@ -4,6 +4,7 @@ import { ArchiveRepository } from "./archive.repository.ts";
 import { AuditRepository } from "./audit.repository.ts";
 import {
   type DatabaseHandle,
+  LONG_POOL_SIZE,
   migrateToLatest,
   openDatabase,
   type SqliteOpener,
@@ -68,7 +69,7 @@ export function openStore(options: StoreOptions): Store {
     options.onlineWindowMs ?? 11 * 60_000,
     options.now ?? Date.now,
     options.archive ?? false,
-    options.writeBatch,
+    { writeBatch: options.writeBatch, poolSize: options.poolSize },
   );
 }
 
@@ -101,12 +102,12 @@ class SqlStore implements Store {
     private readonly onlineWindowMs: number,
     private readonly now: () => number,
     archive: boolean,
-    writeBatch: number | undefined,
+    writes: { writeBatch: number | undefined; poolSize: number | undefined },
   ) {
     const { db, reader } = handle;
     this.engine = handle.engine;
     this.where = handle.where;
-    this.dialect = new Dialect(handle.engine, db, writeBatch);
+    this.dialect = new Dialect(handle.engine, db, writes);
     this.hosts = new HostsRepository(db, reader, this.dialect, onlineWindowMs, now);
     this.tokens = new TokensRepository(db, reader, this.dialect);
     this.ingestion = new IngestRepository(this.dialect, archive);
@@ -120,7 +121,10 @@ class SqlStore implements Store {
     this.jobs = new JobsRepository(db, this.dialect);
     this.webhooks = new WebhooksRepository(db, this.dialect);
     const long = handle.long;
-    this.longDialect = long === db ? this.dialect : new Dialect(handle.engine, long);
+    this.longDialect =
+      long === db
+        ? this.dialect
+        : new Dialect(handle.engine, long, { ...writes, poolSize: LONG_POOL_SIZE });
     // SQLite: reads of long work go to the reader connection, as every read does.
     this.longReader = long === db ? reader : long;
     this.longPolicies =
