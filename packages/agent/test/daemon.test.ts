@@ -178,9 +178,7 @@ describe("compliance-agent run (the service) against the real API", () => {
       await agent.idle();
 
       // Each try is the report as a delta, refused, then whole, refused.
-      const tries = f.proxy
-        .to("/api/v1/reports")
-        .filter((r) => !r.delta && idOf(r.body) === bad);
+      const tries = f.proxy.to("/api/v1/reports").filter((r) => !r.delta && idOf(r.body) === bad);
       assert.equal(tries.length, SET_ASIDE_AFTER, "tried exactly up to the bound");
       // Each refusal was tried again after the usual backoff, not at the slowest pace.
       const policy = { initialMs: 50, maxMs: 300 };

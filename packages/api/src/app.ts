@@ -16,6 +16,7 @@ import { compatRoutes } from "./compat/compat.routes.ts";
 import type { Config } from "./config.ts";
 import { registerDocs } from "./docs.ts";
 import { ApiError, fromStoreError } from "./errors.ts";
+import { Admission } from "./http/admission.ts";
 import { acceptCompressedBodies } from "./http/compressed-bodies.ts";
 import {
   clientErrorHandler,
@@ -33,7 +34,7 @@ import { handlers, registerRoutes } from "./routes/index.ts";
 import { metricsRoute } from "./routes/ops.routes.ts";
 import { type AuthSecrets, createServices, type Services } from "./services/index.ts";
 import type { Store } from "./store/store.ts";
-import { isDatabaseUnavailable } from "./store/unavailable.ts";
+import { isDatabaseUnavailable, overloadOf } from "./store/unavailable.ts";
 import { API_VERSION } from "./version.ts";
 
 export { API_VERSION };
@@ -75,9 +76,22 @@ declare module "fastify" {
   }
 }
 
-/** One answer for every error: client errors keep their message; anything else is a 500. */
-function sendError(error: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply) {
-  const known = error instanceof ApiError ? error : fromStoreError(error);
+/**
+ * One answer for every error: client errors keep their message; a database that does not
+ * answer is 503 "unavailable", every connection of the pool busy 503 "overloaded" (both
+ * with Retry-After); anything else is a 500.
+ */
+function sendError(
+  admission: Admission,
+  error: FastifyError | ApiError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  const overload = overloadOf(error);
+  const known =
+    error instanceof ApiError
+      ? error
+      : (fromStoreError(error) ?? (overload ? admission.refuse(overload) : null));
   if (known) {
     for (const [k, v] of Object.entries(known.headers)) reply.header(k, v);
     return reply.code(known.statusCode).send({
@@ -167,7 +181,12 @@ export async function buildApp(options: AppOptions) {
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.server.maxConnections = limits.maxConnections;
   app.setValidatorCompiler(strictValidatorCompiler);
-  app.setErrorHandler(sendError);
+  const admission = new Admission(limits.maxPendingReports);
+  app.addHook("onResponse", async (request) => admission.release(request));
+  app.addHook("onRequestAbort", async (request) => admission.release(request));
+  app.setErrorHandler((error: FastifyError | ApiError, request, reply) =>
+    sendError(admission, error, request, reply),
+  );
   securityHeaders(app);
   acceptCompressedBodies(app, limits.bodyLimitBytes);
   limitJsonBodies(app, { maxDepth: limits.jsonMaxDepth, maxItems: limits.jsonMaxItems });
@@ -197,12 +216,12 @@ export async function buildApp(options: AppOptions) {
   });
   app.decorate("services", services);
   if (options.config.metricsToken) {
-    const metrics = new ApiMetrics(options.store);
+    const metrics = new ApiMetrics(options.store, admission);
     metrics.install(app);
     services.policies.onEvaluated = (phase, ms) => metrics.policyEvaluated(phase, ms);
     metricsRoute(app, metrics, options.config.metricsToken);
   }
-  registerRoutes(app, services, handlers(services), routeGuards(limits, rateHooks));
+  registerRoutes(app, services, handlers(services), routeGuards(limits, rateHooks, admission));
   if (options.config.legacyIngest) {
     await app.register(
       compatRoutes(services.legacy, {

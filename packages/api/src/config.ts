@@ -64,6 +64,12 @@ export interface Config extends HttpLimits {
    * retention and policy evaluations over the history are not bounded by it.
    */
   databaseStatementTimeoutSeconds: number;
+  /**
+   * Reports per shared commit at most (COMPLIANCE_DB_WRITE_BATCH); null: the engine's
+   * default (SQLite 64, PostgreSQL and MySQL 32). 1 on PostgreSQL or MySQL writes each
+   * report in a transaction of its own.
+   */
+  databaseWriteBatch: number | null;
   /** How long the start waits for an unreachable database before giving up. */
   databaseStartTimeoutSeconds: number;
   /** The bearer token of GET /metrics; null turns /metrics off. */
@@ -174,6 +180,9 @@ export function loadConfig(env: Env, defaults: ConfigDefaults = {}): Readonly<Co
     rateLimits: rateLimits(env),
     databaseStatementTimeoutSeconds: int(env, "COMPLIANCE_DB_STATEMENT_TIMEOUT", 10, 0, 3600),
     databaseStartTimeoutSeconds: int(env, "COMPLIANCE_DB_START_TIMEOUT", 120, 1, 86_400),
+    databaseWriteBatch: env.COMPLIANCE_DB_WRITE_BATCH
+      ? int(env, "COMPLIANCE_DB_WRITE_BATCH", 32, 1, 1000)
+      : null,
     metricsToken: secret(env, "COMPLIANCE_METRICS_TOKEN"),
     archive: archiveLocation(env),
     archiveEndpoint: archiveEndpoint(env),
@@ -266,6 +275,13 @@ function httpLimits(env: Env): HttpLimits {
     ),
     maxConnections: int(env, "COMPLIANCE_MAX_CONNECTIONS", d.maxConnections, 1, 1_000_000),
     trustProxy,
+    maxPendingReports: int(
+      env,
+      "COMPLIANCE_MAX_PENDING_REPORTS",
+      d.maxPendingReports,
+      1,
+      1_000_000,
+    ),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { Report } from "@compliance/contract";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { Admission, OverloadReason } from "./http/admission.ts";
 import type { Store } from "./store/store.ts";
 
 /** The routes agents send reports to; their answers are what ingest metrics count. */
@@ -28,8 +29,9 @@ export class ApiMetrics {
   private readonly agentDropped: Counter;
   private readonly agentSetAside: Counter;
   private readonly deltas: Counter<"outcome">;
+  private readonly overloadedAnswers: Counter<"reason">;
 
-  constructor(store: Store) {
+  constructor(store: Store, admission?: Admission) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.received = new Counter({
@@ -73,11 +75,19 @@ export class ApiMetrics {
       registers,
     });
     this.commitBatch = new Histogram({
-      name: "compliance_sqlite_commit_batch_size",
-      help: "Reports written per SQLite group commit (one fsync each)",
+      name: "compliance_commit_batch_size",
+      help: "Reports written per shared commit (SQLite: one fsync each; PostgreSQL, MySQL: one transaction each)",
       buckets: [1, 2, 4, 8, 16, 32, 64],
       registers,
     });
+    this.overloadedAnswers = new Counter({
+      name: "compliance_overloaded_total",
+      help: "Requests answered 503 overloaded, by reason: queue_full (reports in hand at the limit), pool_busy (no free database connection in time), rows_busy (a host's row held by other writers past the statement timeout)",
+      labelNames: ["reason"] as const,
+      registers,
+    });
+    for (const reason of ["queue_full", "pool_busy", "rows_busy"] as const)
+      this.overloadedAnswers.inc({ reason }, 0);
     this.agentRss = new Histogram({
       name: "compliance_agent_rss_bytes",
       help: "The agents' own resident memory, as each report says",
@@ -102,10 +112,39 @@ export class ApiMetrics {
     });
     this.scrapeTimeGauges(store, registers);
     store.observeCommits((size) => this.commitBatch.observe(size));
+    if (admission) {
+      admission.onOverloaded = (reason) => this.overloaded(reason);
+      new Gauge({
+        name: "compliance_reports_in_hand",
+        help: "Reports this process has admitted and not yet answered (admission control), and its limit",
+        labelNames: ["state"] as const,
+        registers,
+        collect() {
+          this.set({ state: "admitted" }, admission.depth);
+          this.set({ state: "limit" }, admission.limit);
+        },
+      });
+    }
   }
 
-  /** Gauges read when Prometheus scrapes: pool use and hosts online, from the store. */
+  /** Counts one answer "overloaded". */
+  overloaded(reason: OverloadReason): void {
+    this.overloadedAnswers.inc({ reason });
+  }
+
+  /** Gauges read when Prometheus scrapes: pool use, commit queue and hosts online, from the store. */
   private scrapeTimeGauges(store: Store, registers: Registry[]): void {
+    new Gauge({
+      name: "compliance_commit_queue",
+      help: "Reports waiting for a shared commit (waiting), and commits under way (writing)",
+      labelNames: ["state"] as const,
+      registers,
+      collect() {
+        const use = store.commitQueue();
+        this.set({ state: "waiting" }, use.waiting);
+        this.set({ state: "writing" }, use.writing);
+      },
+    });
     const pool = store.poolUse();
     if (pool !== null) {
       new Gauge({

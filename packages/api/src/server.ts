@@ -123,6 +123,7 @@ export async function startServer(
     statementTimeoutMs: config.databaseStatementTimeoutSeconds * 1000,
     onlineWindowMs: 2 * config.agentIntervalSeconds * 1000 + 60_000,
     archive: config.archive !== null,
+    writeBatch: config.databaseWriteBatch ?? undefined,
   });
   try {
     await migrateWhenReachable(store, config.databaseStartTimeoutSeconds * 1000, log);

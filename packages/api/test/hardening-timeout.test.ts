@@ -8,7 +8,7 @@ import { ConfigError, loadConfig } from "../src/config.ts";
 import { openDatabase } from "../src/store/database.ts";
 import { openStore } from "../src/store/sql-store.ts";
 import type { Store } from "../src/store/store.ts";
-import { isDatabaseUnavailable } from "../src/store/unavailable.ts";
+import { isDatabaseUnavailable, overloadOf } from "../src/store/unavailable.ts";
 import { ADMIN_TOKEN, ENROLL_SECRET } from "./helpers/app.ts";
 import {
   createTestDatabase,
@@ -86,16 +86,20 @@ async function startApp(engine: TestEngine) {
   };
 }
 
-/** Times an answer and insists it is the 503 of a database that cannot answer now. */
+/**
+ * Times an answer and insists it is the 503 of a database that cannot answer now, or with
+ * `code` "overloaded", of a host's row that other writers hold past the timeout.
+ */
 async function unavailableInTime(
   call: () => Promise<{ statusCode: number; body: string; headers: Record<string, unknown> }>,
+  code: "unavailable" | "overloaded" = "unavailable",
 ) {
   const started = Date.now();
   const r = await call();
   const took = Date.now() - started;
   assert.equal(r.statusCode, 503, r.body);
   assert.ok(Number(r.headers["retry-after"]) > 0, "Retry-After is set");
-  assert.equal(JSON.parse(r.body).error.code, "unavailable");
+  assert.equal(JSON.parse(r.body).error.code, code);
   assert.ok(took < ANSWERED_WITHIN_MS, `answered in ${took} ms`);
 }
 
@@ -159,11 +163,12 @@ describe("a locked row and table on MariaDB", () => {
     await t?.close();
   });
 
-  test("a report waiting on its host's row lock is 503 within the timeout, then stored", async () => {
+  test("a report waiting on its host's row lock is 503 overloaded within the timeout, then stored", async () => {
     await locker.query("begin");
     await locker.query("select id from hosts where id = ? for update", [t.hostId]);
     try {
-      await unavailableInTime(t.send);
+      // The database answers; the row is busy: overloaded, retry later.
+      await unavailableInTime(t.send, "overloaded");
     } finally {
       await locker.query("rollback");
     }
@@ -182,7 +187,7 @@ describe("a locked row and table on MariaDB", () => {
 });
 
 for (const engine of ENGINES.filter((e) => e !== "sqlite")) {
-  test(`on ${engine}, a query waiting for a free connection of a busy pool gives up as unavailable`, async () => {
+  test(`on ${engine}, a query waiting for a free connection of a busy pool gives up as overloaded, not unavailable`, async () => {
     const database = await createTestDatabase(engine);
     const handle = openDatabase(database.url, { poolSize: 1, statementTimeoutMs: 1000 });
     let release = () => {};
@@ -209,7 +214,8 @@ for (const engine of ENGINES.filter((e) => e !== "sqlite")) {
           () => null,
           (e: unknown) => e,
         );
-      assert.ok(isDatabaseUnavailable(error), `unavailable: ${String(error)}`);
+      assert.equal(overloadOf(error), "pool_busy", `overloaded: ${String(error)}`);
+      assert.equal(isDatabaseUnavailable(error), false, "the database answers");
       assert.ok(Date.now() - started < ANSWERED_WITHIN_MS);
       release();
       await busy;

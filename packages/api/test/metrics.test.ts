@@ -148,7 +148,7 @@ for (const engine of ENGINES) {
       assert.equal(value(m, "compliance_hosts", { status: "online" }), 1);
       assert.equal(value(m, "compliance_hosts", { status: "offline" }), 0);
       if (engine === "sqlite") {
-        assert.ok(value(m, "compliance_sqlite_commit_batch_size") >= 1);
+        assert.ok(value(m, "compliance_commit_batch_size") >= 1);
         assert.equal(m.has("compliance_db_pool_connections"), false);
       } else {
         assert.ok(value(m, "compliance_db_pool_connections", { state: "total" }) >= 1);

@@ -44,6 +44,11 @@ export function markNulFree(value: object): void {
   nulFree.add(value);
 }
 
+/** Whether `value` was marked by markNulFree. */
+export function isNulFree(value: object): boolean {
+  return nulFree.has(value);
+}
+
 /**
  * The rules beyond the schema; the input already matches ReportSchema (whose date-time
  * format is stricter than Date.parse, so times need no second look).

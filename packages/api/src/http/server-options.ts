@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { RouteName } from "@compliance/contract";
 import type { FastifyHttpOptions, FastifyReply, FastifyRequest } from "fastify";
+import type { Admission } from "./admission.ts";
 import type { RouteRateHooks } from "./rate-limit.ts";
 import { ENROLL_BODY_LIMIT_BYTES, type HttpLimits, OTHER_BODY_LIMIT_BYTES } from "./settings.ts";
 
@@ -38,26 +39,27 @@ export interface RouteGuards {
   beforeAuth(name: RouteName): Hook[];
 }
 
-/** Each route's body limit fitted to what it receives, never above COMPLIANCE_BODY_LIMIT. */
+/**
+ * Each route's body limit fitted to what it receives, never above COMPLIANCE_BODY_LIMIT;
+ * reports pass the rate limit of their node key, then admission control.
+ */
 export function routeGuards(
   limits: Pick<HttpLimits, "reportBodyLimitBytes"> & { bodyLimitBytes: number },
   rate: RouteRateHooks,
+  admission: Admission,
 ): RouteGuards {
   const own: Partial<Record<RouteName, number>> = {
     enroll: ENROLL_BODY_LIMIT_BYTES,
     sendReport: limits.reportBodyLimitBytes,
     sendDelta: limits.reportBodyLimitBytes,
   };
-  const hooks: Partial<Record<RouteName, Hook | null>> = {
-    enroll: rate.enroll,
-    sendReport: rate.report,
-    sendDelta: rate.report,
+  const hooks: Partial<Record<RouteName, (Hook | null)[]>> = {
+    enroll: [rate.enroll],
+    sendReport: [rate.report, admission.admit],
+    sendDelta: [rate.report, admission.admit],
   };
   return {
     bodyLimit: (name) => Math.min(limits.bodyLimitBytes, own[name] ?? OTHER_BODY_LIMIT_BYTES),
-    beforeAuth: (name) => {
-      const hook = hooks[name];
-      return hook ? [hook] : [];
-    },
+    beforeAuth: (name) => (hooks[name] ?? []).filter((hook) => hook !== null),
   };
 }

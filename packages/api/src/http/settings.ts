@@ -22,6 +22,11 @@ export interface HttpLimits {
   maxConnections: number;
   /** The proxies whose X-Forwarded-For names the client (comma-separated addresses or CIDRs); null: none. */
   trustProxy: string | null;
+  /**
+   * Reports one API process has in hand at once (admission.ts); one more is answered 503
+   * "overloaded" with Retry-After before its body is read.
+   */
+  maxPendingReports: number;
 }
 
 /** A token bucket: `burst` requests at once, then `perSecond` on average; null is no limit. */
@@ -51,6 +56,9 @@ export const HTTP_DEFAULTS: Readonly<HttpLimits> = Object.freeze({
   keepAliveTimeoutSeconds: 72,
   maxConnections: 1000,
   trustProxy: null,
+  // A few seconds of a busy process's ingest: past it a report waits longer for its commit
+  // than it takes the agent to come back after Retry-After.
+  maxPendingReports: 256,
 });
 
 export const RATE_DEFAULTS: Readonly<RateLimits> = Object.freeze({

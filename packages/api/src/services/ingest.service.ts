@@ -2,6 +2,8 @@ import {
   applyDelta,
   type DeltaReport,
   isMismatch,
+  isNulFree,
+  markNulFree,
   type Report,
   type ReportAccepted,
   reportRules,
@@ -62,6 +64,9 @@ export class IngestService {
         `body${applied.path} ${applied.message}; send the whole report to POST /api/v1/reports`,
       );
     }
+    // Its base was stored (so holds no NUL), the rest came in the delta's text: when that
+    // held no NUL escape, neither does the report.
+    if (isNulFree(delta)) markNulFree(applied);
     const checked = validateReport(applied);
     if (!checked.ok) {
       const details = checked.problems.map((p) => ({

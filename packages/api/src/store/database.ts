@@ -7,6 +7,7 @@ import pg from "pg";
 import { migrations } from "./migrations/index.ts";
 import type { Database } from "./schema.ts";
 import { openSqlite, type SqliteConnection } from "./sqlite-driver.ts";
+import { POOL_WAIT_TIMEOUT } from "./unavailable.ts";
 
 export type Engine = "sqlite" | "postgres" | "mysql";
 
@@ -55,7 +56,7 @@ export interface DatabaseOptions {
 }
 
 /** Connections of the pool for long work, besides the pool of requests. */
-const LONG_POOL_SIZE = 2;
+export const LONG_POOL_SIZE = 2;
 
 /** Opens one SQLite connection, as `openSqlite` does. */
 export type SqliteOpener = (path: string, options: { readOnly: boolean }) => SqliteConnection;
@@ -137,7 +138,8 @@ function openPostgres(url: string, poolSize: number, timeoutMs: number): Opened 
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
-    // Also how long a query waits for a free connection of the pool.
+    // Also how long a query waits for a free connection of the pool; past it the request
+    // is answered "overloaded" (unavailable.ts: isPoolBusy), not "database unavailable".
     connectionTimeoutMillis: 5_000,
     // Each connection's own limit, lock waits included: a blocked query fails with 57014.
     ...(timeoutMs > 0 ? { statement_timeout: timeoutMs } : {}),
@@ -187,8 +189,8 @@ const POOL_WAIT_MS = 5_000;
 
 /**
  * The pool, with a bound on the wait for a free connection (mysql2 waits for ever): past
- * it the query fails with ETIMEDOUT, "database unavailable"; a connection that frees up
- * later goes back to the pool.
+ * it the query fails with POOL_WAIT_TIMEOUT, "overloaded" (every connection is busy, the
+ * database answers them); a connection that frees up later goes back to the pool.
  */
 function waitingAtMost(pool: Pool, ms: number): MysqlPool {
   return {
@@ -197,7 +199,7 @@ function waitingAtMost(pool: Pool, ms: number): MysqlPool {
       const timer = setTimeout(() => {
         settled = true;
         const error = Object.assign(new Error(`no free database connection within ${ms} ms`), {
-          code: "ETIMEDOUT",
+          code: POOL_WAIT_TIMEOUT,
         });
         callback(error, undefined as never);
       }, ms);

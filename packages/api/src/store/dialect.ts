@@ -1,6 +1,6 @@
 import { type Kysely, sql, type Transaction } from "kysely";
 import type { Engine } from "./database.ts";
-import { GroupCommit } from "./group-commit.ts";
+import { type CommitQueueUse, GroupCommit } from "./group-commit.ts";
 import type { Database } from "./schema.ts";
 
 export type Db = Kysely<Database> | Transaction<Database>;
@@ -11,33 +11,99 @@ const CHUNK = 500;
 type Table = keyof Database;
 
 /**
+ * Shared commits under way at once on PostgreSQL and MySQL, each on its own connection: at
+ * most four, and at most half the pool, so requests' reads always find one.
+ */
+export function sharedWriters(poolSize: number): number {
+  return Math.max(1, Math.min(4, Math.floor(poolSize / 2)));
+}
+
+/** Locks host rows in id order; without `wait`, skips those another transaction holds. */
+async function lockHosts(
+  trx: Transaction<Database>,
+  ids: number[],
+  wait: boolean,
+): Promise<Set<number>> {
+  const query = trx
+    .selectFrom("hosts")
+    .select("id")
+    .where("id", "in", ids)
+    .orderBy("id")
+    .forUpdate();
+  const rows = await (wait ? query : query.skipLocked()).execute();
+  return new Set(rows.map((r) => Number(r.id)));
+}
+
+/**
  * Everything that differs between SQLite, PostgreSQL and MySQL/MariaDB, in one place; the
  * repositories call these and never branch on the engine themselves.
  */
 export class Dialect {
   private readonly groupCommit: GroupCommit | null;
 
+  /**
+   * `writeBatch`: reports per shared commit at most (SQLite 64, elsewhere 32 unless told);
+   * 1 on PostgreSQL or MySQL gives each report a transaction of its own. `poolSize`: the
+   * connections of db (PostgreSQL, MySQL), which bound the shared commits under way.
+   */
   constructor(
     readonly engine: Engine,
     private readonly db: Kysely<Database>,
+    options: { writeBatch?: number | undefined; poolSize?: number | undefined } = {},
   ) {
-    this.groupCommit = engine === "sqlite" ? new GroupCommit(db) : null;
+    const writeBatch = options.writeBatch;
+    const sqlite = engine === "sqlite";
+    // PostgreSQL keeps the ids of 64 subtransactions (savepoints that wrote) per transaction
+    // in shared memory; more makes every other snapshot slower. 32 stays well below.
+    const maxBatch = writeBatch ?? (sqlite ? 64 : 32);
+    this.groupCommit =
+      sqlite || maxBatch > 1
+        ? new GroupCommit({
+            maxBatch,
+            writers: sqlite ? 1 : sharedWriters(options.poolSize ?? 10),
+            begin: () =>
+              sqlite
+                ? db.startTransaction().execute()
+                : db.startTransaction().setIsolationLevel("read committed").execute(),
+            // SQLite has one writer: nothing is lost to a concurrent one, nothing to lock.
+            isConflict: (error) => !sqlite && this.isWriteConflict(error),
+            ...(sqlite ? {} : { lock: lockHosts }),
+          })
+        : null;
   }
 
-  /**
-   * One report's writes, atomically. SQLite has one writer and one fsync per commit, so
-   * writes that arrive together share a commit, each in its own savepoint (group-commit.ts).
-   * PostgreSQL and MySQL give each its own read-committed transaction; the caller locks the
-   * rows it builds on (lockRow).
-   */
-  /** Tells `listener` the size of each group commit (SQLite); elsewhere it is never called. */
+  /** Tells `listener` the size of each shared commit; never called without group commit. */
   observeCommits(listener: (size: number) => void): void {
     if (this.groupCommit) this.groupCommit.onCommit = listener;
   }
 
-  write<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
-    if (this.groupCommit) return this.groupCommit.run(work);
-    return this.db.transaction().setIsolationLevel("read committed").execute(work);
+  /** Reports waiting for a shared commit, and commits under way. */
+  commitQueue(): CommitQueueUse {
+    return this.groupCommit?.use() ?? { waiting: 0, writing: 0 };
+  }
+
+  /**
+   * One report's writes, atomically, read committed. Writes that arrive together share a
+   * commit, each in its own savepoint (group-commit.ts): on SQLite, one writer with one fsync
+   * per commit; elsewhere a few connections instead of one per report. The caller locks the
+   * rows it builds on (lockRow) first; `key` (the id of the host row it locks) orders the
+   * pieces of a batch so that batches of two replicas never wait for each other in a cycle.
+   */
+  write<T>(work: (trx: Transaction<Database>) => Promise<T>, key?: number): Promise<T> {
+    if (this.groupCommit) return this.groupCommit.run(work, key);
+    return this.writeAlone(work);
+  }
+
+  /** One transaction of its own, tried again when it lost to a concurrent write. */
+  private async writeAlone<T>(work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.db.transaction().setIsolationLevel("read committed").execute(work);
+      } catch (e) {
+        if (attempt >= 5 || !this.isWriteConflict(e)) throw e;
+        await new Promise((r) => setTimeout(r, 5 * attempt * (1 + Math.random())));
+      }
+    }
   }
 
   /** A plain transaction, for rare administrative writes (deleting a host, retention). */
@@ -51,6 +117,8 @@ export class Dialect {
    */
   async lockRow(trx: Db, table: "hosts", id: number): Promise<void> {
     if (this.engine === "sqlite") return;
+    // A shared commit locks its hosts' rows when it begins: no round trip again.
+    if (this.groupCommit?.holds(trx as Transaction<Database>, id)) return;
     await trx.selectFrom(table).select("id").where("id", "=", id).forUpdate().execute();
   }
 

@@ -132,7 +132,7 @@ export class IngestRepository {
         },
         duplicate: false,
       };
-    });
+    }, hostId);
   }
 
   /** Evaluates the execution after a late one again, now that its predecessor changed. */

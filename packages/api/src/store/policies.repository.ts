@@ -223,7 +223,7 @@ export class PoliciesRepository {
         },
       );
       return true;
-    });
+    }, hostId);
   }
 
   /**

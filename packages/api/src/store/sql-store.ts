@@ -4,6 +4,7 @@ import { ArchiveRepository } from "./archive.repository.ts";
 import { AuditRepository } from "./audit.repository.ts";
 import {
   type DatabaseHandle,
+  LONG_POOL_SIZE,
   migrateToLatest,
   openDatabase,
   type SqliteOpener,
@@ -48,6 +49,11 @@ export interface StoreOptions {
   statementTimeoutMs?: number | undefined;
   /** Every execution stored is queued for the archive of raw reports (COMPLIANCE_ARCHIVE_URL). */
   archive?: boolean | undefined;
+  /**
+   * Reports per shared commit at most (COMPLIANCE_DB_WRITE_BATCH); absent: 64 on SQLite,
+   * 32 elsewhere. 1 on PostgreSQL or MySQL: each report in a transaction of its own.
+   */
+  writeBatch?: number | undefined;
 }
 
 /** Opens the store of DATABASE_URL. Call migrate() before the first use. */
@@ -63,6 +69,7 @@ export function openStore(options: StoreOptions): Store {
     options.onlineWindowMs ?? 11 * 60_000,
     options.now ?? Date.now,
     options.archive ?? false,
+    { writeBatch: options.writeBatch, poolSize: options.poolSize },
   );
 }
 
@@ -95,11 +102,12 @@ class SqlStore implements Store {
     private readonly onlineWindowMs: number,
     private readonly now: () => number,
     archive: boolean,
+    writes: { writeBatch: number | undefined; poolSize: number | undefined },
   ) {
     const { db, reader } = handle;
     this.engine = handle.engine;
     this.where = handle.where;
-    this.dialect = new Dialect(handle.engine, db);
+    this.dialect = new Dialect(handle.engine, db, writes);
     this.hosts = new HostsRepository(db, reader, this.dialect, onlineWindowMs, now);
     this.tokens = new TokensRepository(db, reader, this.dialect);
     this.ingestion = new IngestRepository(this.dialect, archive);
@@ -113,7 +121,10 @@ class SqlStore implements Store {
     this.jobs = new JobsRepository(db, this.dialect);
     this.webhooks = new WebhooksRepository(db, this.dialect);
     const long = handle.long;
-    this.longDialect = long === db ? this.dialect : new Dialect(handle.engine, long);
+    this.longDialect =
+      long === db
+        ? this.dialect
+        : new Dialect(handle.engine, long, { ...writes, poolSize: LONG_POOL_SIZE });
     // SQLite: reads of long work go to the reader connection, as every read does.
     this.longReader = long === db ? reader : long;
     this.longPolicies =
@@ -129,6 +140,7 @@ class SqlStore implements Store {
   };
   poolUse: Store["poolUse"] = () => this.handle.poolUse?.() ?? null;
   observeCommits: Store["observeCommits"] = (listener) => this.dialect.observeCommits(listener);
+  commitQueue: Store["commitQueue"] = () => this.dialect.commitQueue();
 
   hostCounts: Store["hostCounts"] = () =>
     countHosts(this.handle.reader, this.now() - this.onlineWindowMs);

@@ -23,6 +23,7 @@ import type { AuditFilter, AuditRecord } from "./audit.repository.ts";
 import type { Engine, PoolUse } from "./database.ts";
 import type { ExecutionCursor, ExecutionFilter, ExecutionRef } from "./executions.repository.ts";
 import type { Facts } from "./facts.ts";
+import type { CommitQueueUse } from "./group-commit.ts";
 import type { HistoryNeeds, WalkStep } from "./history-walk.ts";
 import type { HostCounts } from "./host-counts.ts";
 import type { HostFilter } from "./hosts.repository.ts";
@@ -63,8 +64,10 @@ export interface Store {
   ping(): Promise<void>;
   /** The connection pool's use now; null where there is none (SQLite). */
   poolUse(): PoolUse | null;
-  /** Tells `listener` the size of each group commit (SQLite only). */
+  /** Tells `listener` the size of each shared commit of reports (group-commit.ts). */
   observeCommits(listener: (size: number) => void): void;
+  /** Reports waiting for a shared commit, and commits under way. */
+  commitQueue(): CommitQueueUse;
   /** Hosts in all, online now and never reported (one aggregate, no history read). */
   hostCounts(): Promise<HostCounts>;
 
