@@ -25,6 +25,19 @@ export class ApiError extends Error {
 export const badRequest = (code: string, message: string, details?: Problem[]) =>
   new ApiError(400, code, message, details);
 
+/**
+ * A 400 for a report the API made (from a delta, from an older system's body) that breaks
+ * the contract: each problem named under `report/`, the first in the message.
+ */
+export function invalidReport(what: string, problems: readonly Problem[]): ApiError {
+  const details = problems.map((p) => ({ path: `report${p.path}`, message: p.message }));
+  return badRequest(
+    "invalid_request",
+    `${what} is not valid: ${details[0]!.path} ${details[0]!.message}`,
+    details,
+  );
+}
+
 /** A 400 for one field: the message names it. */
 export const invalidField = (path: string, problem: string) =>
   badRequest("invalid_request", `${path} ${problem}`, [{ path, message: problem }]);

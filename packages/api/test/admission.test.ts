@@ -21,6 +21,8 @@ describe("admission control of reports", () => {
   let server: StartedServer;
   let url: string;
   let key: string;
+  /** One host per slow report: a host sends one report at a time. */
+  let slowKeys: string[];
   before(async () => {
     server = await startHttpServer({
       COMPLIANCE_MAX_PENDING_REPORTS: "2",
@@ -28,6 +30,7 @@ describe("admission control of reports", () => {
     });
     url = server.server.url;
     key = await enrollHost(url, "admitted");
+    slowKeys = [await enrollHost(url, "slow-0"), await enrollHost(url, "slow-1")];
   });
   after(async () => {
     await server?.close();
@@ -61,18 +64,18 @@ describe("admission control of reports", () => {
     const bodies = [0, 1].map((i) =>
       JSON.stringify(
         makeReport({
-          identifier: "admitted",
+          identifier: `slow-${i}`,
           collected_at: new Date(Date.UTC(2026, 10, 30, 10, i)).toISOString(),
         }),
       ),
     );
     // Two reports whose headers and half of their body have arrived: both are in hand.
     const slow: RawConnection[] = [];
-    for (const body of bodies) {
+    for (const [i, body] of bodies.entries()) {
       const raw = await openRaw(server.port);
       raw.socket.write(
         `POST /api/v1/reports HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n` +
-          `authorization: Bearer ${key}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n` +
+          `authorization: Bearer ${slowKeys[i]}\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n` +
           body.slice(0, body.length / 2),
       );
       slow.push(raw);

@@ -137,6 +137,12 @@ for (const engine of ENGINES) {
       });
       assert.equal(twice.statusCode, 400);
       assert.match(twice.json().error.message, /report\/processes\/1\/pid/);
+      const nul = await sendDelta({
+        ...deltaOf(first, mine),
+        lists: { processes: { changed: [{ i: 1, set: { cmdline: "a\u0000b" } }] } },
+      });
+      assert.equal(nul.statusCode, 400, nul.body);
+      assert.equal(nul.json().error.details[0].path, "report/processes/1/cmdline");
       const elsewhere = nextOf(first, (r) => {
         r.host.identifier = "someone-else";
       });

@@ -15,7 +15,17 @@ export function canonicalJson(value: unknown): string {
     }
     return `${out}]`;
   }
-  const object = value as Record<string, unknown>;
+  return canonicalMembers(value as Record<string, unknown>, canonicalJson);
+}
+
+/**
+ * An object's canonical text with each member's value written by `write`: keys sorted,
+ * members whose value is undefined left out.
+ */
+export function canonicalMembers(
+  object: Record<string, unknown>,
+  write: (value: unknown, key: string) => string,
+): string {
   // sort() without a comparator orders by UTF-16 code unit, as compareText does.
   const keys = Object.keys(object).sort();
   let out = "{";
@@ -25,7 +35,7 @@ export function canonicalJson(value: unknown): string {
     if (item === undefined) continue;
     if (!first) out += ",";
     first = false;
-    out += `${JSON.stringify(key)}:${canonicalJson(item)}`;
+    out += `${JSON.stringify(key)}:${write(item, key)}`;
   }
   return `${out}}`;
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { canonicalJson, canonicalJsonKept } from "./canonical.ts";
+import { canonicalJson, canonicalJsonKept, canonicalMembers } from "./canonical.ts";
 import type { Report } from "./report.ts";
 
 const LISTS = ["processes", "sessions", "packages", "listening", "accounts", "services"] as const;
@@ -15,21 +15,10 @@ const LISTS = ["processes", "sessions", "packages", "listening", "accounts", "se
 export function reportDigest(report: Report, memo?: WeakMap<object, string>): string {
   if (!memo) return createHash("sha256").update(canonicalJson(report)).digest("hex");
   // The same text as canonicalJson(report): the lists written item by item through memo.
-  const record = report as unknown as Record<string, unknown>;
-  const keys = Object.keys(record).sort();
-  let out = "{";
-  let first = true;
-  for (const key of keys) {
-    const value = record[key];
-    if (value === undefined) continue;
-    if (!first) out += ",";
-    first = false;
-    out += `${JSON.stringify(key)}:`;
-    if ((LISTS as readonly string[]).includes(key) && Array.isArray(value)) {
-      out += `[${value.map((item: unknown) => (item === undefined ? "" : canonicalJsonKept(item, memo))).join(",")}]`;
-    } else {
-      out += canonicalJson(value);
-    }
-  }
-  return createHash("sha256").update(`${out}}`).digest("hex");
+  const text = canonicalMembers(report as unknown as Record<string, unknown>, (value, key) =>
+    (LISTS as readonly string[]).includes(key) && Array.isArray(value)
+      ? `[${value.map((item: unknown) => (item === undefined ? "" : canonicalJsonKept(item, memo))).join(",")}]`
+      : canonicalJson(value),
+  );
+  return createHash("sha256").update(text).digest("hex");
 }

@@ -10,7 +10,14 @@ import {
   validateReport,
 } from "@compliance/contract";
 import { reportDigest } from "@compliance/contract/digest";
-import { badRequest, conflict, forbidden, fromStoreError, invalidField } from "../errors.ts";
+import {
+  badRequest,
+  conflict,
+  forbidden,
+  fromStoreError,
+  invalidField,
+  invalidReport,
+} from "../errors.ts";
 import type { IngestOptions, IngestOutcome, NodeIdentity, Store } from "../store/store.ts";
 import type { DeltaBases } from "./delta-bases.ts";
 import type { PoliciesService } from "./policies.service.ts";
@@ -68,17 +75,7 @@ export class IngestService {
     // held no NUL escape, neither does the report.
     if (isNulFree(delta)) markNulFree(applied);
     const checked = validateReport(applied);
-    if (!checked.ok) {
-      const details = checked.problems.map((p) => ({
-        path: `report${p.path}`,
-        message: p.message,
-      }));
-      throw badRequest(
-        "invalid_request",
-        `the report this delta describes is not valid: ${details[0]!.path} ${details[0]!.message}`,
-        details,
-      );
-    }
+    if (!checked.ok) throw invalidReport("the report this delta describes", checked.problems);
     if (reportDigest(applied, this.digestTexts) !== delta.digest) {
       throw conflict(
         "delta_mismatch",

@@ -1,6 +1,6 @@
 import { type Host, type PageOf, type Report, validateReport } from "@compliance/contract";
 import { LEGACY_SOURCE, legacyIdentifier } from "../compat/legacy-report.ts";
-import { badRequest, conflict } from "../errors.ts";
+import { conflict, invalidReport } from "../errors.ts";
 import type { CpuSample, IngestOptions, LegacyRequest, Store } from "../store/store.ts";
 import type { IngestService } from "./ingest.service.ts";
 
@@ -38,15 +38,7 @@ export class LegacyService {
     const checked = validateReport(report);
     if (!checked.ok) {
       // The mapper checks the seed's own fields first; what reaches here is named in the report.
-      const details = checked.problems.map((p) => ({
-        path: `report${p.path}`,
-        message: p.message,
-      }));
-      throw badRequest(
-        "invalid_request",
-        `the report made from this body is not valid: ${details[0]!.path} ${details[0]!.message}`,
-        details,
-      );
+      throw invalidReport("the report made from this body", checked.problems);
     }
     const hostId = await this.hostFor(report.host.identifier, report.host.hostname);
     const outcome = await this.ingest.save(hostId, report, options);
