@@ -125,24 +125,31 @@ for (const engine of ENGINES) {
       const badDigest = await sendDelta({ ...deltaOf(first, mine), digest: "xyz" });
       assert.equal(badDigest.statusCode, 400);
       assert.match(badDigest.json().error.message, /digest/);
-      const badValue = await sendDelta({
-        ...deltaOf(first, mine),
-        lists: { processes: { changed: [{ i: 1, set: { cpu_percent: "lots" } }] } },
+      // A delta that gives, digest and all, a report the contract refuses.
+      const lots = nextOf(first, (r) => {
+        (r.processes[1] as unknown as { cpu_percent: string }).cpu_percent = "lots";
       });
+      const badValue = await sendDelta(deltaOf(first, lots));
       assert.equal(badValue.statusCode, 400, badValue.body);
       assert.equal(badValue.json().error.details[0].path, "report/processes/1/cpu_percent");
-      const twice = await sendDelta({
-        ...deltaOf(first, mine),
-        lists: { processes: { changed: [{ i: 1, set: { pid: first.processes[0]!.pid } }] } },
+      const samePid = nextOf(first, (r) => {
+        r.processes[1]!.pid = first.processes[0]!.pid;
       });
+      const twice = await sendDelta(deltaOf(first, samePid));
       assert.equal(twice.statusCode, 400);
       assert.match(twice.json().error.message, /report\/processes\/1\/pid/);
+      // The same change with the digest of another report: 409, it goes whole.
+      const unsure = await sendDelta({
+        ...deltaOf(first, lots),
+        digest: deltaOf(first, mine).digest,
+      });
+      assert.equal(unsure.statusCode, 409);
       const nul = await sendDelta({
         ...deltaOf(first, mine),
         lists: { processes: { changed: [{ i: 1, set: { cmdline: "a\u0000b" } }] } },
       });
       assert.equal(nul.statusCode, 400, nul.body);
-      assert.equal(nul.json().error.details[0].path, "report/processes/1/cmdline");
+      assert.equal(nul.json().error.details[0].path, "body/lists/processes/changed/0/set/cmdline");
       const elsewhere = nextOf(first, (r) => {
         r.host.identifier = "someone-else";
       });

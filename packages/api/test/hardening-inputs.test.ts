@@ -67,6 +67,27 @@ function bodies(identifier: string): Partial<Record<RouteName, unknown>> {
         files: [{ path: "/etc/shadow", mode: "0640", uid: 0, gid: 42 }],
       },
     }),
+    sendDelta: {
+      schema_version: 1,
+      report_id: "00000000-0000-4000-8000-00000000d001",
+      collected_at: "2026-11-30T10:00:00Z",
+      base_report_id: "00000000-0000-4000-8000-00000000d000",
+      digest: "0".repeat(64),
+      set: { cpu: { model: "m", vendor: "v", cores: 2, usage_percent: 5 } },
+      unset: ["packages"],
+      lists: {
+        processes: {
+          removed: [0],
+          changed: [{ i: 1, set: { cpu_percent: 2.5, cmdline: "/usr/bin/x" } }],
+          added: [
+            {
+              at: 0,
+              item: { pid: 9, ppid: 1, name: "x", user: "root", cpu_percent: 0, rss_bytes: 1 },
+            },
+          ],
+        },
+      },
+    },
     createToken: { name: "walk", role: "reader" },
     createPolicy: POLICY,
     putPolicy: POLICY,

@@ -28,6 +28,9 @@ async function replica(
       COMPLIANCE_ADMIN_TOKEN: ADMIN,
       COMPLIANCE_ENROLL_SECRET: SECRET,
       COMPLIANCE_LOCAL_AGENT: "0",
+      // What is tested is the store under concurrent writes of one host, which a process
+      // with the report limit on refuses (one report per host at a time, 429).
+      COMPLIANCE_RATE_LIMIT_REPORTS: "0",
       LOG_LEVEL: process.env.REPLICA_LOG ?? "warn",
       ...env,
     },

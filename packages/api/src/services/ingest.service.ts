@@ -71,17 +71,19 @@ export class IngestService {
         `body${applied.path} ${applied.message}; send the whole report to POST /api/v1/reports`,
       );
     }
-    // Its base was stored (so holds no NUL), the rest came in the delta's text: when that
-    // held no NUL escape, neither does the report.
-    if (isNulFree(delta)) markNulFree(applied);
-    const checked = validateReport(applied);
-    if (!checked.ok) throw invalidReport("the report this delta describes", checked.problems);
+    // The digest first: a delta that does not give the agent's report is sent again whole,
+    // whatever else is wrong with it.
     if (reportDigest(applied, this.digestTexts) !== delta.digest) {
       throw conflict(
         "delta_mismatch",
         "body/digest differs from the digest of the report this delta gives applied to its base; send the whole report to POST /api/v1/reports",
       );
     }
+    // Its base was stored (so holds no NUL), the rest came in the delta's text: when that
+    // held no NUL escape, neither does the report.
+    if (isNulFree(delta)) markNulFree(applied);
+    const checked = validateReport(applied);
+    if (!checked.ok) throw invalidReport("the report this delta describes", checked.problems);
     return this.acceptChecked(node, applied, "report");
   }
 
