@@ -26,11 +26,11 @@ export const USAGE = `compliance-api ${API_VERSION}: the Compliance API
 Usage:
   compliance-api start [--local-agent]     serve the API (and the console)
   compliance-api migrate                   bring the database schema up to date
-  compliance-api token create --name N [--role reader|admin]
+  compliance-api token create --name N [--role reader|admin] [--json]
   compliance-api token list [--json]
   compliance-api token revoke <id>
   compliance-api host revoke-key <id>      the host's agent (or a reinstalled one) may enroll again
-  compliance-api prune (--older-than-days N | --before <time>)
+  compliance-api prune (--older-than-days N | --before <time>) [--json]
   compliance-api export (--dir <directory> | --to s3://bucket/prefix) [--from <time>] [--to <time>] [--host <id>]
   compliance-api policy list [--json]
   compliance-api policy apply -f <file or directory>
@@ -52,13 +52,14 @@ seconds for the database. --local-agent also reports this machine. Logs are JSON
 
 Brings the database schema of DATABASE_URL up to date, then exits.
 `,
-  token: `compliance-api token create --name N [--role reader|admin]   prints the token once
-compliance-api token list [--json]                            id, role, name, created, last used
+  token: `compliance-api token create --name N [--role reader|admin] [--json]   prints the token once
+compliance-api token list [--json]                                     id, role, name, created, last used
 compliance-api token revoke <id>
 `,
-  prune: `compliance-api prune (--older-than-days N | --before <RFC 3339 time>)
+  prune: `compliance-api prune (--older-than-days N | --before <RFC 3339 time>) [--json]
 
-Deletes executions collected before then, keeping each host's latest.
+Deletes executions collected before then, keeping each host's latest. --json prints what
+was deleted as one JSON object.
 `,
   export: `compliance-api export --dir <directory> [--from <time>] [--to <time>] [--host <id>]
 
@@ -165,6 +166,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
           ...r,
           before: new Date(ms).toISOString(),
         });
+        if (values.json) {
+          io.stdout.write(`${JSON.stringify({ ...r, before: new Date(ms).toISOString() })}\n`);
+          return 0;
+        }
         io.stdout.write(
           `pruned ${r.executions} executions of ${r.hosts} hosts collected before ${new Date(ms).toISOString()} ` +
             `(${r.processSpans} process, ${r.sessionSpans} session and ${r.inventorySpans} inventory lifetimes, ${r.facts} fact sets)\n`,
@@ -310,6 +315,10 @@ async function tokenCommand(
       return 2;
     }
     const created = await tokens.create(values.name, role, CLI_ACTOR);
+    if (values.json) {
+      io.stdout.write(`${JSON.stringify(created)}\n`);
+      return 0;
+    }
     io.stdout.write(
       `token ${created.id} (${role}, "${values.name}"): ${created.token}\nIt is shown only now.\n`,
     );

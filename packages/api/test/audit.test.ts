@@ -127,11 +127,25 @@ for (const engine of ENGINES) {
     });
 
     test("the CLI's token and prune commands are recorded with actor cli", async () => {
-      const made = await cli(url, ["token", "create", "--name", "from-cli", "--role", "reader"]);
+      // --json: what a script reads, one JSON document on stdout.
+      const made = await cli(url, [
+        "token",
+        "create",
+        "--name",
+        "from-cli",
+        "--role",
+        "reader",
+        "--json",
+      ]);
       assert.equal(made.code, 0, made.stderr);
-      const id = /token (\d+)/.exec(made.stdout)![1]!;
+      const token = JSON.parse(made.stdout) as { id: number; token: string; role: string };
+      assert.equal(token.role, "reader");
+      assert.ok(token.token.length >= 16);
+      const id = String(token.id);
       assert.equal((await cli(url, ["token", "revoke", id])).code, 0);
-      assert.equal((await cli(url, ["prune", "--older-than-days", "30"])).code, 0);
+      const pruned = await cli(url, ["prune", "--older-than-days", "30", "--json"]);
+      assert.equal(pruned.code, 0, pruned.stderr);
+      assert.equal(typeof JSON.parse(pruned.stdout).executions, "number");
       const items = (await call("GET", "/api/v1/audit?actor=cli")).json().items;
       assert.deepEqual(
         items.map((e: any) => `${e.action} ${e.target}`),
