@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import { canonicalJson, canonicalJsonKept, canonicalMembers } from "./canonical.ts";
+import { DELTA_LISTS } from "./delta.ts";
 import type { Report } from "./report.ts";
-
-const LISTS = ["processes", "sessions", "packages", "listening", "accounts", "services"] as const;
 
 /**
  * The digest of a whole report, as a delta check-in names the report it describes:
@@ -16,7 +15,7 @@ export function reportDigest(report: Report, memo?: WeakMap<object, string>): st
   if (!memo) return createHash("sha256").update(canonicalJson(report)).digest("hex");
   // The same text as canonicalJson(report): the lists written item by item through memo.
   const text = canonicalMembers(report as unknown as Record<string, unknown>, (value, key) =>
-    (LISTS as readonly string[]).includes(key) && Array.isArray(value)
+    (DELTA_LISTS as readonly string[]).includes(key) && Array.isArray(value)
       ? `[${value.map((item: unknown) => (item === undefined ? "" : canonicalJsonKept(item, memo))).join(",")}]`
       : canonicalJson(value),
   );
