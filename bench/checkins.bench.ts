@@ -11,7 +11,9 @@
 // check-in are the rows of MODES in bench/support/checkin-modes.ts.
 //
 // Stored bytes are the growth of the SQLite file and its WAL (the API stopped before and
-// after the timed rounds) or of the baseline's directory, per timed check-in.
+// after the timed rounds) or of the baseline's directory, per timed check-in. Server CPU is
+// the server process's user and system time per timed check-in (bench/support/process-cpu.ts):
+// unlike check-ins/s, a busy machine hardly moves it, so it is what to compare across runs.
 import { mkdtempSync, readdirSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +27,7 @@ import {
 import { type CheckInLoad, type CheckInResult, sendCheckIns } from "./support/checkin-load.ts";
 import { type CheckInMode, MODES, modeNamed } from "./support/checkin-modes.ts";
 import { fmt, table } from "./support/harness.ts";
+import { cpuMsOf } from "./support/process-cpu.ts";
 
 const HOSTS = Number(process.env.BENCH_HOSTS ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
@@ -38,6 +41,8 @@ const API_ENV = { COMPLIANCE_RATE_LIMIT_ENROLL: "0" };
 interface Measured {
   result: CheckInResult;
   storedBytes: number;
+  /** The server process's CPU time per timed check-in (ms): robust to a busy machine. */
+  cpuMs: number;
 }
 
 let failed = false;
@@ -109,7 +114,9 @@ async function measureOurs(mode: CheckInMode): Promise<Measured> {
     await api.stop({ keepDir: true });
     const before = sqliteBytes(dir);
     api = await startApiProcess(API_ENV, { dir });
+    const cpuBefore = cpuMsOf(api.child.pid!);
     const result = await send(api.url, 1, ROUNDS);
+    const cpuMs = (cpuMsOf(api.child.pid!) - cpuBefore) / result.sent;
     checkAnswers(`${mode.name}, ours`, result);
     await api.stop({ keepDir: true });
     const db = new DatabaseSync(join(dir, "compliance.db"), { readOnly: true });
@@ -121,7 +128,7 @@ async function measureOurs(mode: CheckInMode): Promise<Measured> {
       failed = true;
       console.error(`${mode.name}: ${executions} executions stored, not ${HOSTS * (ROUNDS + 1)}`);
     }
-    return { result, storedBytes: (sqliteBytes(dir) - before) / result.sent };
+    return { result, storedBytes: (sqliteBytes(dir) - before) / result.sent, cpuMs };
   } finally {
     await api.stop();
   }
@@ -144,9 +151,11 @@ async function measureBaseline(ours: CheckInMode): Promise<Measured> {
     const send = load(mode, BASELINE_PATH, hosts);
     checkAnswers(`${mode.name}, baseline, first check-ins`, await send(server.url, 0, 1));
     const before = dirBytes(files);
+    const cpuBefore = cpuMsOf(server.child.pid!);
     const result = await send(server.url, 1, ROUNDS);
+    const cpuMs = (cpuMsOf(server.child.pid!) - cpuBefore) / result.sent;
     checkAnswers(`${mode.name}, baseline`, result);
-    return { result, storedBytes: (dirBytes(files) - before) / result.sent };
+    return { result, storedBytes: (dirBytes(files) - before) / result.sent, cpuMs };
   } finally {
     await server.stop();
   }
@@ -184,6 +193,7 @@ for (const mode of MODES.filter((m) => !only || only.some((o) => m.name.includes
       fmt(m.result.rps, 0),
       fmt(m.result.p50, 1),
       fmt(m.result.p99, 1),
+      fmt(m.cpuMs, 2),
       fmt(m.result.requestBytes, 0),
       fmt(m.result.responseBytes, 0),
       fmt(m.storedBytes, 0),
@@ -191,7 +201,18 @@ for (const mode of MODES.filter((m) => !only || only.some((o) => m.name.includes
     ]);
   }
   const ratio = ours.result.rps / baseline.result.rps;
-  rows.push([mode.name, "**ours / seed 000**", `**${fmt(ratio, 2)}×**`, "", "", "", "", "", ""]);
+  rows.push([
+    mode.name,
+    "**ours / seed 000**",
+    `**${fmt(ratio, 2)}×**`,
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+  ]);
   const goal = GOALS[mode.name] ?? {};
   if (mode.name === "full, unchanged") unchangedRps = ours.result.rps;
   if (goal.rps !== undefined) {
@@ -233,6 +254,7 @@ console.log(
       "check-ins/s",
       "p50 ms",
       "p99 ms",
+      "server CPU ms",
       "bytes sent",
       "bytes back",
       "stored bytes",

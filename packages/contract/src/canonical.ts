@@ -40,18 +40,5 @@ export function canonicalMembers(
   return `${out}}`;
 }
 
-/**
- * canonicalJson(value), kept in `memo` by the object's identity and given again for the
- * same object: only for values that never change once written (a report's items).
- */
-export function canonicalJsonKept(value: unknown, memo: WeakMap<object, string>): string {
-  if (value === null || typeof value !== "object") return canonicalJson(value);
-  const known = memo.get(value);
-  if (known !== undefined) return known;
-  const text = canonicalJson(value);
-  memo.set(value, text);
-  return text;
-}
-
 /** Compares two texts by code unit, the order canonical lists are sorted in. */
 export const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

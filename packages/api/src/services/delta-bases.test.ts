@@ -14,7 +14,7 @@ test("a host's base is found by its report id only", () => {
   const bases = new DeltaBases(1024 * 1024);
   const r = reportOf(1, 0);
   bases.set(1, r);
-  assert.equal(bases.get(1, r.report_id), r);
+  assert.equal(bases.get(1, r.report_id)?.report, r);
   assert.equal(bases.get(1, reportOf(1, 1).report_id), undefined);
   assert.equal(bases.get(2, r.report_id), undefined, "another host's id is no base");
   bases.set(1, reportOf(1, 1));
@@ -55,4 +55,13 @@ test("hosts that stopped reporting make room for new ones", () => {
   bases.set(3, reportOf(3, 0));
   assert.ok(bases.get(3, reportOf(3, 0).report_id), "the stale host 1 made room");
   assert.equal(bases.get(1, reportOf(1, 0).report_id), undefined);
+});
+
+test("a base's list texts are kept with it and count in its size", () => {
+  const bases = new DeltaBases(1024 * 1024);
+  const r = reportOf(1, 0);
+  const texts = { processes: { list: r.processes, items: r.processes.map(() => "x".repeat(100)) } };
+  bases.set(1, r, texts);
+  assert.equal(bases.get(1, r.report_id)?.texts, texts);
+  assert.equal(bases.usedBytes, estimatedBytes(r) + r.processes.length * 116);
 });

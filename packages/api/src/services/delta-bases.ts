@@ -1,8 +1,14 @@
 import type { Report } from "@compliance/contract";
+import type { ReportTexts } from "@compliance/contract/digest";
 
-interface Entry {
-  reportId: string;
+/** A host's latest acknowledged report, and the texts of its lists once a digest wrote them. */
+export interface Base {
   report: Report;
+  texts: ReportTexts | undefined;
+}
+
+interface Entry extends Base {
+  reportId: string;
   bytes: number;
   /** When it was last used or set (ms, the cache's clock). */
   usedAt: number;
@@ -31,19 +37,19 @@ export class DeltaBases {
   ) {}
 
   /** The report `reportId` of `hostId`, when it is the one kept for that host. */
-  get(hostId: number, reportId: string): Report | undefined {
+  get(hostId: number, reportId: string): Base | undefined {
     const entry = this.entries.get(hostId);
     if (!entry || entry.reportId !== reportId) return undefined;
     // Most recently used last.
     this.entries.delete(hostId);
     entry.usedAt = this.now();
     this.entries.set(hostId, entry);
-    return entry.report;
+    return entry;
   }
 
   /** Keeps `report` as `hostId`'s latest acknowledged one, when there is room. */
-  set(hostId: number, report: Report): void {
-    const bytes = estimatedBytes(report);
+  set(hostId: number, report: Report, texts?: ReportTexts): void {
+    const bytes = estimatedBytes(report, texts);
     this.drop(hostId);
     const now = this.now();
     for (const [id, entry] of this.entries) {
@@ -52,7 +58,7 @@ export class DeltaBases {
       this.bytes -= entry.bytes;
     }
     if (this.bytes + bytes > this.maxBytes) return;
-    this.entries.set(hostId, { reportId: report.report_id, report, bytes, usedAt: now });
+    this.entries.set(hostId, { reportId: report.report_id, report, texts, bytes, usedAt: now });
     this.bytes += bytes;
   }
 
@@ -75,9 +81,10 @@ export class DeltaBases {
 
 /**
  * What a report's objects take in memory, roughly: a few KB, and about 220 bytes an item
- * (1,000 parsed 300-process reports took 62 KiB each on Node 24).
+ * (1,000 parsed 300-process reports took 62 KiB each on Node 24); with the texts of its
+ * items, their characters and a string's header each.
  */
-export function estimatedBytes(report: Report): number {
+export function estimatedBytes(report: Report, texts?: ReportTexts): number {
   let items =
     report.processes.length +
     report.sessions.length +
@@ -92,5 +99,9 @@ export function estimatedBytes(report: Report): number {
     items += Object.keys(settings.sysctl ?? {}).length + Object.keys(settings.sshd ?? {}).length;
     items += settings.files?.length ?? 0;
   }
-  return 4096 + items * 220;
+  let textBytes = 0;
+  for (const list of Object.values(texts ?? {})) {
+    for (const text of list.items) textBytes += 16 + text.length;
+  }
+  return 4096 + items * 220 + textBytes;
 }

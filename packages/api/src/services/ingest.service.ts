@@ -9,7 +9,7 @@ import {
   reportRules,
   validateReport,
 } from "@compliance/contract";
-import { reportDigest } from "@compliance/contract/digest";
+import { type ReportTexts, reportDigestFrom } from "@compliance/contract/digest";
 import {
   badRequest,
   conflict,
@@ -19,7 +19,7 @@ import {
   invalidReport,
 } from "../errors.ts";
 import type { IngestOptions, IngestOutcome, NodeIdentity, Store } from "../store/store.ts";
-import type { DeltaBases } from "./delta-bases.ts";
+import type { Base, DeltaBases } from "./delta-bases.ts";
 import type { PoliciesService } from "./policies.service.ts";
 
 /** How far ahead of the API's clock a report may claim to be collected. */
@@ -33,12 +33,6 @@ const EARLIEST = Date.UTC(2000, 0, 1);
  * through here.
  */
 export class IngestService {
-  /**
-   * Canonical texts of the report items of cached bases (by identity), so a delta's digest
-   * is computed over what it changed, not over every item again.
-   */
-  private readonly digestTexts = new WeakMap<object, string>();
-
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
@@ -64,7 +58,7 @@ export class IngestService {
     delta: DeltaReport,
   ): Promise<ReportAccepted & { duplicate: boolean }> {
     const base = await this.baseOf(node.id, delta.base_report_id);
-    const applied = applyDelta(base, delta);
+    const applied = applyDelta(base.report, delta);
     if (isMismatch(applied)) {
       throw conflict(
         "delta_mismatch",
@@ -73,7 +67,9 @@ export class IngestService {
     }
     // The digest first: a delta that does not give the agent's report is sent again whole,
     // whatever else is wrong with it.
-    if (reportDigest(applied, this.digestTexts) !== delta.digest) {
+    // Over what the delta changed: the texts of the items it kept are the base's.
+    const { digest, texts } = reportDigestFrom(applied, base.texts);
+    if (digest !== delta.digest) {
       throw conflict(
         "delta_mismatch",
         "body/digest differs from the digest of the report this delta gives applied to its base; send the whole report to POST /api/v1/reports",
@@ -84,11 +80,11 @@ export class IngestService {
     if (isNulFree(delta)) markNulFree(applied);
     const checked = validateReport(applied);
     if (!checked.ok) throw invalidReport("the report this delta describes", checked.problems);
-    return this.acceptChecked(node, applied, "report");
+    return this.acceptChecked(node, applied, "report", texts);
   }
 
   /** The report a delta applies to, when it is one of this host's; else a 409. */
-  private async baseOf(hostId: number, reportId: string): Promise<Report> {
+  private async baseOf(hostId: number, reportId: string): Promise<Base> {
     const cached = this.bases.get(hostId, reportId);
     if (cached) return cached;
     const execution = await this.store.executionByReportId(reportId);
@@ -98,13 +94,14 @@ export class IngestService {
         `body/base_report_id ${reportId} is not a report of this host the API holds; send the whole report to POST /api/v1/reports`,
       );
     }
-    return this.store.reportOf(execution);
+    return { report: await this.store.reportOf(execution), texts: undefined };
   }
 
   private async acceptChecked(
     node: NodeIdentity,
     report: Report,
     where: string,
+    texts?: ReportTexts,
   ): Promise<ReportAccepted & { duplicate: boolean }> {
     if (report.host.identifier !== node.identifier) {
       throw forbidden(
@@ -115,7 +112,7 @@ export class IngestService {
     this.checkTime(report, where);
     const outcome = await this.save(node.id, report);
     // A resend keeps the first report sent with its id, which may differ from this one.
-    if (!outcome.duplicate) this.bases.set(node.id, report);
+    if (!outcome.duplicate) this.bases.set(node.id, report, texts);
     return {
       status: "stored",
       report_id: outcome.execution.reportId,
