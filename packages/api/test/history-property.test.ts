@@ -12,6 +12,7 @@ import { reportDigest } from "@compliance/contract/digest";
 import fc from "fast-check";
 import { ApiError } from "../src/errors.ts";
 import { createServices } from "../src/services/index.ts";
+import type { LatestSpans } from "../src/store/store.ts";
 import { ENGINES } from "./helpers/databases.ts";
 import { makeReport } from "./helpers/reports.ts";
 import { storedReport, storeFixture } from "./helpers/store.ts";
@@ -338,6 +339,7 @@ for (const engine of ENGINES) {
 
     test("every execution rebuilds to the report its agent sent, whatever the arrival order", async () => {
       let run = 0;
+      const spanReads = { none: 0, ended: 0, around: 0 };
       await fc.assert(
         fc.asyncProperty(scenarioArb, async (scenario) => {
           run++;
@@ -354,8 +356,13 @@ for (const engine of ENGINES) {
           const order = reports
             .map((_, i) => i)
             .sort((a, b) => (scenario.arrival[a] ?? 0) - (scenario.arrival[b] ?? 0));
+          // As the API does: each ingest told the spans open at the host's latest execution
+          // as the last newest one left them (stale after a late report cut them).
+          let latest: LatestSpans | undefined;
           for (const i of order) {
-            const first = await fixture.store.ingest(hostId, reports[i]!, 1);
+            const first = await fixture.store.ingest(hostId, reports[i]!, 1, { latest });
+            latest = first.latest ?? latest;
+            if (first.spanReads) spanReads[first.spanReads]++;
             assert.equal(first.duplicate, false);
             if (scenario.resend[i]) {
               const again = await fixture.store.ingest(hostId, reports[i]!, 2);
@@ -405,6 +412,8 @@ for (const engine of ENGINES) {
         }),
         { numRuns: engine === "sqlite" ? 60 : 15 },
       );
+      // Both ways of reading spans were taken: by the latest execution's, and all around.
+      assert.ok(spanReads.ended > 0 && spanReads.around > 0, JSON.stringify(spanReads));
     });
 
     test("delta check-ins store what the whole reports would have: any base, any order, a lost base", async () => {

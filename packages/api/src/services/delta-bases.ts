@@ -1,10 +1,15 @@
 import type { Report } from "@compliance/contract";
 import type { ReportTexts } from "@compliance/contract/digest";
+import type { LatestSpans } from "../store/store.ts";
 
-/** A host's latest acknowledged report, and the texts of its lists once a digest wrote them. */
+/**
+ * A host's latest acknowledged report, the texts of its lists once a digest wrote them, and
+ * the spans open at its execution when it was stored as the host's newest.
+ */
 export interface Base {
   report: Report;
   texts: ReportTexts | undefined;
+  spans?: LatestSpans | undefined;
 }
 
 interface Entry extends Base {
@@ -48,8 +53,8 @@ export class DeltaBases {
   }
 
   /** Keeps `report` as `hostId`'s latest acknowledged one, when there is room. */
-  set(hostId: number, report: Report, texts?: ReportTexts): void {
-    const bytes = estimatedBytes(report, texts);
+  set(hostId: number, report: Report, texts?: ReportTexts, spans?: LatestSpans): void {
+    const bytes = estimatedBytes(report, texts, spans);
     this.drop(hostId);
     const now = this.now();
     for (const [id, entry] of this.entries) {
@@ -58,8 +63,20 @@ export class DeltaBases {
       this.bytes -= entry.bytes;
     }
     if (this.bytes + bytes > this.maxBytes) return;
-    this.entries.set(hostId, { reportId: report.report_id, report, texts, bytes, usedAt: now });
+    this.entries.set(hostId, {
+      reportId: report.report_id,
+      report,
+      texts,
+      spans,
+      bytes,
+      usedAt: now,
+    });
     this.bytes += bytes;
+  }
+
+  /** The spans open at `hostId`'s kept report, whatever its id (the store checks them). */
+  spansOf(hostId: number): LatestSpans | undefined {
+    return this.entries.get(hostId)?.spans;
   }
 
   /** Forgets `hostId`'s report (its host was deleted). */
@@ -82,9 +99,10 @@ export class DeltaBases {
 /**
  * What a report's objects take in memory, roughly: a few KB, and about 220 bytes an item
  * (1,000 parsed 300-process reports took 62 KiB each on Node 24); with the texts of its
- * items, their characters and a string's header each.
+ * items, their characters and a string's header each; with its spans, their keys likewise
+ * and 8 bytes an id.
  */
-export function estimatedBytes(report: Report, texts?: ReportTexts): number {
+export function estimatedBytes(report: Report, texts?: ReportTexts, spans?: LatestSpans): number {
   let items =
     report.processes.length +
     report.sessions.length +
@@ -102,6 +120,9 @@ export function estimatedBytes(report: Report, texts?: ReportTexts): number {
   let textBytes = 0;
   for (const list of Object.values(texts ?? {})) {
     for (const text of list.items) textBytes += 16 + text.length;
+  }
+  for (const kind of Object.values(spans?.kinds ?? {})) {
+    for (const key of kind?.keys ?? []) textBytes += 24 + key.length;
   }
   return 4096 + items * 220 + textBytes;
 }

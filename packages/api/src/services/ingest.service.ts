@@ -112,7 +112,7 @@ export class IngestService {
     this.checkTime(report, where);
     const outcome = await this.save(node.id, report);
     // A resend keeps the first report sent with its id, which may differ from this one.
-    if (!outcome.duplicate) this.bases.set(node.id, report, texts);
+    if (!outcome.duplicate) this.bases.set(node.id, report, texts, outcome.latest);
     return {
       status: "stored",
       report_id: outcome.execution.reportId,
@@ -132,7 +132,11 @@ export class IngestService {
     const evaluate = this.policies.evaluator(await this.policies.active());
     evaluate.prepare(report);
     try {
-      return await this.store.ingest(hostId, report, this.now(), { ...options, evaluate });
+      return await this.store.ingest(hostId, report, this.now(), {
+        latest: this.bases.spansOf(hostId),
+        ...options,
+        evaluate,
+      });
     } catch (e) {
       throw fromStoreError(e) ?? e;
     }

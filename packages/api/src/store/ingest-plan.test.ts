@@ -134,6 +134,8 @@ const DEFAULT_INPUT = {
   factsId: 55,
   prevFacts: null,
   nextFacts: null,
+  appended: new Map(),
+  latestBases: null,
 };
 
 function input(overrides: Partial<IngestInput>): IngestInput {

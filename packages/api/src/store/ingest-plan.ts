@@ -106,7 +106,18 @@ export interface IngestInput {
   /** The neighbours' facts, read when they differ from this report's. */
   prevFacts: Facts | null;
   nextFacts: Facts | null;
+  /**
+   * Span plans made without reading spans, for a report appended after the latest execution
+   * whose spans the store knew (planAppend), by kind name; such a kind's spans are not read.
+   */
+  appended: Map<string, SpanPlan<LoadedSpan>>;
+  /** Baselines of the latest execution's process spans, by span id, for `appended`. */
+  latestBases: Map<number, { baseCpu: number; baseRss: number }> | null;
 }
+
+/** The name a kind of lifetime goes by in `IngestInput.appended` and LatestSpans. */
+export const kindName = (kind: { kind?: string | undefined; table: string }) =>
+  kind.kind ?? kind.table;
 
 export interface SpanWrites {
   kind: SpanKind<never, never>;
@@ -127,6 +138,8 @@ type ChangeCounts = Pick<
 
 export interface IngestPlan {
   spans: SpanWrites[];
+  /** The span plan of each kind that has one (its items' spans changed), by kind name. */
+  plans: Map<string, SpanPlan<LoadedSpan>>;
   /** The facts row the execution points at: an existing one, or one to insert. */
   facts: { id: number } | { insert: { host_id: number; hash: string; body: string } };
   /** The execution row, but for facts_id (known once the facts row is). */
@@ -223,10 +236,10 @@ function inventoryOrders(report: Report): Uint8Array | null {
 /** The writes that store `prepared` as an execution, given what was read. */
 export function planIngest(prepared: PreparedReport, input: IngestInput): IngestPlan {
   const { hostId, placement } = input;
-  const processes = planKind(PROCESS_SPANS, prepared.processes, input.processSpans, placement);
-  const sessions = planKind(SESSION_SPANS, prepared.sessions, input.sessionSpans, placement);
+  const processes = planKind(PROCESS_SPANS, prepared.processes, input.processSpans, input);
+  const sessions = planKind(SESSION_SPANS, prepared.sessions, input.sessionSpans, input);
   const inventory = prepared.inventory.map((k) =>
-    planKind(k.kind, k.items, input.inventorySpans.get(k.kind.kind) ?? null, placement),
+    planKind(k.kind, k.items, input.inventorySpans.get(k.kind.kind) ?? null, input),
   );
   const bases = processBases(prepared, input, processes.plan);
   const counts = changeCounts(prepared, input, processes.plan, sessions.plan);
@@ -238,8 +251,17 @@ export function planIngest(prepared: PreparedReport, input: IngestInput): Ingest
   const newest = placement.next === null;
   const factsChanged = input.factsId === null || input.factsId !== input.host.factsId;
   const changedSomething = Object.values(counts.own).some((n) => (n ?? 0) > 0);
+  const plans = new Map<string, SpanPlan<LoadedSpan>>();
+  for (const [kind, k] of [
+    [PROCESS_SPANS, processes],
+    [SESSION_SPANS, sessions],
+    ...prepared.inventory.map((p, i) => [p.kind, inventory[i]!] as const),
+  ] as const) {
+    if (k.plan) plans.set(kindName(kind as SpanKind<never, never>), k.plan);
+  }
   const plan: IngestPlan = {
     spans: spans.map((w) => ({ ...w, insert: w.insert.map((r) => ({ host_id: hostId, ...r })) })),
+    plans,
     facts:
       input.factsId !== null
         ? { id: input.factsId }
@@ -289,8 +311,18 @@ function planKind<Item, Row extends { id: number; first_pos: number; last_pos: n
   kind: SpanKind<Item, Row>,
   items: readonly { key: string; item: Item }[],
   loaded: Row[] | null,
-  placement: Placement,
+  input: IngestInput,
 ): KindPlan<Row> {
+  const { placement } = input;
+  const appended = input.appended.get(kindName(kind as SpanKind<never, never>));
+  if (appended) {
+    // Appended with the latest execution's spans known: no copies (they cut spans around a
+    // report placed between two others), so no row of a span is needed.
+    return {
+      plan: appended as SpanPlan<LoadedSpan & { row: Row }>,
+      writes: writesOf(kind, items, appended),
+    };
+  }
   if (loaded === null) return { plan: null, writes: null };
   const plan = planSpans({
     pos: placement.pos,
@@ -305,23 +337,32 @@ function planKind<Item, Row extends { id: number; first_pos: number; last_pos: n
     })),
     items,
   });
+  return { plan, writes: writesOf(kind, items, plan) };
+}
+
+function writesOf<Item, Row>(
+  kind: SpanKind<Item, Row>,
+  items: readonly { key: string; item: Item }[],
+  plan: SpanPlan<LoadedSpan & { row?: Row }>,
+): SpanWrites {
   const insert: object[] = plan.newFromItems.map((n) => ({
     first_pos: n.first,
     last_pos: n.last,
     ...kind.columnsOf(items[n.index]!.item),
   }));
   for (const c of plan.copies) {
-    const { id: _id, host_id: _host, ...rest } = c.from.row as Row & { host_id: number };
+    const {
+      id: _id,
+      host_id: _host,
+      ...rest
+    } = c.from.row as Row & { id: number; host_id: number };
     insert.push({ ...rest, first_pos: c.first, last_pos: c.last });
   }
   return {
-    plan,
-    writes: {
-      kind: kind as SpanKind<never, never>,
-      setLast: plan.setLast,
-      setFirst: plan.setFirst,
-      insert,
-    },
+    kind: kind as SpanKind<never, never>,
+    setLast: plan.setLast,
+    setFirst: plan.setFirst,
+    insert,
   };
 }
 
@@ -360,12 +401,17 @@ function processBases(
     const stored = JSON.parse(input.host.state!.bases) as [number, number][];
     return stored.map(([baseCpu, baseRss]) => ({ baseCpu, baseRss }));
   }
-  const byId = new Map((input.processSpans ?? []).map((row) => [row.id, row]));
+  const byId =
+    input.processSpans === null && input.latestBases
+      ? input.latestBases
+      : new Map(
+          (input.processSpans ?? []).map((row) => [
+            row.id,
+            { baseCpu: row.base_cpu, baseRss: row.base_rss },
+          ]),
+        );
   return plan.spans.map((ref, i) => {
-    if (ref.kind === "existing") {
-      const row = byId.get(ref.id)!;
-      return { baseCpu: row.base_cpu, baseRss: row.base_rss };
-    }
+    if (ref.kind === "existing") return byId.get(ref.id)!;
     const p = prepared.processes[i]!.item;
     return { baseCpu: p.cpu_percent, baseRss: p.rss_bytes };
   });

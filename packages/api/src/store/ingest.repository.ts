@@ -7,6 +7,7 @@ import {
   type HostState,
   type IngestInput,
   type IngestPlan,
+  kindName,
   type Neighbour,
   type Placement,
   type PreparedReport,
@@ -16,11 +17,12 @@ import {
 } from "./ingest-plan.ts";
 import { INVENTORY_KINDS, type InventorySpanRow } from "./inventory-kinds.ts";
 import { type PolicyVerdict, storeVerdicts } from "./policy-runs.ts";
-import { POS_PER_MS, posOfTime, timeOfPos } from "./positions.ts";
+import { OPEN, POS_PER_MS, posOfTime, timeOfPos } from "./positions.ts";
 import { executionRecordOf } from "./records.ts";
 import { loadFacts, reportOf } from "./report-rebuild.ts";
 import type { Database } from "./schema.ts";
 import { PROCESS_SPANS, SESSION_SPANS, type SpanKind } from "./span-kinds.ts";
+import { type LatestKind, type LoadedSpan, planAppend, type SpanPlan } from "./span-planner.ts";
 
 export interface IngestOptions {
   /**
@@ -35,6 +37,22 @@ export interface IngestOptions {
    * build a report from the latest one (read, change, write) on several API processes.
    */
   expectLatestReportId?: string | null;
+  /**
+   * The lifetimes of the host's latest execution, as an earlier ingest gave them
+   * (IngestOutcome.latest). When they are still the latest's, a report appended after it
+   * reads only the spans of the items it ended, and those by id, checked.
+   */
+  latest?: LatestSpans | undefined;
+}
+
+/**
+ * The spans open at a host's latest execution: for each kind of lifetime (kindName), its
+ * items' keys and their spans' ids. Hints kept between check-ins: the store uses them only
+ * for the execution they name, and checks each span it writes through them.
+ */
+export interface LatestSpans {
+  reportId: string;
+  kinds: Partial<Record<string, LatestKind>>;
 }
 
 /** An execution as stored: what a write answers with. */
@@ -51,6 +69,13 @@ export interface IngestOutcome {
   execution: StoredExecution;
   /** True when this report_id was already stored: nothing was written. */
   duplicate: boolean;
+  /** The spans open at this execution, when it is the host's newest (for IngestOptions.latest). */
+  latest?: LatestSpans | undefined;
+  /**
+   * What was read of the host's spans: none (no lifetime changed, or a duplicate), only
+   * those the report ended (by IngestOptions.latest), or all those around its position.
+   */
+  spanReads?: "none" | "ended" | "around";
 }
 
 /** Rows of one statement updating a span column to one value. */
@@ -59,6 +84,7 @@ const CHUNK = 500;
 /** The host's row and state as ingest reads them, under the host's lock. */
 interface HostRead extends HostState {
   latestId: number | null;
+  latestReportId: string | null;
   sessionsKnown: boolean;
   duplicateId: number | null;
 }
@@ -100,9 +126,23 @@ export class IngestRepository {
         await expectLatest(trx, host, options.expectLatestReportId);
       }
       const placement = await place(trx, hostId, host, prepared.collectedMs);
-      const input = await this.readInput(trx, prepared, hostId, receivedAt, host, placement);
+      const latest =
+        options.latest && options.latest.reportId === host.latestReportId ? options.latest : null;
+      const input = await this.readInput(
+        trx,
+        prepared,
+        hostId,
+        receivedAt,
+        host,
+        placement,
+        latest,
+      );
       const plan = planIngest(prepared, input);
       const id = await this.apply(trx, hostId, plan);
+      const spans =
+        placement.next === null
+          ? await latestSpans(trx, hostId, report.report_id, prepared, input, plan, latest)
+          : undefined;
       if (this.archive) await enqueueArchive(trx, id, receivedAt);
       if (options.evaluate) {
         const previous = placement.prev ? timeOfPos(placement.prev.pos) : null;
@@ -131,6 +171,13 @@ export class IngestRepository {
           receivedAt,
         },
         duplicate: false,
+        latest: spans,
+        spanReads:
+          input.processSpans || input.sessionSpans || input.inventorySpans.size > 0
+            ? "around"
+            : input.appended.size > 0
+              ? "ended"
+              : "none",
       };
     }, hostId);
   }
@@ -187,8 +234,30 @@ export class IngestRepository {
     receivedAt: number,
     host: HostRead,
     placement: Placement,
+    latest: LatestSpans | null,
   ): Promise<IngestInput> {
     const unchanged = unchangedKinds(prepared, host, placement);
+    const appended = new Map<string, SpanPlan<LoadedSpan>>();
+    const appendedAfter =
+      placement.next === null && placement.prev !== null ? placement.prev : null;
+    // A kind that changed, appended after the latest execution whose spans are known: the
+    // plan needs only the spans it ends, found by id and checked. Else every span around.
+    const spansOf = async <Row>(kind: SpanKind<never, Row>, items: readonly { key: string }[]) => {
+      const known = appendedAfter && latest?.kinds[kindName(kind)];
+      if (known) {
+        const fast = planAppend({
+          pos: placement.pos,
+          prevPos: appendedAfter.pos,
+          latest: known,
+          items,
+        });
+        if (fast && (await stillOpen(trx, kind, hostId, fast.ended))) {
+          appended.set(kindName(kind), fast.plan);
+          return null;
+        }
+      }
+      return loadSpans(trx, kind, hostId, placement);
+    };
     const factsId =
       host.factsHash === prepared.factsHash && host.factsId !== null
         ? host.factsId
@@ -197,15 +266,19 @@ export class IngestRepository {
       n === null || n.factsId === factsId ? null : loadFacts(trx, n.factsId);
     const changedInventory = INVENTORY_KINDS.filter((k) => !unchanged.inventory.has(k.kind));
     const [processSpans, sessionSpans, prevFacts, nextFacts, ...inventory] = await Promise.all([
-      unchanged.processes ? null : loadSpans(trx, PROCESS_SPANS, hostId, placement),
-      unchanged.sessions ? null : loadSpans(trx, SESSION_SPANS, hostId, placement),
+      unchanged.processes ? null : spansOf(asKind(PROCESS_SPANS), prepared.processes),
+      unchanged.sessions ? null : spansOf(asKind(SESSION_SPANS), prepared.sessions),
       factsOfNeighbour(placement.prev),
       factsOfNeighbour(placement.next),
-      ...changedInventory.map((k) => loadSpans(trx, k, hostId, placement)),
+      ...changedInventory.map((k) =>
+        spansOf(asKind(k), prepared.inventory.find((i) => i.kind === k)!.items),
+      ),
     ]);
-    const inventorySpans = new Map(
-      changedInventory.map((k, i) => [k.kind, inventory[i] as InventorySpanRow[]]),
-    );
+    const inventorySpans = new Map<string, InventorySpanRow[]>();
+    changedInventory.forEach((k, i) => {
+      const rows = inventory[i] as InventorySpanRow[] | null;
+      if (rows) inventorySpans.set(k.kind, rows);
+    });
     // Whether the neighbours held the changed kinds' sections decides what counts as change.
     if (changedInventory.length > 0) await readSections(trx, placement);
     return {
@@ -219,6 +292,10 @@ export class IngestRepository {
       factsId,
       prevFacts,
       nextFacts,
+      appended,
+      latestBases: appended.has(kindName(asKind(PROCESS_SPANS)))
+        ? basesById(host, latest!.kinds[kindName(asKind(PROCESS_SPANS))]!)
+        : null,
     };
   }
 
@@ -303,6 +380,12 @@ async function readHost(trx: Db, hostId: number, reportId: string): Promise<Host
     .selectFrom("hosts")
     .leftJoin("host_state", "host_state.host_id", "hosts.id")
     .select([
+      (eb) =>
+        eb
+          .selectFrom("executions")
+          .select("report_id")
+          .whereRef("executions.id", "=", "hosts.latest_execution_id")
+          .as("latest_report_id"),
       "hosts.facts_id",
       "hosts.facts_hash",
       "hosts.latest_pos",
@@ -331,6 +414,7 @@ async function readHost(trx: Db, hostId: number, reportId: string): Promise<Host
     factsHash: row.facts_hash,
     latestPos: row.latest_pos,
     latestId: row.latest_execution_id,
+    latestReportId: row.latest_report_id ?? null,
     firstPos: row.first_pos,
     changedPos: row.changed_pos,
     lastReceivedAt: row.last_received_at,
@@ -476,4 +560,105 @@ async function findFacts(trx: Db, hostId: number, hash: string): Promise<number 
     .where("hash", "=", hash)
     .executeTakeFirst();
   return row?.id ?? null;
+}
+
+const asKind = <Item, Row>(kind: SpanKind<Item, Row>) => kind as unknown as SpanKind<never, Row>;
+
+/**
+ * Whether each span a plan ends through LatestSpans is still what they said: this host's,
+ * open, and holding that item (a report placed before the latest may have cut it since).
+ */
+async function stillOpen<Row>(
+  trx: Db,
+  kind: SpanKind<never, Row>,
+  hostId: number,
+  ended: { id: number; key: string }[],
+): Promise<boolean> {
+  if (ended.length === 0) return true;
+  const rows = (await trx
+    .selectFrom(kind.table)
+    .selectAll()
+    .where(
+      "id",
+      "in",
+      ended.map((e) => e.id),
+    )
+    .execute()) as (Row & { id: number; host_id: number; last_pos: number })[];
+  if (rows.length !== ended.length) return false;
+  const keys = new Map(ended.map((e) => [e.id, e.key]));
+  return rows.every(
+    (r) => r.host_id === hostId && r.last_pos === OPEN && kind.keyOfRow(r) === keys.get(r.id),
+  );
+}
+
+/** The latest execution's process baselines (its state row, in pid order) by span id. */
+function basesById(host: HostState, latest: LatestKind) {
+  const stored = JSON.parse(host.state!.bases) as [number, number][];
+  const byId = new Map<number, { baseCpu: number; baseRss: number }>();
+  latest.ids.forEach((id, i) => {
+    const [baseCpu, baseRss] = stored[i]!;
+    byId.set(id, { baseCpu, baseRss });
+  });
+  return byId;
+}
+
+/**
+ * The spans open at a newest execution, for the next ingest: a kind it kept as the latest's
+ * keeps the latest's; a planned kind's ids are its plan's, those of new spans read back
+ * (they are the host's spans opened at this position: a few rows by the spans' index).
+ */
+async function latestSpans(
+  trx: Db,
+  hostId: number,
+  reportId: string,
+  prepared: PreparedReport,
+  input: IngestInput,
+  plan: IngestPlan,
+  latest: LatestSpans | null,
+): Promise<LatestSpans> {
+  const kinds: LatestSpans["kinds"] = {};
+  const all: [SpanKind<never, never>, readonly { key: string }[]][] = [
+    [asKind(PROCESS_SPANS) as SpanKind<never, never>, prepared.processes],
+    [asKind(SESSION_SPANS) as SpanKind<never, never>, prepared.sessions],
+    ...prepared.inventory.map(
+      (k) =>
+        [asKind(k.kind) as SpanKind<never, never>, k.items] as [
+          SpanKind<never, never>,
+          readonly { key: string }[],
+        ],
+    ),
+  ];
+  for (const [kind, items] of all) {
+    const name = kindName(kind);
+    const spanPlan = plan.plans.get(name);
+    if (!spanPlan) {
+      // Kept as the latest's: the same items, the same spans.
+      const known = latest?.kinds[name];
+      if (known) kinds[name] = known;
+      continue;
+    }
+    let opened: Map<string, number> | null = null;
+    if (spanPlan.newFromItems.length > 0) {
+      let q = trx
+        .selectFrom(kind.table)
+        .selectAll()
+        .where("host_id", "=", hostId)
+        .where("last_pos", "=", OPEN)
+        .where("first_pos", "=", input.placement.pos);
+      if (kind.kind !== undefined) q = q.where("kind" as never, "=", kind.kind as never);
+      const rows = (await q.execute()) as { id: number }[];
+      opened = new Map(rows.map((r) => [kind.keyOfRow(r as never), r.id]));
+    }
+    const ids: number[] = [];
+    for (const ref of spanPlan.spans) {
+      const id =
+        ref.kind === "existing"
+          ? ref.id
+          : opened?.get(items[spanPlan.newFromItems[ref.index]!.index]!.key);
+      if (id === undefined) break;
+      ids.push(id);
+    }
+    if (ids.length === items.length) kinds[name] = { keys: items.map((i) => i.key), ids };
+  }
+  return { reportId, kinds };
 }

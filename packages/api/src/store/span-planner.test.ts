@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { OPEN } from "./positions.ts";
-import { type LoadedSpan, type PlanInput, planSpans, type SpanPlan } from "./span-planner.ts";
+import {
+  type LoadedSpan,
+  type PlanInput,
+  planAppend,
+  planSpans,
+  type SpanPlan,
+} from "./span-planner.ts";
 
 /**
  * planSpans decides how one execution, placed at its position between its neighbours,
@@ -346,6 +352,52 @@ describe("planSpans applied to a model of the span table", () => {
       }),
       { numRuns: 200 },
     );
+  });
+
+  test("planAppend, from the latest execution's spans alone, plans what planSpans does", () => {
+    fc.assert(
+      fc.property(
+        historyArb,
+        fc.subarray(KEYS),
+        fc.integer({ min: 1, max: 50 }),
+        (h, keys, step) => {
+          const model = new Model();
+          for (const { pos, keys } of h) if (!model.executions.has(pos)) model.insert(pos, keys);
+          const prevPos = Math.max(...model.executions.keys());
+          const open = model.spans.filter((s) => s.first <= prevPos && s.last >= prevPos);
+          const pos = prevPos + step;
+          const items = keys.map((key) => ({ key }));
+          const fast = planAppend({
+            pos,
+            prevPos,
+            latest: { keys: open.map((s) => s.key), ids: open.map((s) => s.id) },
+            items,
+          });
+          const loaded = model.spans.filter((s) => s.last >= prevPos).map((s) => ({ ...s }));
+          const full = planSpans({ pos, prevPos, nextPos: null, loaded, items });
+          assert.ok(fast);
+          const byId = (a: { id: number }, b: { id: number }) => a.id - b.id;
+          assert.deepEqual(fast.plan.spans, full.spans);
+          assert.deepEqual(fast.plan.newFromItems, full.newFromItems);
+          assert.deepEqual(fast.plan.setLast.sort(byId), full.setLast.sort(byId));
+          assert.deepEqual(fast.plan.setFirst, full.setFirst);
+          assert.deepEqual(fast.plan.copies, full.copies);
+          assert.deepEqual(fast.plan.changes, full.changes);
+          assert.deepEqual(
+            fast.ended.map((e) => e.id).sort(),
+            full.setLast.map((e) => e.id).sort(),
+          );
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test("planAppend declines keys that repeat", () => {
+    const latest = { keys: ["a", "a"], ids: [1, 2] };
+    assert.equal(planAppend({ pos: 20, prevPos: 10, latest, items: items("a") }), null);
+    const once = { keys: ["a"], ids: [1] };
+    assert.equal(planAppend({ pos: 20, prevPos: 10, latest: once, items: items("b", "b") }), null);
   });
 
   test("a span cut after retention is not extended to an execution it does not contain", () => {

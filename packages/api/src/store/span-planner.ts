@@ -136,3 +136,65 @@ function difference(before: Set<string>, after: Set<string>) {
   for (const k of before) if (!after.has(k)) ended++;
   return { started, ended };
 }
+
+/** The lifetimes of one kind that hold a host's latest execution's items. */
+export interface LatestKind {
+  /** The items' keys, in canonical order. */
+  keys: readonly string[];
+  /** The id of each item's span, in the same order; every one of them is open. */
+  ids: readonly number[];
+}
+
+export interface AppendInput<I extends PlanItem> {
+  pos: number;
+  /** The position of P, the host's latest execution, after which N is appended. */
+  prevPos: number;
+  /** P's items of this kind and their spans. */
+  latest: LatestKind;
+  items: readonly I[];
+}
+
+/**
+ * planSpans for an execution N appended after P, the host's latest, knowing P's items and
+ * their (open) spans instead of reading every span: an item of P kept in N keeps its span,
+ * an item of P gone from N has its span end at P, an item new in N gets a new open span.
+ * That is what planSpans decides when P is the newest, since the spans open there are
+ * exactly P's items. Null when keys repeat within P or N (each key names one item).
+ */
+export function planAppend<I extends PlanItem>(
+  input: AppendInput<I>,
+): { plan: SpanPlan<LoadedSpan>; ended: { id: number; key: string }[] } | null {
+  const { pos, prevPos, latest, items } = input;
+  const before = new Map<string, number>();
+  latest.keys.forEach((key, i) => before.set(key, latest.ids[i]!));
+  if (before.size !== latest.keys.length) return null;
+  const plan: SpanPlan<LoadedSpan> = {
+    spans: [],
+    newFromItems: [],
+    copies: [],
+    setLast: [],
+    setFirst: [],
+    changes: null,
+    nextChanges: null,
+  };
+  const itemKeys = new Set<string>();
+  items.forEach((item, index) => {
+    itemKeys.add(item.key);
+    const id = before.get(item.key);
+    if (id !== undefined) {
+      plan.spans.push({ kind: "existing", id });
+      return;
+    }
+    plan.spans.push({ kind: "new", index: plan.newFromItems.length });
+    plan.newFromItems.push({ index, first: pos, last: OPEN });
+  });
+  if (itemKeys.size !== items.length) return null;
+  const ended: { id: number; key: string }[] = [];
+  for (const [key, id] of before) {
+    if (itemKeys.has(key)) continue;
+    ended.push({ id, key });
+    plan.setLast.push({ id, last: prevPos });
+  }
+  plan.changes = { started: plan.newFromItems.length, ended: ended.length };
+  return { plan, ended };
+}

@@ -343,7 +343,12 @@ export type { Facts } from "./facts.ts";
 export type { HistoryNeeds, WalkStep } from "./history-walk.ts";
 export type { HostCounts } from "./host-counts.ts";
 export type { HostFilter } from "./hosts.repository.ts";
-export type { IngestOptions, IngestOutcome, StoredExecution } from "./ingest.repository.ts";
+export type {
+  IngestOptions,
+  IngestOutcome,
+  LatestSpans,
+  StoredExecution,
+} from "./ingest.repository.ts";
 export type { InventoryFilter } from "./inventory.repository.ts";
 export type { InventoryKindName } from "./inventory-kinds.ts";
 export type { InventoryHit, InventoryMatch } from "./inventory-search.repository.ts";
