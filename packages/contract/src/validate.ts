@@ -1,6 +1,7 @@
 import { Compile } from "typebox/compile";
 import { Format } from "typebox/format";
 import { isDateTime } from "./date-time.ts";
+import { DELTA_LISTS } from "./delta.ts";
 import { type Report, ReportSchema } from "./report.ts";
 
 // Every schema compiled after this (the API's routes, the report check below) checks
@@ -29,6 +30,38 @@ export function validateReport(value: unknown): Validation<Report> {
   }
   const problems = reportRules(value);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value };
+}
+
+/** The lists a delta changes item by item, and the most items each may hold. */
+const LIST_LIMITS = Object.entries(ReportSchema.properties)
+  .filter(([name]) => (DELTA_LISTS as readonly string[]).includes(name))
+  .map(([name, schema]) => [name, (schema as unknown as { maxItems: number }).maxItems] as const);
+
+/**
+ * validateReport for a report made by applying a delta to `base`, a report that passed it:
+ * the items the two share (the same objects: applyDelta keeps the base's items it did not
+ * change) are not checked against the schema again, every other part is, and the rules
+ * (unique items, no NUL) hold over the whole report. On a problem, the whole report is
+ * checked again so that each problem names its place exactly.
+ */
+export function validateAppliedReport(report: Report, base: Report): Validation<Report> {
+  reportCheck ??= Compile(ReportSchema);
+  const shadow: Record<string, unknown> = { ...report };
+  for (const [name, maxItems] of LIST_LIMITS) {
+    const list = (report as unknown as Record<string, unknown>)[name];
+    const before = (base as unknown as Record<string, unknown>)[name];
+    if (!Array.isArray(list) || !Array.isArray(before)) continue;
+    if (list.length > maxItems) return validateReport(report);
+    if (list === before) {
+      shadow[name] = [];
+      continue;
+    }
+    const kept = new Set<unknown>(before);
+    shadow[name] = list.filter((item) => !kept.has(item));
+  }
+  if (!reportCheck.Check(shadow)) return validateReport(report);
+  const problems = reportRules(report);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: report };
 }
 
 /** Values parsed from a JSON text that holds no NUL escape (see markNulFree). */

@@ -4,7 +4,8 @@ import { Compile } from "typebox/compile";
 import { applyDelta, isMismatch, makeDelta } from "../src/delta.ts";
 import { DeltaReportSchema } from "../src/delta-schema.ts";
 import { type ReportTexts, reportDigest, reportDigestFrom } from "../src/digest.ts";
-import type { Report, ReportProcess } from "../src/index.ts";
+import { LIMITS, type Report, type ReportProcess } from "../src/index.ts";
+import { validateAppliedReport, validateReport } from "../src/validate.ts";
 
 const proc = (pid: number, extra: Partial<ReportProcess> = {}): ReportProcess => ({
   pid,
@@ -233,5 +234,58 @@ describe("delta reports", () => {
       roundTrip(from, to);
       from = to;
     }
+  });
+});
+
+describe("validating a report a delta gives", () => {
+  /** Applies a hand-made delta to a copy of base() and checks it both ways. */
+  function both(lists: Record<string, unknown>, set: Record<string, unknown> = {}) {
+    const from = structuredClone(base());
+    const delta = {
+      schema_version: 1,
+      report_id: "00000000-0000-4000-8000-000000000002",
+      collected_at: "2026-11-30T10:05:00Z",
+      base_report_id: from.report_id,
+      digest: "0".repeat(64),
+      set,
+      lists,
+    } as unknown as Parameters<typeof applyDelta>[1];
+    const applied = applyDelta(from, delta);
+    assert.ok(!isMismatch(applied), JSON.stringify(applied));
+    const fast = validateAppliedReport(applied, from);
+    assert.deepEqual(fast, validateReport(applied));
+    return fast;
+  }
+  const process = (pid: number) => ({ ...base().processes[0]!, pid });
+
+  test("kept, changed and added items pass as the whole report does", () => {
+    assert.equal(both({}).ok, true);
+    assert.equal(both({ processes: { changed: [{ i: 0, set: { cpu_percent: 3 } }] } }).ok, true);
+    assert.equal(both({ processes: { added: [{ at: 0, item: process(4242) }] } }).ok, true);
+  });
+
+  test("a changed or added item that breaks the schema is refused at its place", () => {
+    const changed = both({ processes: { changed: [{ i: 0, set: { pid: -1 } }] } });
+    assert.equal(changed.ok, false);
+    const added = both({
+      processes: { added: [{ at: 1, item: { ...process(4242), rss_bytes: "x" } }] },
+    });
+    assert.equal(added.ok, false);
+    assert.ok(!added.ok && added.problems.some((p) => p.path.startsWith("/processes/1")));
+  });
+
+  test("a section set whole is checked, and so are the rules over kept and added items", () => {
+    assert.equal(both({}, { memory: { total_bytes: -5, available_bytes: 1 } }).ok, false);
+    const pid = base().processes[0]!.pid;
+    const twice = both({ processes: { added: [{ at: 1, item: process(pid) }] } });
+    assert.ok(!twice.ok && twice.problems[0]!.message.includes("appears twice"));
+  });
+
+  test("a list grown past its limit is refused", () => {
+    const many = Array.from({ length: LIMITS.processes + 1 - base().processes.length }, (_, k) => ({
+      at: base().processes.length + k,
+      item: process(100_000 + k),
+    }));
+    assert.equal(both({ processes: { added: many } }).ok, false);
   });
 });

@@ -7,7 +7,7 @@ import {
   type Report,
   type ReportAccepted,
   reportRules,
-  validateReport,
+  validateAppliedReport,
 } from "@compliance/contract";
 import { type ReportTexts, reportDigestFrom } from "@compliance/contract/digest";
 import {
@@ -78,7 +78,7 @@ export class IngestService {
     // Its base was stored (so holds no NUL), the rest came in the delta's text: when that
     // held no NUL escape, neither does the report.
     if (isNulFree(delta)) markNulFree(applied);
-    const checked = validateReport(applied);
+    const checked = validateAppliedReport(applied, base.report);
     if (!checked.ok) throw invalidReport("the report this delta describes", checked.problems);
     return this.acceptChecked(node, applied, "report", texts);
   }
