@@ -166,7 +166,7 @@ export function planAppend<I extends PlanItem>(
 ): { plan: SpanPlan<LoadedSpan>; ended: { id: number; key: string }[] } | null {
   const { pos, prevPos, latest, items } = input;
   const before = new Map<string, number>();
-  latest.keys.forEach((key, i) => before.set(key, latest.ids[i]!));
+  for (let i = 0; i < latest.keys.length; i++) before.set(latest.keys[i]!, latest.ids[i]!);
   if (before.size !== latest.keys.length) return null;
   const plan: SpanPlan<LoadedSpan> = {
     spans: [],
