@@ -16,7 +16,7 @@ import { randomUUID } from "node:crypto";
 import { Agent, request } from "node:http";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { makeDelta, type Report, type ReportProcess } from "@compliance/contract";
-import { reportDigest } from "@compliance/contract/digest";
+import { type ReportTexts, reportDigestFrom } from "@compliance/contract/digest";
 import { reportWithProcesses } from "../../packages/api/test/helpers/reports.ts";
 import { percentile } from "./harness.ts";
 import { seeded } from "./seeded.ts";
@@ -164,12 +164,12 @@ async function soak(load: SoakLoad): Promise<SoakResult> {
       req.end(body);
     });
 
-  // Every host's report: the same processes (shared objects, so the digest's texts of
-  // them are kept once), the last REPLACED with new pids at each change.
+  // Every host's report: the same processes (shared objects, so each digest reuses the
+  // texts of those the one before wrote), the last REPLACED with new pids at each change.
   const template = reportWithProcesses(load.processes, { identifier: "soak" });
   const replaced = Math.min(REPLACED, load.processes);
   const steady = template.processes.slice(0, load.processes - replaced);
-  const texts = new WeakMap<object, string>();
+  let texts: ReportTexts | undefined;
   const processesOf = (gen: number): ReportProcess[] =>
     gen === 0
       ? template.processes
@@ -294,7 +294,9 @@ async function soak(load: SoakLoad): Promise<SoakResult> {
     const gen = change ? host.gen + 1 : host.gen;
     const now = reportOf(host, gen, randomUUID(), new Date(wallT0 + (due - t0)).toISOString());
     const before = reportOf(host, host.gen, host.reportId, host.collectedAt);
-    const delta = JSON.stringify(makeDelta(before, now, host.reportId, reportDigest(now, texts)));
+    const digest = reportDigestFrom(now, texts);
+    texts = digest.texts;
+    const delta = JSON.stringify(makeDelta(before, now, host.reportId, digest.digest));
     deltaBytes += Buffer.byteLength(delta);
     sent++;
     let a = await post("/api/v1/reports/delta", host.key, delta);

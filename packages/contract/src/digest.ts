@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { canonicalJson, canonicalMembers } from "./canonical.ts";
+import { canonicalJson, canonicalMembers, flatText } from "./canonical.ts";
 import { DELTA_LISTS, type DeltaListName } from "./delta.ts";
 import type { Report } from "./report.ts";
 
@@ -53,8 +53,9 @@ function listTexts(list: readonly unknown[], before: ListTexts | undefined): Lis
     for (let i = 0; i < before.list.length; i++) known.set(before.list[i], before.items[i]!);
   }
   // An undefined item (never in parsed JSON) writes nothing, as canonicalJson does.
+  // Flat: these texts are kept as long as their report is (see flatText).
   const items = list.map((item) =>
-    item === undefined ? "" : (known?.get(item) ?? canonicalJson(item)),
+    item === undefined ? "" : (known?.get(item) ?? flatText(canonicalJson(item))),
   );
   return { list, items };
 }

@@ -1,4 +1,4 @@
-import type { Report } from "@compliance/contract";
+import { flatText, type Report } from "@compliance/contract";
 import type { Transaction } from "kysely";
 import { enqueueArchive } from "./archive.repository.ts";
 import type { Db, Dialect } from "./dialect.ts";
@@ -658,7 +658,8 @@ async function latestSpans(
       if (id === undefined) break;
       ids.push(id);
     }
-    if (ids.length === items.length) kinds[name] = { keys: items.map((i) => i.key), ids };
+    // Flat: kept until the next check-in (see flatText).
+    if (ids.length === items.length) kinds[name] = { keys: items.map((i) => flatText(i.key)), ids };
   }
   return { reportId, kinds };
 }
