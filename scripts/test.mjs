@@ -17,15 +17,21 @@ const FUTURE = "+400d";
 /** Files whose behaviour depends on the date; the console's browser tests are not among them. */
 const DATE_SENSITIVE = ["packages/api/", "packages/agent/", "packages/contract/"];
 /**
- * Files of those packages that the second pass leaves out: slow, and nothing they check
- * depends on the date, so on the moved clock they would only prove the same again.
+ * Files of those packages that the second pass leaves out, each with what it checks: none
+ * of it depends on the date, so on the moved clock they would only prove the same again.
  */
 const CLOCK_FREE = new Map([
   ["packages/api/test/service.test.ts", "the systemd unit, and packaging the API and starting it"],
   ["packages/api/test/burst.test.ts", "admission control under 1,000 concurrent check-ins"],
   ["packages/api/test/fuzz.test.ts", "no input gets a 5xx; the dates it sends come from its seed"],
   ["packages/api/test/openapi.test.ts", "linters on the OpenAPI document, which holds no date"],
+  ["packages/api/test/hardening-enroll.test.ts", "who may enroll a host that has a node key"],
+  ["packages/api/test/outage.test.ts", "the database going away and coming back"],
+  ["packages/api/test/request-errors.test.ts", "requests refused before a route runs"],
+  ["packages/api/test/readme-agent.test.ts", "the README's shell example runs as written"],
+  ["packages/api/test/compressed-bodies.test.ts", "compressed request bodies"],
   ["packages/agent/test/packages.test.ts", "building and installing the agent's packages"],
+  ["packages/agent/test/service.test.ts", "the agent process killed, stopped and measured"],
 ]);
 /**
  * The slowest files, slowest first (from the table each pass prints): started first, they
@@ -34,19 +40,23 @@ const CLOCK_FREE = new Map([
 const SLOW_FIRST = [
   "packages/api/test/policies.test.ts",
   "packages/api/test/fuzz.test.ts",
-  "packages/api/test/service.test.ts",
-  "packages/api/test/burst.test.ts",
   "packages/agent/test/daemon.test.ts",
   "packages/agent/test/packages.test.ts",
-  "packages/console/test/console.e2e.test.ts",
   "packages/api/test/replicas.test.ts",
+  "packages/console/test/console.e2e.test.ts",
+  "packages/api/test/burst.test.ts",
+  "packages/api/test/service.test.ts",
   "packages/api/test/history-property.test.ts",
-  "packages/api/test/hardening-timeout.test.ts",
-  "packages/api/test/group-commit.test.ts",
-  "packages/api/test/hardening-http.test.ts",
   "packages/console/test/admin.e2e.test.ts",
-  "packages/api/test/hardening-enroll.test.ts",
+  "packages/api/test/hardening-timeout.test.ts",
   "packages/console/test/questions.e2e.test.ts",
+  "packages/api/test/group-commit.test.ts",
+  "packages/api/test/export.test.ts",
+  "packages/api/test/hardening-enroll.test.ts",
+  "packages/agent/test/service.test.ts",
+  "packages/api/test/hardening-http.test.ts",
+  "packages/api/test/hardening-inputs.test.ts",
+  "packages/api/test/archive.test.ts",
 ];
 /** The longest one test (or hook) may take, even on a loaded 2-core machine. */
 const TEST_TIMEOUT_MS = 5 * 60_000;
@@ -97,8 +107,9 @@ if (files.length === 0) {
 }
 
 const timings = join(root, "scripts/file-timings.mjs");
-function run(label, command, list) {
+function run(label, command, list, notes = []) {
   console.log(`\n# ${label}: ${list.length} files`);
+  for (const note of notes) console.log(`#   ${note}`);
   const argv = [
     ...command,
     process.execPath,
@@ -148,11 +159,11 @@ if (clock !== "now" && future.length > 0) {
     );
     failed++;
   } else {
-    const once = files.filter((f) => CLOCK_FREE.has(f));
-    const label =
-      `date-sensitive tests with the clock ${FUTURE} ahead (faketime)` +
-      once.map((f) => `\n#   not again: ${f} (${CLOCK_FREE.get(f)})`).join("");
-    failed += run(label, ["faketime", "-f", FUTURE], future) === 0 ? 0 : 1;
+    const label = `date-sensitive tests with the clock ${FUTURE} ahead (faketime)`;
+    const notes = files
+      .filter((f) => CLOCK_FREE.has(f))
+      .map((f) => `not again: ${f} (${CLOCK_FREE.get(f)})`);
+    failed += run(label, ["faketime", "-f", FUTURE], future, notes) === 0 ? 0 : 1;
   }
 }
 process.exit(failed === 0 ? 0 : 1);
