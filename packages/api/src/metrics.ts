@@ -112,6 +112,14 @@ export class ApiMetrics {
     });
     this.scrapeTimeGauges(store, registers);
     store.observeCommits((size) => this.commitBatch.observe(size));
+    const spanReads = new Counter({
+      name: "compliance_ingest_span_reads_total",
+      help: "Reports stored, by what was read of their host's lifetimes: none (none changed), ended (only those the report ended, through the latest execution's spans this process kept), around (every one open around its place: no or stale spans kept, a late report, a host's first)",
+      labelNames: ["read"] as const,
+      registers,
+    });
+    for (const read of ["none", "ended", "around"] as const) spanReads.inc({ read }, 0);
+    store.observeSpanReads((read) => spanReads.inc({ read }));
     if (admission) {
       admission.onOverloaded = (reason) => this.overloaded(reason);
       new Gauge({

@@ -112,27 +112,34 @@ describe("the real agent against the real API over HTTP", () => {
     assert.notEqual(timeline.items[0].changes, null);
   });
 
-  /** What the API's /metrics says of delta reports, by outcome. */
-  const deltaCounts = async () => {
+  /** What the API's /metrics says of one counter, by its one label. */
+  const counts = async (name: string, label: string) => {
     const r = await fetch(`${server.url}/metrics`, {
       headers: { authorization: `Bearer ${METRICS_TOKEN}` },
     });
     assert.equal(r.status, 200);
-    const counts: Record<string, number> = {};
+    const found: Record<string, number> = {};
     for (const m of (await r.text()).matchAll(
-      /^compliance_delta_reports_total\{outcome="(\w+)"\} (\d+)$/gm,
+      new RegExp(`^${name}\\{${label}="(\\w+)"\\} (\\d+)$`, "gm"),
     )) {
-      counts[m[1]!] = Number(m[2]);
+      found[m[1]!] = Number(m[2]);
     }
-    return counts;
+    return found;
   };
+  /** Delta reports, by outcome. */
+  const deltaCounts = () => counts("compliance_delta_reports_total", "outcome");
 
   test("after the first report, the agent sends what changed; the API stores the whole report", async () => {
     // The run before acknowledged a report: this one goes as a delta of it.
     const before = await deltaCounts();
+    const readsBefore = await counts("compliance_ingest_span_reads_total", "read");
     await agent();
     const after = await deltaCounts();
     assert.equal((after.stored ?? 0) - (before.stored ?? 0), 1, JSON.stringify(after));
+    // The agent's own process is new each run: the store ended and started lifetimes, and
+    // read only the spans of those that ended, through the spans kept from the run before.
+    const reads = await counts("compliance_ingest_span_reads_total", "read");
+    assert.equal((reads.ended ?? 0) - (readsBefore.ended ?? 0), 1, JSON.stringify(reads));
     // What the agent kept as its last acknowledged report is exactly what the API serves.
     const sent = JSON.parse(readFileSync(join(dir, "agent", "last-report.json"), "utf8"));
     assert.deepEqual(await api(`/api/v1/reports/${sent.report_id}`), sent);

@@ -167,8 +167,15 @@ class SqlStore implements Store {
   deleteHost: Store["deleteHost"] = (id) => this.hosts.delete(id);
   revokeHostKey: Store["revokeHostKey"] = (id) => this.hosts.revokeKey(id);
 
-  ingest: Store["ingest"] = (hostId, report, receivedAt, options) =>
-    this.ingestion.ingest(hostId, report, receivedAt, options);
+  private spanReadsListener: ((read: "none" | "ended" | "around") => void) | null = null;
+  observeSpanReads: Store["observeSpanReads"] = (listener) => {
+    this.spanReadsListener = listener;
+  };
+  ingest: Store["ingest"] = async (hostId, report, receivedAt, options) => {
+    const outcome = await this.ingestion.ingest(hostId, report, receivedAt, options);
+    if (outcome.spanReads) this.spanReadsListener?.(outcome.spanReads);
+    return outcome;
+  };
   prune: Store["prune"] = (beforeMs) =>
     pruneExecutions(this.handle.long, this.longDialect, beforeMs);
 

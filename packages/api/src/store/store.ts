@@ -66,6 +66,8 @@ export interface Store {
   poolUse(): PoolUse | null;
   /** Tells `listener` the size of each shared commit of reports (group-commit.ts). */
   observeCommits(listener: (size: number) => void): void;
+  /** Tells `listener` what each report stored read of its host's lifetimes (IngestOutcome). */
+  observeSpanReads(listener: (read: "none" | "ended" | "around") => void): void;
   /** Reports waiting for a shared commit, and commits under way. */
   commitQueue(): CommitQueueUse;
   /** Hosts in all, online now and never reported (one aggregate, no history read). */
