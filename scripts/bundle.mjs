@@ -32,8 +32,17 @@ const builtinsRequiredWhereUsed = {
     // (node:util's load streams and TextDecoder), and a module imported for one function
     // (node:crypto's randomUUID, ~9 ms to load) is not loaded until that function runs. The
     // names are the built-in's own, read here: getOwnPropertyNames evaluates nothing.
+    // A built-in that is itself a function (node:events, node:assert) is its own default
+    // export: it is required as it is.
     build.onLoad({ filter: /.*/, namespace: "builtin" }, (args) => {
-      const names = Object.getOwnPropertyNames(nodeRequire(args.path));
+      const builtin = nodeRequire(args.path);
+      if (typeof builtin === "function") {
+        return {
+          contents: `module.exports = require(${JSON.stringify(args.path)});`,
+          loader: "js",
+        };
+      }
+      const names = Object.getOwnPropertyNames(builtin);
       return {
         contents: `let m;
 const load = () => (m ??= require(${JSON.stringify(args.path)}));
