@@ -19,7 +19,7 @@ export const AGENT_ENTRY = join(root, "packages/agent/src/main.ts");
  * would still load its built-ins when the program starts. required, a built-in costs only
  * its own load, and only when the module that uses it is first evaluated.
  */
-const builtinsRequiredWhereUsed = {
+export const builtinsRequiredWhereUsed = {
   name: "builtins-required-where-used",
   setup(build) {
     build.onResolve({ filter: /^node:/ }, (args) =>
