@@ -406,13 +406,16 @@ async function daemonCycles(
         return;
       }
       const report = JSON.parse(body);
+      // After the first acknowledged report the agent sends deltas: the agent section
+      // (its RSS and CPU change every cycle) is then in the delta's `set`.
+      const agent = req.url === "/api/v1/reports/delta" ? report.set?.agent : report.agent;
       const kernel = agentPid ? memoryOf(agentPid) : { rss: 0, anon: 0 };
       samples.push({
         cycle: samples.length + 1,
-        rssReported: report.agent.rss_bytes,
+        rssReported: agent?.rss_bytes ?? 0,
         rssKernel: kernel.rss,
         anonKernel: kernel.anon,
-        cpuSeconds: report.agent.cpu_seconds,
+        cpuSeconds: agent?.cpu_seconds ?? 0,
       });
       res.statusCode = 201;
       res.end(
@@ -492,6 +495,8 @@ async function main() {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // An uncaught error ends the process without the finally below: end them anyway.
+  process.on("exit", endIdleProcesses);
   try {
     const bundled = values.bundle ?? (await bundle(AGENT_ENTRY, join(dir, "compliance-agent.js")));
     const started = await startIdleProcesses();

@@ -23,6 +23,7 @@ import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { parseArgs } from "node:util";
 import { build } from "esbuild";
+import { builtinsRequiredWhereUsed } from "./bundle.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const DEPLOY = join(root, "deploy/agent");
@@ -90,6 +91,8 @@ export async function buildExecutable(output, { node = process.execPath } = {}) 
       format: "cjs",
       conditions: ["source"],
       logLevel: "warning",
+      // Built-ins loaded when first used, as in the plain bundle.
+      plugins: [builtinsRequiredWhereUsed],
     });
     const blob = join(work, "sea.blob");
     const config = join(work, "sea-config.json");

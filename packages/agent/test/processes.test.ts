@@ -112,6 +112,42 @@ describe("processes on this machine", () => {
     );
   });
 
+  test("each process's user is the effective uid of its status file, another user's too", async (t) => {
+    // As root, a child running as nobody gives the comparison a user that is not this one.
+    const other =
+      process.geteuid?.() === 0
+        ? spawn("sleep", ["30"], { uid: 65534, gid: 65534, stdio: "ignore" })
+        : undefined;
+    t.after(() => other?.kill());
+    const report = await collectReport({
+      cpuWindowMs: 0,
+      collectors: onlyProcesses,
+      clock: systemClock(),
+    });
+    const names = new Map<string, string>();
+    for (const line of readFileSync("/etc/passwd", "utf8").split("\n")) {
+      const [name, , uid] = line.split(":");
+      if (name && uid && !names.has(uid)) names.set(uid, name);
+    }
+    let compared = 0;
+    for (const p of report.processes) {
+      let status: string;
+      try {
+        status = readFileSync(`/proc/${p.pid}/status`, "utf8");
+      } catch {
+        continue; // exited since
+      }
+      const uid = /^Uid:\s+\d+\s+(\d+)/m.exec(status)?.[1] ?? "";
+      assert.equal(p.user, names.get(uid) ?? uid, `pid ${p.pid}`);
+      compared++;
+    }
+    assert.ok(compared > 1);
+    if (other) {
+      const child = report.processes.find((p) => p.pid === other.pid);
+      assert.equal(child?.user, names.get("65534") ?? "65534");
+    }
+  });
+
   test("this test's own process, with its parent, user, name and command line", async () => {
     const report = await collectReport({
       cpuWindowMs: 100,

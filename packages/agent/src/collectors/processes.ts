@@ -1,9 +1,9 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statfsSync, statSync } from "node:fs";
 import type { ReportProcess } from "@compliance/contract";
 import { LIMITS } from "@compliance/contract/limits";
 import { PS_ARGS_ARGS, PS_TABLE_ARGS, parsePsArgs, parsePsTable } from "../darwin/ps.ts";
 import { DEFAULT_KERNEL_UNITS, type KernelUnits, parseAuxv, wordBytesOf } from "../linux/auxv.ts";
-import { SmallFileReader } from "../linux/files.ts";
+import { isGone, SmallFileReader } from "../linux/files.ts";
 import { parsePasswd } from "../linux/passwd.ts";
 import { parseMachineStat, parseUptime, roundPercent } from "../linux/proc-stat.ts";
 import { formatCmdline } from "../redact.ts";
@@ -167,6 +167,8 @@ function sampleTicks(
 
 export interface ProcessReadOptions {
   procDir: string;
+  /** procDir is procfs: a process's directory is owned by its effective uid. */
+  procfs: boolean;
   users: ReadonlyMap<number, string>;
   units: KernelUnits;
   bootTime: number | undefined;
@@ -185,6 +187,7 @@ export function readProcesses(
 ): ReportProcess[] {
   const { procDir, users, units, bootTime } = options;
   const processes: ReportProcess[] = [];
+  const formatted = new Map<string, string | undefined>();
   for (const pid of listPids(procDir)) {
     const statText = reader.read(`${procDir}/${pid}/stat`);
     const stat = statText === undefined ? undefined : parsePidStat(statText);
@@ -192,9 +195,11 @@ export function readProcesses(
     // Kernel threads run as root and have no command line: two reads saved per thread.
     let uid: number | undefined = 0;
     if (!stat.kernelThread) {
-      const status = reader.read(`${procDir}/${pid}/status`, "latin1");
-      if (status === undefined) continue;
-      uid = parseEffectiveUid(status);
+      const owner = options.procfs
+        ? ownerOf(`${procDir}/${pid}`)
+        : uidFromStatus(reader, `${procDir}/${pid}/status`);
+      if (owner === null) continue;
+      uid = owner;
     }
     const entry: ReportProcess = {
       pid,
@@ -208,7 +213,7 @@ export function readProcesses(
       entry.started_at = startedAt(bootTime, stat.startTime, units.clockTicks);
     }
     if (options.cmdline && !stat.kernelThread) {
-      const cmdline = readCmdline(reader, `${procDir}/${pid}/cmdline`);
+      const cmdline = readCmdline(reader, `${procDir}/${pid}/cmdline`, formatted);
       if (cmdline !== undefined) entry.cmdline = cmdline;
     }
     processes.push(entry);
@@ -217,19 +222,64 @@ export function readProcesses(
 }
 
 /**
+ * The effective uid of a process from the owner of its /proc/<pid> directory, which the
+ * kernel keeps as the process's euid (dumpable or not, unlike the files in it). One stat
+ * instead of opening, reading and closing `status`, which the kernel formats line by line
+ * (~15 ms of system time at 1,300 processes). Null when the process has exited.
+ */
+function ownerOf(dir: string): number | null {
+  try {
+    return statSync(dir, { throwIfNoEntry: false })?.uid ?? null;
+  } catch (error) {
+    if (isGone(error)) return null;
+    throw error;
+  }
+}
+
+/**
+ * The effective uid from the `Uid:` line of /proc/<pid>/status (a /proc that is not procfs):
+ * undefined when the line is unreadable, null when the process has exited.
+ */
+function uidFromStatus(reader: SmallFileReader, path: string): number | undefined | null {
+  const status = reader.read(path, "latin1");
+  return status === undefined ? null : parseEffectiveUid(status);
+}
+
+/** PROC_SUPER_MAGIC, the file system type of procfs. */
+const PROC_SUPER_MAGIC = 0x9fa0;
+
+/** Whether `dir` is a procfs mount (not a copy of one, as in the tests). */
+function isProcfs(dir: string): boolean {
+  try {
+    return statfsSync(dir).type === PROC_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * The redacted command line, or undefined for kernel threads and zombies (they have
  * none) and for processes whose command line this user may not read.
  */
-function readCmdline(reader: SmallFileReader, path: string): string | undefined {
+function readCmdline(
+  reader: SmallFileReader,
+  path: string,
+  formatted: Map<string, string | undefined>,
+): string | undefined {
   let raw: string | undefined;
   try {
     raw = reader.read(path);
   } catch {
     return undefined;
   }
+  if (raw === undefined || raw === "") return undefined;
+  // Worker pools and idle helpers share their command line: each is redacted once.
+  if (formatted.has(raw)) return formatted.get(raw);
   // A command line longer than the buffer arrives cut, far beyond the contract's bound.
-  const args = parseCmdline(raw ?? "");
-  return args.length === 0 ? undefined : formatCmdline(args, LIMITS.cmdline);
+  const args = parseCmdline(raw);
+  const cmdline = args.length === 0 ? undefined : formatCmdline(args, LIMITS.cmdline);
+  formatted.set(raw, cmdline);
+  return cmdline;
 }
 
 function readText(path: string): string | undefined {
@@ -297,6 +347,7 @@ async function collectLinuxProcesses(ctx: CollectContext): Promise<ReportPatch> 
 
   const processes = readProcesses(reader, {
     procDir,
+    procfs: isProcfs(procDir),
     users,
     units,
     bootTime: machine.bootTime,
