@@ -219,6 +219,7 @@ export async function buildApp(options: AppOptions) {
     const metrics = new ApiMetrics(options.store, admission);
     metrics.install(app);
     services.policies.onEvaluated = (phase, ms) => metrics.policyEvaluated(phase, ms);
+    metrics.observeDeltaBases(services.ingest.bases);
     metricsRoute(app, metrics, options.config.metricsToken);
   }
   registerRoutes(app, services, handlers(services), routeGuards(limits, rateHooks, admission));

@@ -2,6 +2,7 @@ import type { Report } from "@compliance/contract";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import type { Admission, OverloadReason } from "./http/admission.ts";
+import type { DeltaBases } from "./services/delta-bases.ts";
 import type { Store } from "./store/store.ts";
 
 /** The routes agents send reports to; their answers are what ingest metrics count. */
@@ -133,6 +134,37 @@ export class ApiMetrics {
         },
       });
     }
+  }
+
+  /** How delta check-ins found their base, and what the cache of bases holds (DeltaBases). */
+  observeDeltaBases(bases: DeltaBases): void {
+    const registers = [this.registry];
+    const found = new Counter({
+      name: "compliance_delta_bases_total",
+      help: "Delta check-ins by where their base was found: kept (objects at hand), packed (compressed in memory, unpacked), none (rebuilt from the database, or not this host's latest)",
+      labelNames: ["found"] as const,
+      registers,
+    });
+    for (const f of ["kept", "packed", "none"] as const) found.inc({ found: f }, 0);
+    bases.onFound = (f) => found.inc({ found: f });
+    new Gauge({
+      name: "compliance_delta_bases",
+      help: "Hosts whose latest report this process holds for delta check-ins, by form (kept, packed)",
+      labelNames: ["form"] as const,
+      registers,
+      collect() {
+        for (const [form, n] of Object.entries(bases.sizes)) this.set({ form }, n);
+      },
+    });
+    new Gauge({
+      name: "compliance_delta_bases_bytes",
+      help: "Memory the cache of delta bases takes, estimated, by form (kept, packed); COMPLIANCE_DELTA_CACHE_MB bounds their sum",
+      labelNames: ["form"] as const,
+      registers,
+      collect() {
+        for (const [form, n] of Object.entries(bases.usedBytes)) this.set({ form }, n);
+      },
+    });
   }
 
   /** Counts one answer "overloaded". */

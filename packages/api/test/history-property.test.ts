@@ -11,6 +11,7 @@ import {
 import { reportDigest } from "@compliance/contract/digest";
 import fc from "fast-check";
 import { ApiError } from "../src/errors.ts";
+import { DeltaBases } from "../src/services/delta-bases.ts";
 import { createServices } from "../src/services/index.ts";
 import type { LatestSpans } from "../src/store/store.ts";
 import { ENGINES } from "./helpers/databases.ts";
@@ -289,7 +290,7 @@ const deltaScenarioArb = fc.record({
   // a delta sent first with a base the API does not hold, or a wrong digest
   lost: fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
   badDigest: fc.array(fc.boolean(), { minLength: 14, maxLength: 14 }),
-  cache: fc.boolean(),
+  cache: fc.constantFrom("kept", "packed", "none"),
 });
 
 type Scenario = typeof scenarioArb extends fc.Arbitrary<infer T> ? T : never;
@@ -418,9 +419,14 @@ for (const engine of ENGINES) {
 
     test("delta check-ins store what the whole reports would have: any base, any order, a lost base", async () => {
       let run = 0;
+      const found = { kept: 0, packed: 0, none: 0 };
       await fc.assert(
         fc.asyncProperty(deltaScenarioArb, async ({ scenario, base, lost, badDigest, cache }) => {
           run++;
+          const deltaBases = new DeltaBases(cache === "none" ? 0 : 64 * 1024 * 1024, {
+            keptShare: cache === "kept" ? 1 : 0,
+          });
+          deltaBases.onFound = (f) => found[f]++;
           const identifier = `delta-${engine}-${run}-${Math.random().toString(36).slice(2)}`;
           const reports = buildReports(scenario, identifier);
           const services = createServices(fixture.store, {
@@ -430,8 +436,8 @@ for (const engine of ENGINES) {
             intervalMs: 300_000,
             webhookAllowPrivate: false,
             log: { info() {}, error() {} },
-            // Without a cache every base is rebuilt from the database.
-            deltaCacheBytes: cache ? undefined : 0,
+            // Bases as objects, packed, or none: every base is rebuilt from the database.
+            deltaBases,
           });
           const { hostId } = await fixture.store.enrollHost({
             identifier,
@@ -494,6 +500,8 @@ for (const engine of ENGINES) {
         }),
         { numRuns: engine === "sqlite" ? 40 : 10 },
       );
+      // Bases were found kept and packed, and rebuilt from the database.
+      assert.ok(found.kept > 0 && found.packed > 0 && found.none > 0, JSON.stringify(found));
     });
   });
 }

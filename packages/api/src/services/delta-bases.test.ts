@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { Report } from "@compliance/contract";
-import { makeReport } from "../../test/helpers/reports.ts";
-import { DeltaBases, estimatedBytes } from "./delta-bases.ts";
+import { applyDelta, isMismatch, makeDelta, type Report } from "@compliance/contract";
+import { reportDigest, reportDigestFrom } from "@compliance/contract/digest";
+import { makeProcess, makeReport } from "../../test/helpers/reports.ts";
+import { largeReport } from "../policies/report-fixtures.ts";
+import type { LatestSpans } from "../store/store.ts";
+import { type BaseFound, DeltaBases, estimatedBytes } from "./delta-bases.ts";
 
 const reportOf = (host: number, round: number): Report =>
   makeReport({
@@ -19,13 +22,17 @@ test("a host's base is found by its report id only", () => {
   assert.equal(bases.get(2, r.report_id), undefined, "another host's id is no base");
   bases.set(1, reportOf(1, 1));
   assert.equal(bases.get(1, r.report_id), undefined, "a host keeps its latest only");
-  assert.equal(bases.size, 1);
+  assert.deepEqual(bases.sizes, { kept: 1, packed: 0 });
 });
 
 test("hosts checking in in turn, one more than fits: all but one keep their base", () => {
   const room = 3;
   let now = 0;
-  const bases = new DeltaBases(room * estimatedBytes(reportOf(0, 0)), 60_000, () => now);
+  const bases = new DeltaBases(room * estimatedBytes(reportOf(0, 0)), {
+    keptShare: 1,
+    staleMs: 60_000,
+    now: () => now,
+  });
   let hits = 0;
   let lookups = 0;
   for (let round = 1; round <= 10; round++) {
@@ -41,12 +48,16 @@ test("hosts checking in in turn, one more than fits: all but one keep their base
   // Dropping the least recently used would drop each host just before its turn: 0 hits.
   assert.equal(hits, 9 * room);
   assert.equal(lookups, 9 * (room + 1));
-  assert.ok(bases.usedBytes <= room * estimatedBytes(reportOf(0, 0)));
+  assert.ok(bases.usedBytes.kept <= room * estimatedBytes(reportOf(0, 0)));
 });
 
 test("hosts that stopped reporting make room for new ones", () => {
   let now = 0;
-  const bases = new DeltaBases(2 * estimatedBytes(reportOf(0, 0)), 60_000, () => now);
+  const bases = new DeltaBases(2 * estimatedBytes(reportOf(0, 0)), {
+    keptShare: 1,
+    staleMs: 60_000,
+    now: () => now,
+  });
   bases.set(1, reportOf(1, 0));
   bases.set(2, reportOf(2, 0));
   bases.set(3, reportOf(3, 0));
@@ -63,5 +74,81 @@ test("a base's list texts are kept with it and count in its size", () => {
   const texts = { processes: { list: r.processes, items: r.processes.map(() => "x".repeat(100)) } };
   bases.set(1, r, texts);
   assert.equal(bases.get(1, r.report_id)?.texts, texts);
-  assert.equal(bases.usedBytes, estimatedBytes(r) + r.processes.length * 116);
+  assert.equal(bases.usedBytes.kept, estimatedBytes(r) + r.processes.length * 116);
+});
+
+/** A host's report of 300 processes and 400 packages, its n-th, with awkward texts in it. */
+function bigReport(host: number, round: number): Report {
+  const r = largeReport(300, 400);
+  r.report_id = `00000000-0000-4000-8000-${String(host * 1000 + round).padStart(12, "0")}`;
+  r.host = { ...r.host, identifier: `h${host}` };
+  // A line break, a line separator and a NUL escape inside texts of list items.
+  r.processes.push(
+    makeProcess({ pid: 99_999, name: "odd\nname", cmdline: 'a\u2028b "quoted" \\ c' }),
+  );
+  return r;
+}
+
+const spansOf = (r: Report): LatestSpans => ({
+  reportId: r.report_id,
+  kinds: {
+    processes: {
+      keys: r.processes.map((p) => `${p.pid}:${p.name}`),
+      ids: r.processes.map((_, i) => i + 1),
+    },
+  },
+});
+
+test("beyond the kept share, bases are packed and come back whole, with their texts and spans", () => {
+  const sample = bigReport(0, 0);
+  const one = estimatedBytes(sample, reportDigestFrom(sample, undefined).texts, spansOf(sample));
+  const found: BaseFound[] = [];
+  // Room for one kept base; the other half of the bytes holds packed ones.
+  const bases = new DeltaBases(2 * one + 1000);
+  bases.onFound = (f) => found.push(f);
+  const reports = [0, 1, 2, 3].map((h) => bigReport(h, 0));
+  const digests = reports.map((r) => reportDigestFrom(r, undefined));
+  for (const [h, r] of reports.entries()) bases.set(h, r, digests[h]!.texts, spansOf(r));
+  assert.deepEqual(bases.sizes, { kept: 1, packed: 3 });
+  assert.ok(
+    bases.usedBytes.packed < one / 5,
+    `packed ${bases.usedBytes.packed} B vs ${one} B kept`,
+  );
+
+  for (const h of [1, 2, 3]) {
+    const base = bases.get(h, reports[h]!.report_id);
+    assert.ok(base, `host ${h}'s packed base`);
+    assert.deepEqual(base.report, reports[h]);
+    assert.equal(reportDigest(base.report), digests[h]!.digest);
+    assert.deepEqual(base.spans, spansOf(reports[h]!));
+    assert.deepEqual(bases.spansOf(h), spansOf(reports[h]!));
+    // Its texts are those the digest wrote: the next digest reuses them as a kept base's.
+    for (const [name, list] of Object.entries(digests[h]!.texts)) {
+      assert.deepEqual(base.texts?.[name as keyof typeof base.texts]?.items, list.items, name);
+    }
+    const next = bigReport(h, 1);
+    next.processes.splice(0, 5, ...[1, 2, 3, 4, 5].map((i) => makeProcess({ pid: 50_000 + i })));
+    const delta = makeDelta(base.report, next, base.report.report_id, reportDigest(next));
+    assert.ok(delta.lists?.processes, "the delta changes the processes");
+    const applied = applyDelta(base.report, delta);
+    assert.ok(!isMismatch(applied), "the delta applies to the unpacked base");
+    assert.equal(reportDigestFrom(applied, base.texts).digest, reportDigest(next));
+  }
+  assert.deepEqual(found, ["packed", "packed", "packed"]);
+  assert.equal(bases.get(1, reports[2]!.report_id), undefined, "another host's report");
+  assert.deepEqual(found.at(-1), "none");
+});
+
+test("a base packed without texts (a whole report stored) comes back without them", () => {
+  const bases = new DeltaBases(estimatedBytes(bigReport(0, 0)) + 200_000, { keptShare: 0 });
+  const r = bigReport(7, 0);
+  bases.set(7, r);
+  assert.deepEqual(bases.sizes, { kept: 0, packed: 1 });
+  const base = bases.get(7, r.report_id);
+  assert.deepEqual(base?.report, r);
+  assert.equal(base?.texts, undefined);
+  assert.equal(base?.spans, undefined);
+  assert.equal(bases.spansOf(7), undefined);
+  bases.drop(7);
+  assert.deepEqual(bases.usedBytes, { kept: 0, packed: 0 });
 });

@@ -1,6 +1,7 @@
 import type { Report } from "@compliance/contract";
 import type { ReportTexts } from "@compliance/contract/digest";
 import type { LatestSpans } from "../store/store.ts";
+import { type PackedBase, packBase, packedBytes, unpackBase, unpackSpans } from "./packed-base.ts";
 
 /**
  * A host's latest acknowledged report, the texts of its lists once a digest wrote them, and
@@ -12,87 +13,151 @@ export interface Base {
   spans?: LatestSpans | undefined;
 }
 
-interface Entry extends Base {
+/** One host's base in one of the two forms, and what it takes. */
+interface Entry<T> {
   reportId: string;
+  value: T;
   bytes: number;
   /** When it was last used or set (ms, the cache's clock). */
   usedAt: number;
 }
 
 /**
- * The latest report each recently active host had acknowledged, kept so a delta check-in
- * is applied without rebuilding its base from the database. One entry per host, within
- * `maxBytes` (estimated from the number of items: what their objects take in memory, about
- * 220 bytes each, measured). When it is full, entries not used for `staleMs` (hosts that
- * stopped reporting) make room; if none is that old, a new host is not kept: agents check
- * in in turn, and dropping the least recently used would drop each host just before its
- * next check-in, so that a fleet a little larger than the cache would never hit it. A report's content never changes once stored, so an
- * entry is right whatever other API replicas store meanwhile; a delta whose base is not
- * the one cached (another replica took the host's last report, or the base is older) has
- * it rebuilt from the database.
+ * Entries within a number of bytes, least recently used first. When it is full, entries
+ * not used for `staleMs` (hosts that stopped reporting) make room; if none is that old, a
+ * new host is not kept: agents check in in turn, and dropping the least recently used
+ * would drop each host just before its next check-in, so that a fleet a little larger
+ * than the cache would never hit it.
  */
-export class DeltaBases {
-  private readonly entries = new Map<number, Entry>();
-  private bytes = 0;
+class Tier<T> {
+  readonly entries = new Map<number, Entry<T>>();
+  bytes = 0;
 
-  constructor(
-    private readonly maxBytes: number,
-    private readonly staleMs = 15 * 60_000,
-    private readonly now: () => number = () => performance.now(),
-  ) {}
+  constructor(readonly maxBytes: number) {}
 
-  /** The report `reportId` of `hostId`, when it is the one kept for that host. */
-  get(hostId: number, reportId: string): Base | undefined {
+  get(hostId: number, reportId: string, now: number): Entry<T> | undefined {
     const entry = this.entries.get(hostId);
     if (!entry || entry.reportId !== reportId) return undefined;
     // Most recently used last.
     this.entries.delete(hostId);
-    entry.usedAt = this.now();
+    entry.usedAt = now;
     this.entries.set(hostId, entry);
     return entry;
   }
 
-  /** Keeps `report` as `hostId`'s latest acknowledged one, when there is room. */
-  set(hostId: number, report: Report, texts?: ReportTexts, spans?: LatestSpans): void {
-    const bytes = estimatedBytes(report, texts, spans);
-    this.drop(hostId);
-    const now = this.now();
+  /** Whether `bytes` fit, once the stale entries that must go to make room are gone. */
+  makeRoom(bytes: number, now: number, staleMs: number): boolean {
     for (const [id, entry] of this.entries) {
-      if (this.bytes + bytes <= this.maxBytes || now - entry.usedAt < this.staleMs) break;
+      if (this.bytes + bytes <= this.maxBytes || now - entry.usedAt < staleMs) break;
       this.entries.delete(id);
       this.bytes -= entry.bytes;
     }
-    if (this.bytes + bytes > this.maxBytes) return;
-    this.entries.set(hostId, {
-      reportId: report.report_id,
-      report,
-      texts,
-      spans,
-      bytes,
-      usedAt: now,
-    });
-    this.bytes += bytes;
+    return this.bytes + bytes <= this.maxBytes;
   }
 
-  /** The spans open at `hostId`'s kept report, whatever its id (the store checks them). */
-  spansOf(hostId: number): LatestSpans | undefined {
-    return this.entries.get(hostId)?.spans;
+  set(hostId: number, entry: Entry<T>): void {
+    this.entries.set(hostId, entry);
+    this.bytes += entry.bytes;
   }
 
-  /** Forgets `hostId`'s report (its host was deleted). */
   drop(hostId: number): void {
     const entry = this.entries.get(hostId);
     if (!entry) return;
     this.entries.delete(hostId);
     this.bytes -= entry.bytes;
   }
+}
 
-  get size(): number {
-    return this.entries.size;
+export interface DeltaBasesOptions {
+  /** The share of the bytes for bases kept as objects; the rest holds packed ones. */
+  keptShare?: number;
+  /** Unused this long (ms), a host's base may make room for another's. */
+  staleMs?: number;
+  /** The cache's clock (ms). */
+  now?: () => number;
+}
+
+/** How a delta's base was found in the cache: as objects, packed, or not at all. */
+export type BaseFound = "kept" | "packed" | "none";
+
+/**
+ * The latest report each recently active host had acknowledged, kept so a delta check-in
+ * is applied without rebuilding its base from the database, in two forms within
+ * `maxBytes`. Kept: the report's objects with its texts and spans, ready to use, about
+ * 185 KB for a host of 300 processes (estimated from its number of items, about 220 bytes
+ * an item, measured). Packed (packed-base.ts): compressed, 5–15 KB for the same host, and
+ * about 0.5 ms to unpack. A host's base is kept while the kept share of the bytes has room
+ * and packed after, so a fleet of tens of thousands of hosts has its bases at hand in a
+ * few hundred MB, and the first few hundred hosts to check in at no cost at all.
+ *
+ * A report's content never changes once stored, so an entry is right whatever other API
+ * replicas store meanwhile; a delta whose base is not the one cached (another replica
+ * took the host's last report, or the base is older) has it rebuilt from the database.
+ */
+export class DeltaBases {
+  private readonly kept: Tier<Base>;
+  private readonly packed: Tier<PackedBase>;
+  private readonly staleMs: number;
+  private readonly now: () => number;
+  /** Told how each lookup of get() ended: for the metrics. */
+  onFound: ((found: BaseFound) => void) | undefined;
+
+  constructor(maxBytes: number, options: DeltaBasesOptions = {}) {
+    this.kept = new Tier(Math.floor(maxBytes * (options.keptShare ?? 0.5)));
+    this.packed = new Tier(maxBytes - this.kept.maxBytes);
+    this.staleMs = options.staleMs ?? 15 * 60_000;
+    this.now = options.now ?? (() => performance.now());
   }
 
-  get usedBytes(): number {
-    return this.bytes;
+  /** The report `reportId` of `hostId`, when it is the one cached for that host. */
+  get(hostId: number, reportId: string): Base | undefined {
+    const now = this.now();
+    const kept = this.kept.get(hostId, reportId, now);
+    const packed = kept ? undefined : this.packed.get(hostId, reportId, now);
+    this.onFound?.(kept ? "kept" : packed ? "packed" : "none");
+    return kept?.value ?? (packed && unpackBase(packed.value));
+  }
+
+  /** Caches `report` as `hostId`'s latest acknowledged one, when there is room. */
+  set(hostId: number, report: Report, texts?: ReportTexts, spans?: LatestSpans): void {
+    this.drop(hostId);
+    const now = this.now();
+    const reportId = report.report_id;
+    const bytes = estimatedBytes(report, texts, spans);
+    if (this.kept.makeRoom(bytes, now, this.staleMs)) {
+      this.kept.set(hostId, { reportId, value: { report, texts, spans }, bytes, usedAt: now });
+      return;
+    }
+    if (this.packed.maxBytes === 0) return;
+    const value = packBase(report, texts, spans);
+    const packedSize = packedBytes(value);
+    if (this.packed.makeRoom(packedSize, now, this.staleMs)) {
+      this.packed.set(hostId, { reportId, value, bytes: packedSize, usedAt: now });
+    }
+  }
+
+  /** The spans open at `hostId`'s cached report, whatever its id (the store checks them). */
+  spansOf(hostId: number): LatestSpans | undefined {
+    const kept = this.kept.entries.get(hostId);
+    if (kept) return kept.value.spans;
+    const packed = this.packed.entries.get(hostId);
+    return packed && unpackSpans(packed.value);
+  }
+
+  /** Forgets `hostId`'s report (its host was deleted). */
+  drop(hostId: number): void {
+    this.kept.drop(hostId);
+    this.packed.drop(hostId);
+  }
+
+  /** Hosts with a cached base, by form. */
+  get sizes(): Record<"kept" | "packed", number> {
+    return { kept: this.kept.entries.size, packed: this.packed.entries.size };
+  }
+
+  /** Bytes cached, by form (estimated). */
+  get usedBytes(): Record<"kept" | "packed", number> {
+    return { kept: this.kept.bytes, packed: this.packed.bytes };
   }
 }
 

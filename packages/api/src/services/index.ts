@@ -43,6 +43,8 @@ export interface ServiceOptions {
   log: { info(o: object, m: string): void; error(o: object, m: string): void };
   /** Memory for the reports delta check-ins apply to (see DeltaBases), in bytes. */
   deltaCacheBytes?: number | undefined;
+  /** The cache of delta bases itself, instead of one of deltaCacheBytes with the defaults. */
+  deltaBases?: DeltaBases | undefined;
 }
 
 /** Unless told: room for the latest report of a few hundred busy hosts. */
@@ -58,7 +60,7 @@ export function createServices(store: Store, options: ServiceOptions): Services 
     store,
     now,
     policies,
-    new DeltaBases(options.deltaCacheBytes ?? DEFAULT_DELTA_CACHE_BYTES),
+    options.deltaBases ?? new DeltaBases(options.deltaCacheBytes ?? DEFAULT_DELTA_CACHE_BYTES),
   );
   return {
     health: new HealthService(store, options.version),

@@ -18,7 +18,13 @@ import {
   invalidField,
   invalidReport,
 } from "../errors.ts";
-import type { IngestOptions, IngestOutcome, NodeIdentity, Store } from "../store/store.ts";
+import type {
+  IngestOptions,
+  IngestOutcome,
+  LatestSpans,
+  NodeIdentity,
+  Store,
+} from "../store/store.ts";
 import type { Base, DeltaBases } from "./delta-bases.ts";
 import type { PoliciesService } from "./policies.service.ts";
 
@@ -37,7 +43,7 @@ export class IngestService {
     private readonly store: Store,
     private readonly now: () => number,
     private readonly policies: PoliciesService,
-    private readonly bases: DeltaBases,
+    readonly bases: DeltaBases,
   ) {}
 
   /** An agent's report, already checked against the schema, for the host of its node key. */
@@ -80,7 +86,7 @@ export class IngestService {
     if (isNulFree(delta)) markNulFree(applied);
     const checked = validateAppliedReport(applied, base.report);
     if (!checked.ok) throw invalidReport("the report this delta describes", checked.problems);
-    return this.acceptChecked(node, applied, "report", texts);
+    return this.acceptChecked(node, applied, "report", texts, base.spans);
   }
 
   /** The report a delta applies to, when it is one of this host's; else a 409. */
@@ -102,6 +108,7 @@ export class IngestService {
     report: Report,
     where: string,
     texts?: ReportTexts,
+    latest?: LatestSpans,
   ): Promise<ReportAccepted & { duplicate: boolean }> {
     if (report.host.identifier !== node.identifier) {
       throw forbidden(
@@ -110,7 +117,7 @@ export class IngestService {
       );
     }
     this.checkTime(report, where);
-    const outcome = await this.save(node.id, report);
+    const outcome = await this.save(node.id, report, latest && { latest });
     // A resend keeps the first report sent with its id, which may differ from this one.
     if (!outcome.duplicate) this.bases.set(node.id, report, texts, outcome.latest);
     return {
@@ -133,8 +140,8 @@ export class IngestService {
     evaluate.prepare(report);
     try {
       return await this.store.ingest(hostId, report, this.now(), {
-        latest: this.bases.spansOf(hostId),
         ...options,
+        latest: options?.latest ?? this.bases.spansOf(hostId),
         evaluate,
       });
     } catch (e) {
