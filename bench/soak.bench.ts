@@ -13,6 +13,10 @@
 //
 // SOAK_HOSTS, SOAK_MINUTES, SOAK_INTERVAL_S, SOAK_CHANGING and SOAK_PROCESSES size it
 // (SOAK_HOSTS=2000 SOAK_MINUTES=3 SOAK_INTERVAL_S=20 is a quick check at 100 check-ins/s).
+// SOAK_RESTART=0 keeps the setup's API for the soak (the setup then runs with the defaults
+// too): the soak starts with the bases of the first reports cached, as an API that has been
+// up, rather than with an API just restarted under a whole fleet. The API's settings come
+// from the environment (COMPLIANCE_DELTA_CACHE_MB, for one).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
@@ -25,6 +29,7 @@ const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
 const INTERVAL_S = Number(process.env.SOAK_INTERVAL_S ?? 300);
 const CHANGING = Number(process.env.SOAK_CHANGING ?? 0.4);
 const PROCESSES = Number(process.env.SOAK_PROCESSES ?? 300);
+const RESTART = process.env.SOAK_RESTART !== "0";
 /** Sockets of the generator's keep-alive agent; requests in flight while setting up. */
 const SOCKETS = 64;
 const SETUP_CONCURRENCY = 16;
@@ -57,9 +62,10 @@ function memoryOf(pid: number): { mib: number; rssMib: number } {
 
 console.log(
   `\n### Soak: ${HOSTS} hosts of ${PROCESSES} processes, a check-in each every ${INTERVAL_S} s ` +
-    `(delta, ${fmt(CHANGING * 100, 0)} % changing), ${MINUTES} min, one API process on SQLite\n`,
+    `(delta, ${fmt(CHANGING * 100, 0)} % changing), ${MINUTES} min, one API process on SQLite` +
+    `${RESTART ? ", started again after the setup" : ", the setup's"}\n`,
 );
-let api = await startApiProcess({ ...API_ENV, ...SETUP_ENV });
+let api = await startApiProcess(RESTART ? { ...API_ENV, ...SETUP_ENV } : API_ENV);
 const setupStarted = performance.now();
 const samples: { at: number; mib: number; rssMib: number }[] = [];
 let sampler: NodeJS.Timeout | undefined;
@@ -82,6 +88,7 @@ const result = await (async () => {
       },
       {
         afterSetup: async () => {
+          if (!RESTART) return api.url;
           await api.stop({ keepDir: true });
           api = await startApiProcess(API_ENV, { dir: api.dir });
           return api.url;

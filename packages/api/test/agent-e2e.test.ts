@@ -133,9 +133,14 @@ describe("the real agent against the real API over HTTP", () => {
     // The run before acknowledged a report: this one goes as a delta of it.
     const before = await deltaCounts();
     const readsBefore = await counts("compliance_ingest_span_reads_total", "read");
+    const foundBefore = await counts("compliance_delta_bases_total", "found");
     await agent();
     const after = await deltaCounts();
     assert.equal((after.stored ?? 0) - (before.stored ?? 0), 1, JSON.stringify(after));
+    // Its base was the API's latest of this host, at hand as objects.
+    const found = await counts("compliance_delta_bases_total", "found");
+    assert.equal((found.kept ?? 0) - (foundBefore.kept ?? 0), 1, JSON.stringify(found));
+    assert.equal((await counts("compliance_delta_bases", "form")).kept, 1);
     // The agent's own process is new each run: the store ended and started lifetimes, and
     // read only the spans of those that ended, through the spans kept from the run before.
     const reads = await counts("compliance_ingest_span_reads_total", "read");
@@ -152,9 +157,12 @@ describe("the real agent against the real API over HTTP", () => {
     writeFileSync(path, JSON.stringify(kept));
     const hosts = await api("/api/v1/hosts");
     const before = await deltaCounts();
+    const foundBefore = await counts("compliance_delta_bases_total", "found");
     await agent();
     const after = await deltaCounts();
     assert.equal((after.base_unknown ?? 0) - (before.base_unknown ?? 0), 1);
+    const found = await counts("compliance_delta_bases_total", "found");
+    assert.equal((found.none ?? 0) - (foundBefore.none ?? 0), 1, JSON.stringify(found));
     assert.equal((after.stored ?? 0) - (before.stored ?? 0), 0);
     const now = await api("/api/v1/hosts");
     assert.equal(now.items[0].executions, hosts.items[0].executions + 1);

@@ -424,7 +424,7 @@ for (const engine of ENGINES) {
         fc.asyncProperty(deltaScenarioArb, async ({ scenario, base, lost, badDigest, cache }) => {
           run++;
           const deltaBases = new DeltaBases(cache === "none" ? 0 : 64 * 1024 * 1024, {
-            keptShare: cache === "kept" ? 1 : 0,
+            forms: cache === "kept" ? "kept" : "packed",
           });
           deltaBases.onFound = (f) => found[f]++;
           const identifier = `delta-${engine}-${run}-${Math.random().toString(36).slice(2)}`;

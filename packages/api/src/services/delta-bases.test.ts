@@ -29,7 +29,7 @@ test("hosts checking in in turn, one more than fits: all but one keep their base
   const room = 3;
   let now = 0;
   const bases = new DeltaBases(room * estimatedBytes(reportOf(0, 0)), {
-    keptShare: 1,
+    forms: "kept",
     staleMs: 60_000,
     now: () => now,
   });
@@ -51,10 +51,41 @@ test("hosts checking in in turn, one more than fits: all but one keep their base
   assert.ok(bases.usedBytes.kept <= room * estimatedBytes(reportOf(0, 0)));
 });
 
+test("hosts checking in in turn, more than fit as objects: every one finds its base, as many kept as fit", () => {
+  const sample = bigReport(0, 0);
+  const one = estimatedBytes(sample, reportDigestFrom(sample, undefined).texts, spansOf(sample));
+  const max = 3 * one + 20_000;
+  let now = 0;
+  const bases = new DeltaBases(max, { staleMs: 60_000, now: () => now });
+  const found = { kept: 0, packed: 0, none: 0 };
+  bases.onFound = (f) => found[f]++;
+  const hosts = 6;
+  for (let round = 1; round <= 6; round++) {
+    for (let host = 0; host < hosts; host++) {
+      now += 1000;
+      const r = bigReport(host, round);
+      let base: ReturnType<typeof bases.get>;
+      if (round > 1) {
+        base = bases.get(host, bigReport(host, round - 1).report_id);
+        assert.ok(base, `host ${host}'s base in round ${round}`);
+      }
+      bases.set(host, r, reportDigestFrom(r, base?.texts).texts, spansOf(r));
+      const used = bases.usedBytes;
+      assert.ok(used.kept + used.packed <= max, `${used.kept} + ${used.packed} B > ${max} B`);
+    }
+  }
+  assert.equal(found.none, 0);
+  assert.ok(found.kept > 0 && found.packed > 0, JSON.stringify(found));
+  // Packing the least recently used made room: as many kept as fit beside the others packed.
+  const { kept, packed } = bases.sizes;
+  assert.equal(kept + packed, hosts);
+  assert.ok(kept >= 2 && kept <= 3, `${kept} kept`);
+});
+
 test("hosts that stopped reporting make room for new ones", () => {
   let now = 0;
   const bases = new DeltaBases(2 * estimatedBytes(reportOf(0, 0)), {
-    keptShare: 1,
+    forms: "kept",
     staleMs: 60_000,
     now: () => now,
   });
@@ -99,12 +130,12 @@ const spansOf = (r: Report): LatestSpans => ({
   },
 });
 
-test("beyond the kept share, bases are packed and come back whole, with their texts and spans", () => {
+test("beyond the room for objects, bases are packed and come back whole, with their texts and spans", () => {
   const sample = bigReport(0, 0);
   const one = estimatedBytes(sample, reportDigestFrom(sample, undefined).texts, spansOf(sample));
   const found: BaseFound[] = [];
-  // Room for one kept base; the other half of the bytes holds packed ones.
-  const bases = new DeltaBases(2 * one + 1000);
+  // Room for one kept base, and packed ones.
+  const bases = new DeltaBases(one + 100_000);
   bases.onFound = (f) => found.push(f);
   const reports = [0, 1, 2, 3].map((h) => bigReport(h, 0));
   const digests = reports.map((r) => reportDigestFrom(r, undefined));
@@ -140,7 +171,7 @@ test("beyond the kept share, bases are packed and come back whole, with their te
 });
 
 test("a base packed without texts (a whole report stored) comes back without them", () => {
-  const bases = new DeltaBases(estimatedBytes(bigReport(0, 0)) + 200_000, { keptShare: 0 });
+  const bases = new DeltaBases(estimatedBytes(bigReport(0, 0)) + 200_000, { forms: "packed" });
   const r = bigReport(7, 0);
   bases.set(7, r);
   assert.deepEqual(bases.sizes, { kept: 0, packed: 1 });

@@ -22,18 +22,10 @@ interface Entry<T> {
   usedAt: number;
 }
 
-/**
- * Entries within a number of bytes, least recently used first. When it is full, entries
- * not used for `staleMs` (hosts that stopped reporting) make room; if none is that old, a
- * new host is not kept: agents check in in turn, and dropping the least recently used
- * would drop each host just before its next check-in, so that a fleet a little larger
- * than the cache would never hit it.
- */
+/** Entries of one form, least recently used first. */
 class Tier<T> {
   readonly entries = new Map<number, Entry<T>>();
   bytes = 0;
-
-  constructor(readonly maxBytes: number) {}
 
   get(hostId: number, reportId: string, now: number): Entry<T> | undefined {
     const entry = this.entries.get(hostId);
@@ -45,14 +37,14 @@ class Tier<T> {
     return entry;
   }
 
-  /** Whether `bytes` fit, once the stale entries that must go to make room are gone. */
-  makeRoom(bytes: number, now: number, staleMs: number): boolean {
+  /** The least recently used entry, when it is unused for staleMs, removed. */
+  takeStale(now: number, staleMs: number): boolean {
     for (const [id, entry] of this.entries) {
-      if (this.bytes + bytes <= this.maxBytes || now - entry.usedAt < staleMs) break;
-      this.entries.delete(id);
-      this.bytes -= entry.bytes;
+      if (now - entry.usedAt < staleMs) return false;
+      this.drop(id);
+      return true;
     }
-    return this.bytes + bytes <= this.maxBytes;
+    return false;
   }
 
   set(hostId: number, entry: Entry<T>): void {
@@ -60,17 +52,18 @@ class Tier<T> {
     this.bytes += entry.bytes;
   }
 
-  drop(hostId: number): void {
+  drop(hostId: number): Entry<T> | undefined {
     const entry = this.entries.get(hostId);
-    if (!entry) return;
+    if (!entry) return undefined;
     this.entries.delete(hostId);
     this.bytes -= entry.bytes;
+    return entry;
   }
 }
 
 export interface DeltaBasesOptions {
-  /** The share of the bytes for bases kept as objects; the rest holds packed ones. */
-  keptShare?: number;
+  /** The forms bases are cached in: both (unless told), or only one of them. */
+  forms?: "both" | "kept" | "packed";
   /** Unused this long (ms), a host's base may make room for another's. */
   staleMs?: number;
   /** The cache's clock (ms). */
@@ -86,25 +79,34 @@ export type BaseFound = "kept" | "packed" | "none";
  * `maxBytes`. Kept: the report's objects with its texts and spans, ready to use, about
  * 185 KB for a host of 300 processes (estimated from its number of items, about 220 bytes
  * an item, measured). Packed (packed-base.ts): compressed, 5–15 KB for the same host, and
- * about 0.5 ms to unpack. A host's base is kept while the kept share of the bytes has room
- * and packed after, so a fleet of tens of thousands of hosts has its bases at hand in a
- * few hundred MB, and the first few hundred hosts to check in at no cost at all.
+ * about 1 ms to pack and unpack. A host's base is kept while there is room, packed when
+ * there is not, and when even that does not fit, the least recently used kept bases are
+ * packed to make room: a fleet of tens of thousands of hosts has its bases at hand in a
+ * few hundred MB, as many of them kept as fit.
+ *
+ * Bases unused for `staleMs` (hosts that stopped reporting) make room first; no base is
+ * ever dropped for a new host's: agents check in in turn, and dropping the least recently
+ * used would drop each host's just before its next check-in, so that a fleet a little
+ * larger than the cache would never hit it.
  *
  * A report's content never changes once stored, so an entry is right whatever other API
  * replicas store meanwhile; a delta whose base is not the one cached (another replica
  * took the host's last report, or the base is older) has it rebuilt from the database.
  */
 export class DeltaBases {
-  private readonly kept: Tier<Base>;
-  private readonly packed: Tier<PackedBase>;
+  private readonly kept = new Tier<Base>();
+  private readonly packed = new Tier<PackedBase>();
+  private readonly forms: "both" | "kept" | "packed";
   private readonly staleMs: number;
   private readonly now: () => number;
   /** Told how each lookup of get() ended: for the metrics. */
   onFound: ((found: BaseFound) => void) | undefined;
 
-  constructor(maxBytes: number, options: DeltaBasesOptions = {}) {
-    this.kept = new Tier(Math.floor(maxBytes * (options.keptShare ?? 0.5)));
-    this.packed = new Tier(maxBytes - this.kept.maxBytes);
+  constructor(
+    private readonly maxBytes: number,
+    options: DeltaBasesOptions = {},
+  ) {
+    this.forms = options.forms ?? "both";
     this.staleMs = options.staleMs ?? 15 * 60_000;
     this.now = options.now ?? (() => performance.now());
   }
@@ -123,17 +125,40 @@ export class DeltaBases {
     this.drop(hostId);
     const now = this.now();
     const reportId = report.report_id;
-    const bytes = estimatedBytes(report, texts, spans);
-    if (this.kept.makeRoom(bytes, now, this.staleMs)) {
-      this.kept.set(hostId, { reportId, value: { report, texts, spans }, bytes, usedAt: now });
-      return;
+    if (this.forms !== "packed") {
+      const bytes = estimatedBytes(report, texts, spans);
+      if (this.makeRoom(bytes, now, false)) {
+        this.kept.set(hostId, { reportId, value: { report, texts, spans }, bytes, usedAt: now });
+        return;
+      }
     }
-    if (this.packed.maxBytes === 0) return;
+    if (this.forms === "kept" || this.maxBytes === 0) return;
     const value = packBase(report, texts, spans);
-    const packedSize = packedBytes(value);
-    if (this.packed.makeRoom(packedSize, now, this.staleMs)) {
-      this.packed.set(hostId, { reportId, value, bytes: packedSize, usedAt: now });
+    const bytes = packedBytes(value);
+    if (this.makeRoom(bytes, now, true)) {
+      this.packed.set(hostId, { reportId, value, bytes, usedAt: now });
     }
+  }
+
+  /**
+   * Whether `bytes` more fit, once stale bases are gone and, when `pack`, once the least
+   * recently used kept bases are packed.
+   */
+  private makeRoom(bytes: number, now: number, pack: boolean): boolean {
+    const fits = () => this.kept.bytes + this.packed.bytes + bytes <= this.maxBytes;
+    while (!fits()) {
+      if (this.kept.takeStale(now, this.staleMs) || this.packed.takeStale(now, this.staleMs)) {
+        continue;
+      }
+      if (!pack) return false;
+      const [hostId] = this.kept.entries.keys();
+      if (hostId === undefined) return false;
+      const entry = this.kept.drop(hostId)!;
+      const { report, texts, spans } = entry.value;
+      const value = packBase(report, texts, spans);
+      this.packed.set(hostId, { ...entry, value, bytes: packedBytes(value) });
+    }
+    return true;
   }
 
   /** The spans open at `hostId`'s cached report, whatever its id (the store checks them). */
