@@ -12,6 +12,7 @@ import { formatProblem, loadPolicyDirectory, loadStarterPolicies } from "./polic
 import { resolveSecrets } from "./secrets.ts";
 import { SYSTEM_ACTOR } from "./services/audit.service.ts";
 import { Background } from "./services/background.ts";
+import { loadBases, saveBases } from "./services/delta-bases-file.ts";
 import { localAgentCollectors } from "./services/local-agent.ts";
 import type { PoliciesService } from "./services/policies.service.ts";
 import { openStore } from "./store/sql-store.ts";
@@ -141,6 +142,9 @@ export async function startServer(
     now,
   });
   if (config.legacyIngest && !config.legacyKey) app.log.warn(OPEN_LEGACY_WARNING);
+  // The delta bases the last process held when it closed (delta-bases-file.ts).
+  const basesFile = join(config.dataDir, "delta-bases.bin");
+  const basesLoaded = loadBases(app.services.ingest.bases, basesFile);
   await loadPolicies(app.services.policies, config);
   const background = new Background(app.services.jobs, app.services.webhooks, app.log);
   background.start(config.backgroundIntervalSeconds * 1000);
@@ -154,6 +158,7 @@ export async function startServer(
   print(`  console:  ${url}/`);
   print(`  API docs: ${url}/docs`);
   for (const line of secrets.notices) print(`  ${line}`);
+  if (basesLoaded > 0) print(`  delta bases: ${basesLoaded} hosts' latest reports read back`);
   if (archive) print(`  archive:  every report is written to ${archive.where}`);
   if (config.legacyIngest && !config.legacyKey && options.print) print(OPEN_LEGACY_WARNING);
 
@@ -217,6 +222,15 @@ export async function startServer(
         await archive?.stop();
         await agentRun;
         await app.close();
+        try {
+          const { kept, packed } = app.services.ingest.bases.sizes;
+          if (kept + packed > 0) {
+            const saved = saveBases(app.services.ingest.bases, basesFile);
+            log.info({ hosts: saved, file: basesFile }, "delta bases written for the next start");
+          }
+        } catch (e) {
+          log.warn({ err: e }, "delta bases could not be written; the next start rebuilds them");
+        }
         await store.close();
         log.info("closed");
       })();

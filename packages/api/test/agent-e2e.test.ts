@@ -21,10 +21,11 @@ describe("the real agent against the real API over HTTP", () => {
   let server: RunningServer;
   let token: string;
   let secret: string;
+  let config: ReturnType<typeof loadConfig>;
   before(async () => {
     if (!existsSync(AGENT)) throw new Error(`${AGENT} is missing: run npm run build first`);
     dir = mkdtempSync(join(tmpdir(), "compliance-e2e-"));
-    const config = loadConfig({
+    config = loadConfig({
       PORT: "0",
       COMPLIANCE_DATA_DIR: join(dir, "data"),
       LOG_LEVEL: "warn",
@@ -168,6 +169,19 @@ describe("the real agent against the real API over HTTP", () => {
     assert.equal(now.items[0].executions, hosts.items[0].executions + 1);
     const sent = JSON.parse(readFileSync(path, "utf8"));
     assert.notEqual(sent.report_id, kept.report_id);
+    assert.deepEqual(await api(`/api/v1/reports/${sent.report_id}`), sent);
+  });
+
+  test("across a restart the API keeps its delta bases: the next delta finds its base", async () => {
+    await server.close();
+    const file = join(dir, "data", "delta-bases.bin");
+    assert.ok(existsSync(file), "the bases are written when the API closes");
+    server = await startServer(config, { print: () => {} });
+    assert.equal(existsSync(file), false, "read back at start, and removed");
+    await agent();
+    const found = await counts("compliance_delta_bases_total", "found");
+    assert.deepEqual(found, { kept: 0, packed: 1, none: 0 });
+    const sent = JSON.parse(readFileSync(join(dir, "agent", "last-report.json"), "utf8"));
     assert.deepEqual(await api(`/api/v1/reports/${sent.report_id}`), sent);
   });
 

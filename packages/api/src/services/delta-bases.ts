@@ -161,6 +161,24 @@ export class DeltaBases {
     return true;
   }
 
+  /** Every base held, packed (the kept ones packed now): host id, report id, packed base. */
+  *packedEntries(): Generator<[number, string, PackedBase]> {
+    for (const [hostId, entry] of this.kept.entries) {
+      const { report, texts, spans } = entry.value;
+      yield [hostId, entry.reportId, packBase(report, texts, spans)];
+    }
+    for (const [hostId, entry] of this.packed.entries) yield [hostId, entry.reportId, entry.value];
+  }
+
+  /** Adds a packed base (read back from a file), when it fits without packing any other. */
+  addPacked(hostId: number, reportId: string, value: PackedBase): boolean {
+    const bytes = packedBytes(value);
+    if (this.forms === "kept" || !this.makeRoom(bytes, this.now(), false)) return false;
+    this.drop(hostId);
+    this.packed.set(hostId, { reportId, value, bytes, usedAt: this.now() });
+    return true;
+  }
+
   /** The spans open at `hostId`'s cached report, whatever its id (the store checks them). */
   spansOf(hostId: number): LatestSpans | undefined {
     const kept = this.kept.entries.get(hostId);
