@@ -95,7 +95,8 @@ export function loadBases(bases: DeltaBases, path: string): number {
   // Copies: a slice would keep the whole file in memory as long as any base is.
   const take = (length: number) => {
     if (at + length > file.length) throw new RangeError("truncated");
-    const out = Buffer.from(file.subarray(at, at + length));
+    const out = Buffer.allocUnsafeSlow(length);
+    file.copy(out, 0, at, at + length);
     at += length;
     return out;
   };

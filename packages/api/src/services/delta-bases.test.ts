@@ -166,6 +166,10 @@ test("beyond the room for objects, bases are packed and come back whole, with th
     assert.equal(reportDigestFrom(applied, base.texts).digest, reportDigest(next));
   }
   assert.deepEqual(found, ["packed", "packed", "packed"]);
+  // Each packed base holds its own bytes, not a view of a larger buffer kept alive by it.
+  for (const [, , packed] of bases.packedEntries()) {
+    for (const b of [packed.report, packed.spans!]) assert.equal(b.buffer.byteLength, b.length);
+  }
   assert.equal(bases.get(1, reports[2]!.report_id), undefined, "another host's report");
   assert.deepEqual(found.at(-1), "none");
 });

@@ -51,9 +51,22 @@ export function packBase(report: Report, texts?: ReportTexts, spans?: LatestSpan
   // JSON never holds a raw line break, so one item is one line.
   const text = `${JSON.stringify(header)}\n${JSON.stringify(rest)}\n${lines.join("\n")}`;
   return {
-    report: zstdCompressSync(text, LEVEL),
-    spans: spans ? zstdCompressSync(JSON.stringify(spans), LEVEL) : undefined,
+    report: compressed(text),
+    spans: spans ? compressed(JSON.stringify(spans)) : undefined,
   };
+}
+
+/**
+ * `text` compressed, in a buffer of its own size: zstd's output is a view of the buffer it
+ * wrote into, at least 64 KB, which it would keep alive (measured: 8,600 packed bases held
+ * 540 MB that way instead of 51).
+ */
+function compressed(text: string): Buffer {
+  const out = zstdCompressSync(text, LEVEL);
+  // Buffer.from(out) keeps the 64 KB too (Node 24); a slow buffer is exactly its size.
+  const own = Buffer.allocUnsafeSlow(out.length);
+  out.copy(own);
+  return own;
 }
 
 export function unpackBase(packed: PackedBase): Base {
