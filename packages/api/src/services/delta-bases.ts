@@ -2,17 +2,16 @@ import type { Report } from "@compliance/contract";
 import { flatText } from "@compliance/contract/canonical";
 import type { ReportTexts } from "@compliance/contract/digest";
 import type { LatestSpans } from "../store/store.ts";
-import { type PackedBase, packBase, packedBytes, unpackBase, unpackSpans } from "./packed-base.ts";
+import {
+  type Base,
+  type PackedBase,
+  packBase,
+  packedBytes,
+  unpackBase,
+  unpackSpans,
+} from "./packed-base.ts";
 
-/**
- * A host's latest acknowledged report, the texts of its lists once a digest wrote them, and
- * the spans open at its execution when it was stored as the host's newest.
- */
-export interface Base {
-  report: Report;
-  texts: ReportTexts | undefined;
-  spans?: LatestSpans | undefined;
-}
+export type { Base } from "./packed-base.ts";
 
 /** One host's base in one of the two forms, and what it takes. */
 interface Entry<T> {

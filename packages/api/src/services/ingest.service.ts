@@ -117,7 +117,7 @@ export class IngestService {
       );
     }
     this.checkTime(report, where);
-    const outcome = await this.save(node.id, report, latest && { latest });
+    const outcome = await this.save(node.id, report, { latest, texts });
     // A resend keeps the first report sent with its id, which may differ from this one.
     if (!outcome.duplicate) this.bases.set(node.id, report, texts, outcome.latest);
     return {

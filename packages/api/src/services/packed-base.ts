@@ -2,7 +2,17 @@ import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
 import { DELTA_LISTS, type DeltaListName, type Report } from "@compliance/contract";
 import type { ListTexts, ReportTexts } from "@compliance/contract/digest";
 import type { LatestSpans } from "../store/store.ts";
-import type { Base } from "./delta-bases.ts";
+
+/**
+ * A host's latest acknowledged report, the texts of its lists once a digest wrote them, and
+ * the spans open at its execution when it was stored as the host's newest: what a delta is
+ * applied to (DeltaBases keeps them).
+ */
+export interface Base {
+  report: Report;
+  texts: ReportTexts | undefined;
+  spans?: LatestSpans | undefined;
+}
 
 /**
  * A delta base in a few KB: the report's text compressed, its lists one item a line (as

@@ -6,6 +6,7 @@ import {
   type ReportProcess,
   type ReportSession,
 } from "@compliance/contract";
+import type { ReportTexts } from "@compliance/contract/digest";
 import type { Insertable } from "kysely";
 import { type Facts, factChanges, factsBody, factsOf } from "./facts.ts";
 import { compareProcesses, compareSessionKeys } from "./identity.ts";
@@ -162,7 +163,8 @@ export interface IngestPlan {
 const hashOf = (keys: readonly string[]) =>
   createHash("sha256").update(keys.join("\n")).digest("hex");
 
-export function prepareReport(report: Report): PreparedReport {
+/** What a report stores, worked out once; `texts`: its lists' canonical texts, when known. */
+export function prepareReport(report: Report, texts?: ReportTexts): PreparedReport {
   const processes = [...report.processes]
     .sort(compareProcesses)
     .map((item) => ({ key: PROCESS_SPANS.key(item), item }));
@@ -178,7 +180,7 @@ export function prepareReport(report: Report): PreparedReport {
     ...distinct(report.sessions.map((s) => s.user)).map((name) => ({ kind: "u" as const, name })),
   ];
   const inventory = INVENTORY_KINDS.map((kind) => {
-    const items = keyedItems(kind, report);
+    const items = keyedItems(kind, report, texts);
     return { kind, items, hash: hashOf(items.map((i) => i.key)) };
   });
   return {

@@ -1,4 +1,5 @@
 import { flatText, type Report } from "@compliance/contract";
+import type { ReportTexts } from "@compliance/contract/digest";
 import type { Transaction } from "kysely";
 import { enqueueArchive } from "./archive.repository.ts";
 import type { Db, Dialect } from "./dialect.ts";
@@ -43,6 +44,11 @@ export interface IngestOptions {
    * reads only the spans of the items it ended, and those by id, checked.
    */
   latest?: LatestSpans | undefined;
+  /**
+   * The canonical texts of the report's lists, when a digest wrote them (a delta's): the
+   * inventory items' keys are those texts, so they are not written again.
+   */
+  texts?: ReportTexts | undefined;
 }
 
 /**
@@ -114,7 +120,7 @@ export class IngestRepository {
     options: IngestOptions = {},
   ): Promise<IngestOutcome> {
     // Pure work first, outside the transaction (and, on SQLite, outside the group commit).
-    const prepared = prepareReport(report);
+    const prepared = prepareReport(report, options.texts);
     return this.dialect.write(async (trx) => {
       // One writer per host at a time, across API replicas. What is read after the lock
       // (a new statement: a new snapshot on PostgreSQL and MySQL) includes whatever the

@@ -1,5 +1,6 @@
 import {
   canonicalJson,
+  canonicalTexts,
   compareText,
   type InventoryCollector,
   type Report,
@@ -9,6 +10,7 @@ import {
   type ReportPackage,
   type ReportService,
 } from "@compliance/contract";
+import type { ReportTexts } from "@compliance/contract/digest";
 import type { Selectable } from "kysely";
 import type { InventorySpansTable } from "./schema.ts";
 import type { SpanKind } from "./span-kinds.ts";
@@ -188,9 +190,13 @@ export interface KeyedItem {
 }
 
 /** A kind's items keyed and in canonical order (by their canonical JSON). */
-export function keyedItems(kind: InventoryKind, report: Report): KeyedItem[] {
+export function keyedItems(kind: InventoryKind, report: Report, texts?: ReportTexts): KeyedItem[] {
   const items = kind.itemsOf(report) ?? [];
+  // A key is the item's canonical JSON: the text a digest wrote of it, when it did, or all
+  // of the list's written at once (the same text, faster than one by one).
+  const known = texts && Object.values(texts).find((t) => t?.list === items)?.items;
+  const keys = known ?? canonicalTexts(items);
   return items
-    .map((item) => ({ key: kind.key(item), item }))
+    .map((item, i) => ({ key: keys[i]!, item }))
     .sort((a, b) => compareText(a.key, b.key));
 }
