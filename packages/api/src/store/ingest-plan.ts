@@ -15,8 +15,8 @@ import {
   type InventoryKind,
   type InventorySpanRow,
   type KeyedItem,
-  keyedItems,
   sectionsOf,
+  sentItems,
 } from "./inventory-kinds.ts";
 import { encodeMetrics, orderOf } from "./metrics-codec.ts";
 import type { ExecutionsTable, HostStateTable } from "./schema.ts";
@@ -179,8 +179,16 @@ export function prepareReport(report: Report, texts?: ReportTexts): PreparedRepo
     ...distinct(processes.map((p) => p.item.name)).map((name) => ({ kind: "p" as const, name })),
     ...distinct(report.sessions.map((s) => s.user)).map((name) => ({ kind: "u" as const, name })),
   ];
+  const orders: Record<string, number[]> = {};
   const inventory = INVENTORY_KINDS.map((kind) => {
-    const items = keyedItems(kind, report, texts);
+    const sent = sentItems(kind, report, texts);
+    const items = sent.items
+      .map((item, i) => ({ key: sent.keys[i]!, item }))
+      .sort((a, b) => compareText(a.key, b.key));
+    if (kind.ordered && kind.itemsOf(report)) {
+      const order = orderOf(sent.keys, compareText);
+      if (order) orders[kind.kind] = order;
+    }
     return { kind, items, hash: hashOf(items.map((i) => i.key)) };
   });
   return {
@@ -188,7 +196,8 @@ export function prepareReport(report: Report, texts?: ReportTexts): PreparedRepo
     collectedMs: Date.parse(report.collected_at),
     inventory,
     sections: sectionsOf(report),
-    inventoryOrders: inventoryOrders(report),
+    // The order each list section was sent in, where it is not canonical: deflated JSON.
+    inventoryOrders: Object.keys(orders).length > 0 ? deflateRawSync(JSON.stringify(orders)) : null,
     processes,
     sessions,
     processHash: hashOf(processes.map((p) => p.key)),
@@ -221,18 +230,6 @@ export function unchangedKinds(
       prepared.inventory.filter((k) => hashes[k.kind.kind] === k.hash).map((k) => k.kind.kind),
     ),
   };
-}
-
-/** The order each list section was sent in, where it is not canonical: deflated JSON. */
-function inventoryOrders(report: Report): Uint8Array | null {
-  const orders: Record<string, number[]> = {};
-  for (const kind of INVENTORY_KINDS) {
-    const items = kind.itemsOf(report);
-    if (!kind.ordered || !items) continue;
-    const order = orderOf(items.map(kind.key), compareText);
-    if (order) orders[kind.kind] = order;
-  }
-  return Object.keys(orders).length > 0 ? deflateRawSync(JSON.stringify(orders)) : null;
 }
 
 /** The writes that store `prepared` as an execution, given what was read. */

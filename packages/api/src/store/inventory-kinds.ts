@@ -1,7 +1,6 @@
 import {
   canonicalJson,
   canonicalTexts,
-  compareText,
   type InventoryCollector,
   type Report,
   type ReportAccount,
@@ -190,13 +189,17 @@ export interface KeyedItem {
 }
 
 /** A kind's items keyed and in canonical order (by their canonical JSON). */
-export function keyedItems(kind: InventoryKind, report: Report, texts?: ReportTexts): KeyedItem[] {
+/**
+ * A kind's items in the report and their keys, in the order they were sent. A key is the
+ * item's canonical JSON: the text a digest wrote of it, when it did, or all of the list's
+ * written at once (the same text, faster than one by one).
+ */
+export function sentItems(
+  kind: InventoryKind,
+  report: Report,
+  texts?: ReportTexts,
+): { items: readonly object[]; keys: readonly string[] } {
   const items = kind.itemsOf(report) ?? [];
-  // A key is the item's canonical JSON: the text a digest wrote of it, when it did, or all
-  // of the list's written at once (the same text, faster than one by one).
   const known = texts && Object.values(texts).find((t) => t?.list === items)?.items;
-  const keys = known ?? canonicalTexts(items);
-  return items
-    .map((item, i) => ({ key: keys[i]!, item }))
-    .sort((a, b) => compareText(a.key, b.key));
+  return { items, keys: known ?? canonicalTexts(items) };
 }
