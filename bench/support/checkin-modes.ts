@@ -41,9 +41,50 @@ export interface CheckInMode {
 /** Processes in every benchmarked report. */
 export const PROCESSES = 300;
 
-/** A host's report with its 300 processes, built once per host. */
-function baseReport(host: BenchHost): Report {
-  const report = reportWithProcesses(PROCESSES, { identifier: host.identifier });
+/** Packages in a report "with inventory": what a small Debian server lists. */
+export const PACKAGES = 800;
+
+/**
+ * What a Debian server's agent sends besides processes: PACKAGES packages, 30 accounts, 10
+ * listening sockets and 40 services, the same on every host (as on a fleet built from one
+ * image) and in every round.
+ */
+function inventory(): Pick<Report, "packages" | "accounts" | "listening" | "services"> {
+  const sections = ["libs", "utils", "net", "admin", "python", "perl"];
+  return {
+    packages: Array.from({ length: PACKAGES }, (_, i) => ({
+      name: `${sections[i % sections.length]}-package-${i}`,
+      version: `${1 + (i % 9)}.${i % 23}.${i % 7}-${1 + (i % 3)}+deb12u${i % 5}`,
+      arch: i % 10 === 0 ? "all" : "amd64",
+      source: "deb" as const,
+    })),
+    accounts: Array.from({ length: 30 }, (_, i) => ({
+      name: i === 0 ? "root" : `user${i}`,
+      uid: i === 0 ? 0 : 1000 + i,
+      gid: i === 0 ? 0 : 1000 + i,
+      home: i === 0 ? "/root" : `/home/user${i}`,
+      shell: i % 4 === 0 ? "/usr/sbin/nologin" : "/bin/bash",
+    })),
+    listening: Array.from({ length: 10 }, (_, i) => ({
+      protocol: i % 3 === 0 ? ("udp" as const) : ("tcp" as const),
+      address: i % 2 === 0 ? "0.0.0.0" : "127.0.0.1",
+      port: 1000 + i * 111,
+      process: `daemon-${i}`,
+    })),
+    services: Array.from({ length: 40 }, (_, i) => ({
+      name: `unit-${i}.service`,
+      state: i % 5 === 0 ? "inactive" : "active",
+      enabled: i % 3 !== 0,
+    })),
+  };
+}
+
+/** A host's report with its 300 processes (and an inventory, when asked), built once per host. */
+function baseReport(host: BenchHost, withInventory = false): Report {
+  const report = reportWithProcesses(PROCESSES, {
+    identifier: host.identifier,
+    ...(withInventory ? inventory() : {}),
+  });
   const ip = `10.${(host.index >> 16) & 255}.${(host.index >> 8) & 255}.${host.index & 255}`;
   return {
     ...report,
@@ -61,12 +102,13 @@ const idOf = (host: BenchHost, round: number) =>
  */
 function fullReports(
   replaced: number,
+  withInventory = false,
 ): (host: BenchHost, round: number, clock: CheckInClock) => Report {
   const bases = new Map<number, Report>();
   return (host, round, clock) => {
     let base = bases.get(host.index);
     if (!base) {
-      base = baseReport(host);
+      base = baseReport(host, withInventory);
       bases.set(host.index, base);
     }
     const steady = base.processes.slice(0, PROCESSES - replaced);
@@ -84,8 +126,8 @@ function fullReports(
 }
 
 /** Whole reports, as an agent sends its first one (or one that cannot go as a delta). */
-export function fullCheckIns(replaced: number): CheckInMode["body"] {
-  const reports = fullReports(replaced);
+export function fullCheckIns(replaced: number, withInventory = false): CheckInMode["body"] {
+  const reports = fullReports(replaced, withInventory);
   return (host, round, clock) =>
     JSON.stringify({ ...reports(host, round, clock), report_id: randomUUID() });
 }
@@ -94,8 +136,8 @@ export function fullCheckIns(replaced: number): CheckInMode["body"] {
  * Delta check-ins, as the agent sends them after its first report: what changed since the
  * host's report of the round before (round 0 goes whole).
  */
-export function deltaCheckIns(replaced: number): CheckInMode["body"] {
-  const reports = fullReports(replaced);
+export function deltaCheckIns(replaced: number, withInventory = false): CheckInMode["body"] {
+  const reports = fullReports(replaced, withInventory);
   return (host, round, clock) => {
     const now = reports(host, round, clock);
     if (round === 0) return JSON.stringify(now);
@@ -119,6 +161,16 @@ export const MODES: CheckInMode[] = [
     path: "/api/v1/reports/delta",
     baseline: "full, 5 processes replaced",
     body: deltaCheckIns(5),
+  },
+  {
+    name: "full, 5 processes replaced, with inventory",
+    body: fullCheckIns(5, true),
+  },
+  {
+    name: "delta, 5 processes replaced, with inventory",
+    path: "/api/v1/reports/delta",
+    baseline: "full, 5 processes replaced, with inventory",
+    body: deltaCheckIns(5, true),
   },
 ];
 
