@@ -9,6 +9,7 @@ import { buildApp } from "../packages/api/src/app.ts";
 import { hashSecret } from "../packages/api/src/auth.ts";
 import { loadConfig } from "../packages/api/src/config.ts";
 import { openStore } from "../packages/api/src/store/sql-store.ts";
+import type { LatestSpans } from "../packages/api/src/store/store.ts";
 import { ChurningHost } from "./support/churn.ts";
 import { fmt, percentile, table } from "./support/harness.ts";
 import { fleetHistory, hostHistory, seeded, timeWithin } from "./support/seeded.ts";
@@ -69,6 +70,7 @@ if (!existsSync(complete)) {
       ).hostId,
     );
   }
+  const latest: (LatestSpans | undefined)[] = [];
   const began = performance.now();
   const cpu0 = process.cpuUsage();
   for (let e = 0; e < EXECUTIONS; e++) {
@@ -78,9 +80,15 @@ if (!existsSync(complete)) {
         const changed = churn() < 0.4 ? 1 + Math.floor(churn() * 4) : 0;
         return { id: ids[b + k]!, report: host.next(e === 0 ? 0 : changed, INTERVAL) };
       });
-      // Hosts check in concurrently, as through the API: SQLite commits them in groups.
+      // Hosts check in concurrently, as through the API: SQLite commits them in groups. As
+      // the API does, each passes the spans its previous check-in left open.
       await Promise.all(
-        batch.map(({ id, report }) => store.ingest(id, report, START + e * INTERVAL)),
+        batch.map(async ({ id, report }, k) => {
+          const outcome = await store.ingest(id, report, START + e * INTERVAL, {
+            latest: latest[b + k],
+          });
+          latest[b + k] = outcome.latest;
+        }),
       );
     }
     if (e % 50 === 49) {
