@@ -9,6 +9,7 @@
 // reports) and prints one line each.
 import { randomUUID } from "node:crypto";
 import { makeDelta, type Report } from "@compliance/contract";
+import { canonicalTexts, compareText } from "@compliance/contract/canonical";
 import { reportDigest } from "@compliance/contract/digest";
 import { reportWithProcesses } from "../../packages/api/test/helpers/reports.ts";
 
@@ -51,7 +52,15 @@ export const PACKAGES = 800;
  */
 function inventory(): Pick<Report, "packages" | "accounts" | "listening" | "services"> {
   const sections = ["libs", "utils", "net", "admin", "python", "perl"];
-  return {
+  // In canonical order, as the agent sends its lists (the API stores no order for them).
+  const sorted = <T>(items: T[]): T[] => {
+    const texts = canonicalTexts(items);
+    return items
+      .map((item, i) => ({ item, text: texts[i]! }))
+      .sort((a, b) => compareText(a.text, b.text))
+      .map((x) => x.item);
+  };
+  const lists = {
     packages: Array.from({ length: PACKAGES }, (_, i) => ({
       name: `${sections[i % sections.length]}-package-${i}`,
       version: `${1 + (i % 9)}.${i % 23}.${i % 7}-${1 + (i % 3)}+deb12u${i % 5}`,
@@ -76,6 +85,12 @@ function inventory(): Pick<Report, "packages" | "accounts" | "listening" | "serv
       state: i % 5 === 0 ? "inactive" : "active",
       enabled: i % 3 !== 0,
     })),
+  };
+  return {
+    packages: sorted(lists.packages),
+    accounts: sorted(lists.accounts),
+    listening: sorted(lists.listening),
+    services: sorted(lists.services),
   };
 }
 
