@@ -1,5 +1,4 @@
 import type { Report } from "@compliance/contract";
-import { flatText } from "@compliance/contract/canonical";
 import type { ReportTexts } from "@compliance/contract/digest";
 import type { LatestSpans } from "../store/store.ts";
 import {
@@ -128,7 +127,6 @@ export class DeltaBases {
     if (this.forms !== "packed") {
       const bytes = estimatedBytes(report, texts, spans);
       if (this.makeRoom(bytes, now, false)) {
-        flattenKeys(spans);
         this.kept.set(hostId, { reportId, value: { report, texts, spans }, bytes, usedAt: now });
         return;
       }
@@ -202,16 +200,6 @@ export class DeltaBases {
   /** Bytes cached, by form (estimated). */
   get usedBytes(): Record<"kept" | "packed", number> {
     return { kept: this.kept.bytes, packed: this.packed.bytes };
-  }
-}
-
-/**
- * Makes the spans' keys flat strings: built by concatenation, each is a tree of its pieces
- * (measured: 300 keys of a host took 57 KB that way against 19 KB flat). See flatText.
- */
-function flattenKeys(spans: LatestSpans | undefined): void {
-  for (const kind of Object.values(spans?.kinds ?? {})) {
-    for (const key of kind?.keys ?? []) flatText(key);
   }
 }
 
