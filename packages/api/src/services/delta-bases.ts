@@ -132,7 +132,7 @@ export class DeltaBases {
       }
     }
     if (this.forms === "kept" || this.maxBytes === 0) return;
-    const value = packBase(report, texts, spans);
+    const value = packBase({ report, texts, spans });
     const bytes = packedBytes(value);
     if (this.makeRoom(bytes, now, true)) {
       this.packed.set(hostId, { reportId, value, bytes, usedAt: now });
@@ -153,8 +153,7 @@ export class DeltaBases {
       const [hostId] = this.kept.entries.keys();
       if (hostId === undefined) return false;
       const entry = this.kept.drop(hostId)!;
-      const { report, texts, spans } = entry.value;
-      const value = packBase(report, texts, spans);
+      const value = packBase(entry.value);
       this.packed.set(hostId, { ...entry, value, bytes: packedBytes(value) });
     }
     return true;
@@ -163,8 +162,7 @@ export class DeltaBases {
   /** Every base held, packed (the kept ones packed now): host id, report id, packed base. */
   *packedEntries(): Generator<[number, string, PackedBase]> {
     for (const [hostId, entry] of this.kept.entries) {
-      const { report, texts, spans } = entry.value;
-      yield [hostId, entry.reportId, packBase(report, texts, spans)];
+      yield [hostId, entry.reportId, packBase(entry.value)];
     }
     for (const [hostId, entry] of this.packed.entries) yield [hostId, entry.reportId, entry.value];
   }

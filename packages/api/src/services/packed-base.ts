@@ -37,26 +37,18 @@ interface Header {
   lists: [DeltaListName, number][];
 }
 
-export function packBase(report: Report, texts?: ReportTexts, spans?: LatestSpans): PackedBase {
+export function packBase({ report, texts, spans }: Base): PackedBase {
   const rest: Record<string, unknown> = { ...report };
-  const header: Header = { texted: texts !== undefined, lists: [] };
+  const present = DELTA_LISTS.filter((name) => report[name] !== undefined);
+  for (const name of present) delete rest[name];
+  // Texts for every list or for none: a canonical text and a plain one must not be mixed.
+  const texted = present.every((name) => texts?.[name]?.list === report[name]);
+  const header: Header = { texted, lists: present.map((name) => [name, report[name]!.length]) };
   const lines: string[] = [];
-  for (const name of DELTA_LISTS) {
-    const list = report[name];
-    if (list === undefined) continue;
-    delete rest[name];
-    const items = texts?.[name]?.list === list ? texts[name].items : undefined;
-    // Texts for every list or for none: a list without its texts makes them all written again.
-    if (!items) header.texted = false;
-    header.lists.push([name, list.length]);
-    lines.push(...(items ?? list.map((item) => JSON.stringify(item))));
-  }
-  if (!header.texted) {
-    // Written again as plain JSON: a canonical text and a plain one must not be mixed.
-    lines.length = 0;
-    for (const [name] of header.lists) {
-      for (const item of report[name]!) lines.push(JSON.stringify(item));
-    }
+  for (const name of present) {
+    lines.push(
+      ...(texted ? texts![name]!.items : report[name]!.map((item) => JSON.stringify(item))),
+    );
   }
   // JSON never holds a raw line break, so one item is one line.
   const text = `${JSON.stringify(header)}\n${JSON.stringify(rest)}\n${lines.join("\n")}`;

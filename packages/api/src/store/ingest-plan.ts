@@ -185,7 +185,8 @@ export function prepareReport(report: Report, texts?: ReportTexts): PreparedRepo
     const items = sent.items
       .map((item, i) => ({ key: sent.keys[i]!, item }))
       .sort((a, b) => compareText(a.key, b.key));
-    if (kind.ordered && kind.itemsOf(report)) {
+    if (kind.ordered) {
+      // null for a list in canonical order (an absent one included).
       const order = orderOf(sent.keys, compareText);
       if (order) orders[kind.kind] = order;
     }

@@ -188,7 +188,6 @@ export interface KeyedItem {
   item: object;
 }
 
-/** A kind's items keyed and in canonical order (by their canonical JSON). */
 /**
  * A kind's items in the report and their keys, in the order they were sent. A key is the
  * item's canonical JSON: the text a digest wrote of it, when it did, or all of the list's
