@@ -184,8 +184,11 @@ const answers = (r: CheckInResult) =>
 const verdict = (value: number, goal: number | undefined) =>
   goal === undefined ? "" : value >= goal ? "met" : "**not met**";
 let unchangedRps = Number.NaN;
-/** BENCH_MODES=delta runs only the modes whose name holds one of these (comma-separated). */
-const only = process.env.BENCH_MODES?.split(",").filter(Boolean);
+/**
+ * BENCH_MODES=delta runs only the modes whose name holds one of these, separated by ";"
+ * (names hold commas): BENCH_MODES="delta, unchanged;full, unchanged".
+ */
+const only = process.env.BENCH_MODES?.split(";").filter(Boolean);
 for (const mode of MODES.filter((m) => !only || only.some((o) => m.name.includes(o)))) {
   const ours = await measureOurs(mode);
   const baseline = await measureBaseline(mode);

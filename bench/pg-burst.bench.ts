@@ -1,6 +1,6 @@
 // Check-ins per second on PostgreSQL with two API processes, each report in a transaction
-// of its own (COMPLIANCE_DB_WRITE_BATCH=1, as before shared commits) and with shared
-// commits (the default), against SQLite with one process, in the same run. Then a burst:
+// of its own (COMPLIANCE_DB_WRITE_BATCH=1, the default) and with shared commits
+// (COMPLIANCE_DB_WRITE_BATCH=32), against SQLite with one process, in the same run. Then a burst:
 // BENCH_BURST check-ins sent at once to the two PostgreSQL processes, each refused one sent
 // again after its Retry-After: how long until all are stored, and how they were answered.
 import { mkdtempSync, rmSync } from "node:fs";
@@ -110,7 +110,7 @@ try {
     bursts.push(burstRow("a transaction per report", await burst(a, "burst-alone")));
     return load;
   });
-  const shared = await withProcesses(pg, 2, async (a) => {
+  const shared = await withProcesses({ ...pg, COMPLIANCE_DB_WRITE_BATCH: "32" }, 2, async (a) => {
     const load = await sustained(a, "shared");
     bursts.push(burstRow("shared commits", await burst(a, "burst-shared")));
     return load;

@@ -7,14 +7,17 @@ import { createTestDatabase, ENGINES, type TestDatabase } from "./helpers/databa
 import { makeProcess, makeReport } from "./helpers/reports.ts";
 import { storedReport, storeFixture } from "./helpers/store.ts";
 
+/** Reports per shared commit: SQLite's default; PostgreSQL and MySQL share them when told. */
+const SHARED = { writeBatch: 32 };
+
 /**
  * Reports that arrive together share one commit (SQLite: one fsync; PostgreSQL, MySQL: one
- * transaction). A report that fails inside a shared commit must roll back alone: the
- * others are stored, it leaves nothing behind.
+ * transaction, with COMPLIANCE_DB_WRITE_BATCH above 1). A report that fails inside a shared
+ * commit must roll back alone: the others are stored, it leaves nothing behind.
  */
 for (const engine of ENGINES)
   describe(`group commit on ${engine}`, () => {
-    const fixture = storeFixture(engine);
+    const fixture = storeFixture(engine, SHARED);
 
     test("concurrent reports are each stored once; failing ones roll back alone", async () => {
       const hosts: number[] = [];
@@ -117,7 +120,8 @@ for (const engine of ENGINES.filter((e) => e !== "sqlite"))
     const stores: Store[] = [];
     before(async () => {
       database = await createTestDatabase(engine);
-      for (let i = 0; i < 2; i++) stores.push(openStore({ url: database.url, poolSize: 4 }));
+      for (let i = 0; i < 2; i++)
+        stores.push(openStore({ url: database.url, poolSize: 4, ...SHARED }));
       await stores[0]!.migrate();
     });
     after(async () => {

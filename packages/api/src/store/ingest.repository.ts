@@ -2,6 +2,7 @@ import { flatText, type Report } from "@compliance/contract";
 import type { ReportTexts } from "@compliance/contract/digest";
 import type { Transaction } from "kysely";
 import { enqueueArchive } from "./archive.repository.ts";
+import { runCompiled } from "./compiled-once.ts";
 import type { Db, Dialect } from "./dialect.ts";
 import { StoreError } from "./errors.ts";
 import {
@@ -126,7 +127,7 @@ export class IngestRepository {
       // (a new statement: a new snapshot on PostgreSQL and MySQL) includes whatever the
       // writer before us committed.
       await this.dialect.lockRow(trx, "hosts", hostId);
-      const host = await readHost(trx, hostId, report.report_id);
+      const host = await readHost(trx, this.dialect.engine, hostId, report.report_id);
       if (host.duplicateId !== null) return duplicateOf(trx, hostId, report.report_id);
       if (options.expectLatestReportId !== undefined) {
         await expectLatest(trx, host, options.expectLatestReportId);
@@ -381,40 +382,48 @@ export class IngestRepository {
 }
 
 /** The host row, its state row and whether the report is stored already: one round trip. */
-async function readHost(trx: Db, hostId: number, reportId: string): Promise<HostRead> {
-  const row = await trx
-    .selectFrom("hosts")
-    .leftJoin("host_state", "host_state.host_id", "hosts.id")
-    .select([
-      (eb) =>
-        eb
-          .selectFrom("executions")
-          .select("report_id")
-          .whereRef("executions.id", "=", "hosts.latest_execution_id")
-          .as("latest_report_id"),
-      "hosts.facts_id",
-      "hosts.facts_hash",
-      "hosts.latest_pos",
-      "hosts.latest_execution_id",
-      "hosts.first_pos",
-      "hosts.changed_pos",
-      "hosts.last_received_at",
-      "hosts.executions",
-      "hosts.sessions_known",
-      "host_state.process_hash",
-      "host_state.session_hash",
-      "host_state.bases",
-      "host_state.names_hash",
-      "host_state.inventory_hashes",
-      (eb) =>
-        eb
-          .selectFrom("executions")
-          .select("id")
-          .where("report_id", "=", reportId)
-          .as("duplicate_id"),
-    ])
-    .where("hosts.id", "=", hostId)
-    .executeTakeFirstOrThrow();
+async function readHost(
+  trx: Db,
+  engine: string,
+  hostId: number,
+  reportId: string,
+): Promise<HostRead> {
+  const result = await runCompiled(trx, `${engine}:read host`, { hostId, reportId }, (param) =>
+    trx
+      .selectFrom("hosts")
+      .leftJoin("host_state", "host_state.host_id", "hosts.id")
+      .select([
+        (eb) =>
+          eb
+            .selectFrom("executions")
+            .select("report_id")
+            .whereRef("executions.id", "=", "hosts.latest_execution_id")
+            .as("latest_report_id"),
+        "hosts.facts_id",
+        "hosts.facts_hash",
+        "hosts.latest_pos",
+        "hosts.latest_execution_id",
+        "hosts.first_pos",
+        "hosts.changed_pos",
+        "hosts.last_received_at",
+        "hosts.executions",
+        "hosts.sessions_known",
+        "host_state.process_hash",
+        "host_state.session_hash",
+        "host_state.bases",
+        "host_state.names_hash",
+        "host_state.inventory_hashes",
+        (eb) =>
+          eb
+            .selectFrom("executions")
+            .select("id")
+            .where("report_id", "=", param("reportId"))
+            .as("duplicate_id"),
+      ])
+      .where("hosts.id", "=", param("hostId")),
+  );
+  const row = result.rows[0];
+  if (!row) throw new Error(`no host ${hostId}`);
   return {
     factsId: row.facts_id,
     factsHash: row.facts_hash,

@@ -51,7 +51,7 @@ export interface StoreOptions {
   archive?: boolean | undefined;
   /**
    * Reports per shared commit at most (COMPLIANCE_DB_WRITE_BATCH); absent: 64 on SQLite,
-   * 32 elsewhere. 1 on PostgreSQL or MySQL: each report in a transaction of its own.
+   * 1 elsewhere (each report in a transaction of its own).
    */
   writeBatch?: number | undefined;
 }

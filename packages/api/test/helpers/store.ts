@@ -12,7 +12,10 @@ import { createTestDatabase, type TestDatabase, type TestEngine } from "./databa
  * and dropped after it. Read `.store` inside tests (it exists once the suite started);
  * `.db` is a connection of the test's own to the same database, to look at its rows.
  */
-export function storeFixture(engine: TestEngine): {
+export function storeFixture(
+  engine: TestEngine,
+  options: { writeBatch?: number } = {},
+): {
   readonly store: Store;
   readonly db: Kysely<Database>;
 } {
@@ -21,7 +24,7 @@ export function storeFixture(engine: TestEngine): {
   let inspect: DatabaseHandle | undefined;
   before(async () => {
     database = await createTestDatabase(engine);
-    store = openStore({ url: database.url });
+    store = openStore({ url: database.url, ...options });
     await store.migrate();
     inspect = openDatabase(database.url, { poolSize: 1 });
   });
