@@ -228,6 +228,50 @@ describe("inventory from a host's files", () => {
     writeFileSync(status, text);
   });
 
+  test("daemon mode: rpm is asked again only when its database changed", async () => {
+    const baseline = new CpuBaseline();
+    let asked = 0;
+    const exec: ExecFn = (file, args) => {
+      if (file === "rpm") asked++;
+      return fakeExec(COMMANDS)(file, args);
+    };
+    const options = {
+      collectors: { identifier: COLLECTORS.identifier!, packages: COLLECTORS.packages! },
+      cpuBaseline: baseline,
+      exec,
+    };
+    const rpmCount = (r: Report) => r.packages?.filter((p) => p.source === "rpm").length;
+    // No database where rpm keeps it: asked at every collection.
+    await collect(options);
+    await collect(options);
+    assert.equal(asked, 2);
+
+    const database = join(paths.varLib, "rpm/rpmdb.sqlite");
+    write(database, "packages");
+    write(join(paths.varLib, "rpm/rpmdb.sqlite-shm"), "touched by every read");
+    try {
+      const first = await collect(options);
+      assert.equal(asked, 3);
+      // The shared memory file changes with every read: it is not part of the database.
+      write(join(paths.varLib, "rpm/rpmdb.sqlite-shm"), "touched by every read, again");
+      const second = await collect(options);
+      assert.equal(asked, 3, "the same database: not asked again");
+      assert.equal(rpmCount(second), 6);
+      assert.deepEqual(second.packages, first.packages);
+      // A package installed: the log beside the database grows.
+      write(`${database}-wal`, "one more package");
+      await collect(options);
+      assert.equal(asked, 4);
+      await collect(options);
+      assert.equal(asked, 4);
+      // Without the previous collection (one-shot runs): asked.
+      await collect({ ...options, cpuBaseline: undefined });
+      assert.equal(asked, 5);
+    } finally {
+      rmSync(join(paths.varLib, "rpm"), { recursive: true, force: true });
+    }
+  });
+
   test("accounts with their password state, and never a hash", async () => {
     const report = await collect();
     const state = Object.fromEntries((report.accounts ?? []).map((a) => [a.name, a.password]));

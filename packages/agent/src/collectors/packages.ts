@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import type { ReportPackage } from "@compliance/contract";
 import { LIMITS } from "@compliance/contract/limits";
 import { CommandNotFoundError } from "../exec.ts";
@@ -11,9 +11,12 @@ import {
   type CollectContext,
   type Collector,
   CollectorFailure,
-  type ExecFn,
   type ReportPatch,
+  type SystemPaths,
 } from "./types.ts";
+
+/** Where the previous collection's `rpm -qa` is kept among the package databases. */
+const RPM = "rpm -qa";
 
 /** What one package manager gave: its packages, nothing because it is not there, or why it failed. */
 type Source = { packages: ReportPackage[] } | { absent: string } | { failed: string };
@@ -61,9 +64,51 @@ function readDatabase(ctx: CollectContext, path: string, parser: () => PiecePars
   }
 }
 
-async function queryRpm(exec: ExecFn): Promise<Source> {
+/**
+ * What rpm's database is now: every file of its usual directories (Fedora, RHEL and
+ * openSUSE keep it in one of them) with its inode, size and time, but those a read also
+ * touches (SQLite's shared memory, Berkeley DB's environment). Null when none is there (a
+ * database kept elsewhere): rpm is then asked every time.
+ */
+function rpmDatabaseIdentity(paths: SystemPaths): string | null {
+  const files: string[] = [];
+  for (const dir of [`${paths.varLib}/rpm`, `${paths.lib}/sysimage/rpm`]) {
+    let names: string[];
+    try {
+      names = readdirSync(dir).sort();
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (name.endsWith("-shm") || name.startsWith("__db.")) continue;
+      try {
+        const stats = statSync(`${dir}/${name}`);
+        files.push(`${dir}/${name}:${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}`);
+      } catch {
+        // Gone meanwhile: what is left is the identity.
+      }
+    }
+  }
+  return files.length > 0 ? files.join("\n") : null;
+}
+
+/**
+ * `rpm -qa`, unless the previous collection ran it on this very database: a process that
+ * reads the whole database, which a daemon would otherwise start at every cycle.
+ */
+async function queryRpm(ctx: CollectContext): Promise<Source> {
+  const identity = rpmDatabaseIdentity(ctx.paths);
+  const known = identity === null ? undefined : ctx.previous?.packageDatabases?.get(RPM);
   try {
-    return { packages: parseRpmQuery(await exec("rpm", RPM_QUERY_ARGS)) };
+    const packages =
+      known?.identity === identity
+        ? known.packages
+        : parseRpmQuery(await ctx.exec("rpm", RPM_QUERY_ARGS));
+    if (ctx.record && identity !== null) {
+      ctx.record.packageDatabases ??= new Map();
+      ctx.record.packageDatabases.set(RPM, { identity, packages });
+    }
+    return { packages };
   } catch (error) {
     if (error instanceof CommandNotFoundError) return { absent: "no rpm" };
     return { failed: error instanceof Error ? error.message : String(error) };
@@ -90,7 +135,7 @@ async function collectLinuxPackages(ctx: CollectContext): Promise<ReportPatch> {
   const sources: Source[] = [
     readDatabase(ctx, `${ctx.paths.varLib}/dpkg/status`, () => new DpkgStatusParser()),
     readDatabase(ctx, `${ctx.paths.lib}/apk/db/installed`, apkParser),
-    await queryRpm(ctx.exec),
+    await queryRpm(ctx),
   ];
   const found = sources.flatMap((s) => ("packages" in s ? [s.packages] : []));
   const failures = sources.flatMap((s) => ("failed" in s ? [s.failed] : []));

@@ -81,7 +81,10 @@ export interface CpuSamples {
   processes?: Map<number, TickSample>;
   /** The whole machine's busy and total time. */
   machine?: { busy: number; total: number };
-  /** Package databases by path: parsed again only when the file changed. */
+  /**
+   * Package databases by path (rpm's by its query, "rpm -qa"): parsed or queried again only
+   * when their files changed.
+   */
   packageDatabases?: Map<string, ParsedDatabase>;
   /**
    * Listening sockets by inode: where each was found (checked with one readlink), or null
