@@ -172,7 +172,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number | null> 
         }
         io.stdout.write(
           `pruned ${r.executions} executions of ${r.hosts} hosts collected before ${new Date(ms).toISOString()} ` +
-            `(${r.processSpans} process, ${r.sessionSpans} session and ${r.inventorySpans} inventory lifetimes, ${r.facts} fact sets)\n`,
+            `(${r.processSpans} process, ${r.sessionSpans} session and ${r.inventorySpans} inventory lifetimes, ${r.facts} fact sets, ${r.legacyRequests} bodies of older agents)\n`,
         );
         return 0;
       }

@@ -101,5 +101,35 @@ for (const engine of ENGINES) {
       // Pruning again with nothing old enough does nothing.
       assert.equal((await fixture.store.prune(Date.UTC(2026, 10, 1, 0))).executions, 0);
     });
+
+    test("the bodies older agents sent go with the executions made of them", async () => {
+      const list = reports("legacy-host");
+      const { hostId } = await fixture.store.enrollHost({
+        identifier: "legacy-host",
+        hostname: "legacy-host",
+        nodeKeyHash: "legacy-host",
+        source: "agent",
+      });
+      for (const r of list) {
+        await fixture.store.ingest(hostId, r, Date.now());
+        await fixture.store.saveLegacyRequest({
+          hostId,
+          seed: "000",
+          kind: "report",
+          reportId: r.report_id,
+          ip: "192.0.2.7",
+          receivedAt: Date.parse(r.collected_at),
+          itemCount: 0,
+          body: JSON.stringify({ sent: r.collected_at }),
+        });
+      }
+      // Executions of this host only before hour 4 (the test above pruned the others' before hour 6).
+      const result = await fixture.store.prune(Date.UTC(2026, 10, 1, 4));
+      assert.equal(result.legacyRequests, 4);
+      for (const [i, r] of list.entries()) {
+        const body = await fixture.store.legacyRequestOf(r.report_id);
+        assert.equal(body !== null, i >= 4, `the body of check-in ${i}`);
+      }
+    });
   });
 }

@@ -153,4 +153,6 @@ export interface PruneResult {
   sessionSpans: number;
   inventorySpans: number;
   facts: number;
+  /** Bodies older systems' agents sent, kept beside the executions made of them. */
+  legacyRequests: number;
 }

@@ -23,6 +23,7 @@ export async function pruneExecutions(
     sessionSpans: 0,
     inventorySpans: 0,
     facts: 0,
+    legacyRequests: 0,
   };
   const hosts = await db
     .selectFrom("executions")
@@ -48,6 +49,17 @@ export async function pruneExecutions(
       if (deleted === 0) return;
       result.hosts++;
       result.executions += deleted;
+      // The bodies an older system's agent sent go with the executions made of them.
+      const bodies = await trx
+        .deleteFrom("legacy_requests")
+        .where("host_id", "=", hostId)
+        .where(
+          "report_id",
+          "not in",
+          trx.selectFrom("executions").select("report_id").where("host_id", "=", hostId),
+        )
+        .executeTakeFirst();
+      result.legacyRequests += Number(bodies.numDeletedRows);
 
       const first = await trx
         .selectFrom("executions")
