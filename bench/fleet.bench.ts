@@ -44,8 +44,8 @@ let buildSeconds: number | null = null;
 let buildCpuSeconds = 0;
 
 // The file is complete once its marker exists. It is built under its own name: renaming a
-// SQLite file while a connection to it is open (the store's connections outlive its
-// close) would pair it with another WAL and lose or corrupt what the first one held.
+// SQLite file while a connection to it is open would pair it with another WAL and lose or
+// corrupt what the first one held.
 const complete = `${file}.complete`;
 if (!existsSync(complete)) {
   for (const f of ["", "-wal", "-shm"]) rmSync(`${file}${f}`, { force: true });

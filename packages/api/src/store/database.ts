@@ -78,8 +78,20 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
     const path = url.slice("sqlite:".length) || ":memory:";
     if (path !== ":memory:") mkdirSync(dirname(resolve(path)), { recursive: true });
     const driver = options.sqliteDriver ?? openSqlite;
+    // Kysely closes a connection only if it used it: the files of one it never used (a
+    // reader no request came to) would stay open after close. Each is closed here, once.
+    const connections: (() => void)[] = [];
     const open = (readOnly: boolean) => {
       const sqlite = driver(path, { readOnly });
+      const close = sqlite.close.bind(sqlite);
+      let closed = false;
+      const closeOnce = () => {
+        if (closed) return;
+        closed = true;
+        close();
+      };
+      sqlite.close = closeOnce;
+      connections.push(closeOnce);
       if (!readOnly) {
         sqlite.pragma("journal_mode = WAL");
         // FULL: a report acknowledged is on disk even if the machine loses power right
@@ -106,6 +118,7 @@ export function openDatabase(url: string, options: DatabaseOptions = {}): Databa
       close: async () => {
         if (reader !== db) await reader.destroy();
         await db.destroy();
+        for (const close of connections) close();
       },
     };
   }
