@@ -68,14 +68,14 @@ const processRow = (p: ReportProcess, first: number, last: number): ProcessSpanR
   host_id: HOST,
   first_pos: first,
   last_pos: last,
-  ...PROCESS_SPANS.columnsOf(p),
+  ...PROCESS_SPANS.columnsOf(p, PROCESS_SPANS.key(p)),
 });
 const sessionRow = (s: ReportSession, first: number, last: number): SessionSpanRow => ({
   id: ++rowIds,
   host_id: HOST,
   first_pos: first,
   last_pos: last,
-  ...SESSION_SPANS.columnsOf(s),
+  ...SESSION_SPANS.columnsOf(s, SESSION_SPANS.key(s)),
 });
 
 const NO_HOST: HostState = {
@@ -315,11 +315,16 @@ describe("planIngest: the first execution of a host", () => {
         host_id: HOST,
         first_pos: N,
         last_pos: OPEN,
-        ...PROCESS_SPANS.columnsOf(p),
+        ...PROCESS_SPANS.columnsOf(p, PROCESS_SPANS.key(p)),
       })),
     });
     assert.deepEqual(writesOf(plan, "session_spans")?.insert, [
-      { host_id: HOST, first_pos: N, last_pos: OPEN, ...SESSION_SPANS.columnsOf(ana) },
+      {
+        host_id: HOST,
+        first_pos: N,
+        last_pos: OPEN,
+        ...SESSION_SPANS.columnsOf(ana, SESSION_SPANS.key(ana)),
+      },
     ]);
   });
 
@@ -517,7 +522,14 @@ describe("planIngest: processes ending and starting at the newest execution", ()
       kind: PROCESS_SPANS,
       setLast: [{ id: sshdRow.id, last: P }],
       setFirst: [],
-      insert: [{ host_id: HOST, first_pos: N, last_pos: OPEN, ...PROCESS_SPANS.columnsOf(nginx) }],
+      insert: [
+        {
+          host_id: HOST,
+          first_pos: N,
+          last_pos: OPEN,
+          ...PROCESS_SPANS.columnsOf(nginx, PROCESS_SPANS.key(nginx)),
+        },
+      ],
     });
   });
 
@@ -630,7 +642,12 @@ describe("planIngest: a report placed between two executions", () => {
     const extra = makeProcess({ pid: 4000, name: "cron" });
     const plan = read(prepareReport(report({ processes: [init, sshd, extra], sessions: [ana] })));
     assert.deepEqual(writesOf(plan, "process_spans")?.insert, [
-      { host_id: HOST, first_pos: N, last_pos: N, ...PROCESS_SPANS.columnsOf(extra) },
+      {
+        host_id: HOST,
+        first_pos: N,
+        last_pos: N,
+        ...PROCESS_SPANS.columnsOf(extra, PROCESS_SPANS.key(extra)),
+      },
     ]);
   });
 

@@ -348,7 +348,7 @@ function writesOf<Item, Row>(
   const insert: object[] = plan.newFromItems.map((n) => ({
     first_pos: n.first,
     last_pos: n.last,
-    ...kind.columnsOf(items[n.index]!.item),
+    ...kind.columnsOf(items[n.index]!.item, items[n.index]!.key),
   }));
   for (const c of plan.copies) {
     const {

@@ -79,7 +79,8 @@ function kindOf<Item extends object>(
     postgresTypes: POSTGRES_TYPES,
     key: (item) => canonicalJson(item),
     keyOfRow: (row) => row.body,
-    columnsOf: (item) => ({ kind: spec.kind, ...spec.search(item), body: canonicalJson(item) }),
+    // The body is the item's canonical JSON: its key, written once.
+    columnsOf: (item, key) => ({ kind: spec.kind, ...spec.search(item), body: key }),
   };
 }
 

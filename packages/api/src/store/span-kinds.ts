@@ -21,7 +21,8 @@ export interface SpanKind<Item, Row> {
   /** What makes two items "the same one" across executions. */
   key(item: Item): string;
   keyOfRow(row: Row): string;
-  columnsOf(item: Item): Columns<Row>;
+  /** The columns of a new span of the item, whose key (key(item)) the caller has. */
+  columnsOf(item: Item, key: string): Columns<Row>;
 }
 
 const RANGE_TYPES = [
