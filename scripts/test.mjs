@@ -32,6 +32,7 @@ const CLOCK_FREE = new Map([
   ["packages/api/test/compressed-bodies.test.ts", "compressed request bodies"],
   ["packages/api/test/compiled-once.test.ts", "statements compiled once, bound again"],
   ["packages/api/test/store-close.test.ts", "a closed store's open files"],
+  ["packages/api/test/hostnames.test.ts", "hostnames by id"],
   ["packages/agent/test/packages.test.ts", "building and installing the agent's packages"],
   ["packages/agent/test/service.test.ts", "the agent process killed, stopped and measured"],
 ]);

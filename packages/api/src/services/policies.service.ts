@@ -390,11 +390,11 @@ export class PoliciesService {
       policies: [{ id: record.id, version: record.version }],
       status: filter.status,
     });
-    const hosts = await Promise.all(rows.map((r) => this.store.getHost(r.hostId)));
+    const hostnames = await this.store.hostnames(rows.map((r) => r.hostId));
     const items = rows
-      .map((r, i) => ({
+      .map((r) => ({
         host_id: r.hostId,
-        hostname: hosts[i]?.hostname ?? "",
+        hostname: hostnames.get(r.hostId) ?? "",
         status: r.status,
         since: new Date(Math.floor(r.since / 1000)).toISOString(),
         collected_at: new Date(Math.floor(r.pos / 1000)).toISOString(),

@@ -200,6 +200,21 @@ export class HostsRepository {
     return (await this.toHosts([row]))[0]!;
   }
 
+  /** The hostnames of these hosts, by id (those that exist): a query per 500 ids. */
+  async hostnames(ids: readonly number[]): Promise<Map<number, string>> {
+    const names = new Map<number, string>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.reader
+        .selectFrom("hosts")
+        .select(["id", "hostname"])
+        .where("id", "in", unique.slice(i, i + 500))
+        .execute();
+      for (const r of rows) names.set(Number(r.id), r.hostname);
+    }
+    return names;
+  }
+
   async list(filter: HostFilter, options: Page): Promise<PageOf<Host>> {
     const base = this.filtered(filter);
     const totalRow = await base

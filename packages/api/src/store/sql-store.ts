@@ -163,6 +163,7 @@ class SqlStore implements Store {
   hostByNodeKeyHash: Store["hostByNodeKeyHash"] = (hash) => this.hosts.byNodeKeyHash(hash);
   hostByIdentifier: Store["hostByIdentifier"] = (identifier) => this.hosts.byIdentifier(identifier);
   getHost: Store["getHost"] = (id) => this.hosts.get(id);
+  hostnames: Store["hostnames"] = (ids) => this.hosts.hostnames(ids);
   listHosts: Store["listHosts"] = (filter, page) => this.hosts.list(filter, page);
   deleteHost: Store["deleteHost"] = (id) => this.hosts.delete(id);
   revokeHostKey: Store["revokeHostKey"] = (id) => this.hosts.revokeKey(id);

@@ -124,6 +124,8 @@ export interface Store {
     identifier: string,
   ): Promise<{ id: number; source: string; hasKey: boolean } | null>;
   getHost(id: number): Promise<Host | null>;
+  /** The hostnames of these hosts, by id (those that exist). */
+  hostnames(ids: readonly number[]): Promise<Map<number, string>>;
   /** Hosts matching the filter, one page, sorted by a HOST_SORT_KEYS field. */
   listHosts(filter: HostFilter, page: Page): Promise<PageOf<Host>>;
   /** Deletes a host and its whole history; false when there is no such host. */
