@@ -14,6 +14,9 @@ const NOW = Date.now();
 /** Every two hours over three days, the latest an hour ago. */
 const TIMES = Array.from({ length: 36 }, (_, k) => NOW - HOUR - (35 - k) * 2 * HOUR);
 
+/** The check-ins (by index) whose CPU use is unknown: two in a row. */
+const CPU_UNKNOWN = [20, 21];
+
 let api: TestApi;
 let browser: Browser;
 let hostId = 0;
@@ -30,6 +33,10 @@ before(async () => {
         identifier: "hist-01",
         collected_at: new Date(t).toISOString(),
         processes: Array.from({ length: 3 + (k % 5) }, (_, i) => makeProcess({ pid: 100 + i })),
+        // Two check-ins whose agent could not read the CPU use: a gap in that line, not a 0.
+        ...(CPU_UNKNOWN.includes(k)
+          ? { errors: [{ collector: "cpu", message: "cannot read /proc/stat" }] }
+          : {}),
       });
       r.host = { ...r.host, hostname: "hist-01" };
       return r;
@@ -78,6 +85,34 @@ describe("the timeline on a phone", { timeout: 60_000 }, () => {
       // Nor do they run off the screen.
       assert.ok(ordered[0]!.left >= 0 && ordered.at(-1)!.right <= 390, JSON.stringify(ordered));
       await screenshot(page, "phone-timeline");
+      assert.deepEqual(problems, []);
+    } finally {
+      await close();
+    }
+  });
+
+  test("an unknown CPU use is a gap in its line and a hollow dot, not a 0", async () => {
+    const { page, problems, close } = await openPage(browser, { viewport: PHONE });
+    try {
+      await page.goto(`${api.url}/#/`);
+      await page.getByLabel("Access token").fill(api.readerToken);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.getByRole("navigation", { name: "Main" }).waitFor();
+      await page.goto(`${api.url}/#/hosts/${hostId}`);
+      await page.locator(".timeline-svg .series-cpu path.line").waitFor({ state: "attached" });
+      const subpaths = (selector: string) =>
+        page
+          .locator(selector)
+          .getAttribute("d")
+          .then((d) => (d ?? "").split("M").length - 1);
+      assert.equal(await subpaths(".timeline-svg .series-cpu path.line"), 2, "broken once");
+      assert.equal(await subpaths(".timeline-svg .series-cpu path.area"), 2);
+      assert.equal(await subpaths(".timeline-svg .series-proc path.line"), 1, "processes known");
+      assert.equal(
+        await page.locator(".timeline-svg .series-cpu circle.dot-unknown").count(),
+        CPU_UNKNOWN.length,
+      );
+      assert.equal(await page.locator(".timeline-svg .series-proc circle.dot-unknown").count(), 0);
       assert.deepEqual(problems, []);
     } finally {
       await close();

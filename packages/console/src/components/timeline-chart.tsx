@@ -40,6 +40,52 @@ const AXIS_H = 24;
 /** Above this many executions, dots would merge into a smear: only picked ones get dots. */
 const DOTS_UP_TO = 150;
 
+/** Whether the execution knows the metric: an agent may have failed to read it. */
+export function knows(e: Execution, key: Metric): boolean {
+  if (key === "cpu_usage_percent") return e.cpu_usage_known !== false;
+  if (key === "process_count") return e.processes_known !== false;
+  return e.sessions_known;
+}
+
+/**
+ * A metric's step line and the area under it, broken where the metric is unknown: a value
+ * holds until the next execution, an unknown one is a gap, never a zero.
+ */
+function stepPaths(
+  executions: Execution[],
+  key: Metric,
+  xs: number[],
+  y: (v: number) => number,
+  base: number,
+): { line: string; area: string } {
+  let line = "";
+  let area = "";
+  let run = "";
+  let runStart = "";
+  const end = (x: string) => {
+    if (run === "") return;
+    line += `${run}H${x}`;
+    area += `${run}H${x}V${base.toFixed(1)}H${runStart}Z`;
+    run = "";
+  };
+  executions.forEach((e, j) => {
+    const xj = xs[j]!.toFixed(1);
+    if (!knows(e, key)) {
+      end(xj);
+      return;
+    }
+    const yj = y(e[key]).toFixed(1);
+    if (run === "") {
+      runStart = xj;
+      run = `M${xj} ${yj}`;
+    } else run += `H${xj}V${yj}`;
+  });
+  // The last known value is drawn up to its own execution, as before any gap.
+  const last = executions.length - 1;
+  if (last >= 0) end(xs[last]!.toFixed(1));
+  return { line, area };
+}
+
 function niceMax(v: number): number {
   if (!(v > 0)) return 1;
   const mag = 10 ** Math.floor(Math.log10(v));
@@ -107,17 +153,11 @@ function layout(executions: Execution[], width: number) {
   const xs = times.map(x);
   const panels: Panel[] = PANELS.map((panel, i) => {
     const top = PAD_T + i * (PANEL_H + GAP) + GAP;
-    const raw = Math.max(0, ...executions.map((e) => e[panel.key]));
+    const known = executions.filter((e) => knows(e, panel.key));
+    const raw = Math.max(0, ...known.map((e) => e[panel.key]));
     const max = panel.key === "cpu_usage_percent" ? Math.min(100, niceMax(raw)) : niceMax(raw);
     const y = (v: number) => top + PANEL_H - (Math.min(v, max) / max) * PANEL_H;
-    let line = "";
-    executions.forEach((e, j) => {
-      const xj = xs[j]!.toFixed(1);
-      const yj = y(e[panel.key]).toFixed(1);
-      line += j === 0 ? `M${xj} ${yj}` : `H${xj}V${yj}`;
-    });
-    const base = (top + PANEL_H).toFixed(1);
-    const area = n > 0 ? `${line}V${base}H${xs[0]!.toFixed(1)}Z` : "";
+    const { line, area } = stepPaths(executions, panel.key, xs, y, top + PANEL_H);
     return { ...panel, top, max, y, line, area };
   });
   const laneTop = PAD_T + PANELS.length * (PANEL_H + GAP) + 6;
@@ -281,7 +321,7 @@ function SeriesPanel({
       <path d={p.line} class="line" />
       {executions.length <= DOTS_UP_TO
         ? executions.map((e, j) =>
-            p.key === "session_count" && !e.sessions_known ? (
+            !knows(e, p.key) ? (
               <circle key={e.report_id} cx={xs[j]} cy={p.y(0)} r={3} class="dot-unknown" />
             ) : (
               <circle key={e.report_id} cx={xs[j]} cy={p.y(e[p.key])} r={2.5} class="dot" />
@@ -463,9 +503,11 @@ function Pin({
   return (
     <g class={cls}>
       <line x1={x} x2={x} y1={PAD_T - 2} y2={bottom} />
-      {panels.map((p) => (
-        <circle key={p.key} cx={x} cy={p.y(e[p.key])} r={4} class={p.cls} />
-      ))}
+      {panels.map((p) =>
+        knows(e, p.key) ? (
+          <circle key={p.key} cx={x} cy={p.y(e[p.key])} r={4} class={p.cls} />
+        ) : null,
+      )}
       {label ? (
         <>
           <rect x={x - 9} y={PAD_T - 20} width={18} height={16} rx={4} />
