@@ -50,15 +50,27 @@ after(async () => {
   await api?.close();
 });
 
+/** The host's page on a phone, signed in with a reader's token. */
+async function openHostPage() {
+  const opened = await openPage(browser, { viewport: PHONE });
+  const { page } = opened;
+  try {
+    await page.goto(`${api.url}/#/`);
+    await page.getByLabel("Access token").fill(api.readerToken);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("navigation", { name: "Main" }).waitFor();
+    await page.goto(`${api.url}/#/hosts/${hostId}`);
+    return opened;
+  } catch (e) {
+    await opened.close();
+    throw e;
+  }
+}
+
 describe("the timeline on a phone", { timeout: 60_000 }, () => {
   test("at 390 px no two labels of the time axis overlap", async () => {
-    const { page, problems, close } = await openPage(browser, { viewport: PHONE });
+    const { page, problems, close } = await openHostPage();
     try {
-      await page.goto(`${api.url}/#/`);
-      await page.getByLabel("Access token").fill(api.readerToken);
-      await page.getByRole("button", { name: "Sign in" }).click();
-      await page.getByRole("navigation", { name: "Main" }).waitFor();
-      await page.goto(`${api.url}/#/hosts/${hostId}`);
       const points = page.locator('[role="listbox"] [role="option"]');
       await page.waitForFunction(
         (n) => document.querySelectorAll('[role="listbox"] [role="option"]').length === n,
@@ -92,13 +104,8 @@ describe("the timeline on a phone", { timeout: 60_000 }, () => {
   });
 
   test("an unknown CPU use is a gap in its line and a hollow dot, not a 0", async () => {
-    const { page, problems, close } = await openPage(browser, { viewport: PHONE });
+    const { page, problems, close } = await openHostPage();
     try {
-      await page.goto(`${api.url}/#/`);
-      await page.getByLabel("Access token").fill(api.readerToken);
-      await page.getByRole("button", { name: "Sign in" }).click();
-      await page.getByRole("navigation", { name: "Main" }).waitFor();
-      await page.goto(`${api.url}/#/hosts/${hostId}`);
       await page.locator(".timeline-svg .series-cpu path.line").waitFor({ state: "attached" });
       const subpaths = (selector: string) =>
         page
