@@ -66,7 +66,7 @@ export interface Config extends HttpLimits {
   databaseStatementTimeoutSeconds: number;
   /**
    * Reports per shared commit at most (COMPLIANCE_DB_WRITE_BATCH); null: the engine's
-   * default (SQLite 64; PostgreSQL and MySQL 1: each report in a transaction of its own).
+   * default (SQLite 64, MySQL 32; PostgreSQL 1: each report in a transaction of its own).
    */
   databaseWriteBatch: number | null;
   /** How long the start waits for an unreachable database before giving up. */

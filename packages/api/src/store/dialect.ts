@@ -43,7 +43,7 @@ export class Dialect {
   private readonly groupCommit: GroupCommit | null;
 
   /**
-   * `writeBatch`: reports per shared commit at most (SQLite 64, elsewhere 1 unless told); 1
+   * `writeBatch`: reports per shared commit at most (SQLite 64, MySQL 32, PostgreSQL 1 unless told); 1
    * on PostgreSQL or MySQL gives each report a transaction of its own. `poolSize`: the
    * connections of db (PostgreSQL, MySQL), which bound the shared commits under way.
    *
@@ -64,7 +64,7 @@ export class Dialect {
     // When told: PostgreSQL keeps the ids of 64 subtransactions (savepoints that wrote) per
     // transaction in shared memory, and more makes every other snapshot slower (config.ts
     // allows up to 1,000; 32 stays well below).
-    const maxBatch = writeBatch ?? (sqlite ? 64 : 1);
+    const maxBatch = writeBatch ?? (sqlite ? 64 : engine === "postgres" ? 1 : 32);
     this.groupCommit =
       sqlite || maxBatch > 1
         ? new GroupCommit({

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Report, ReportProcess, ReportSession } from "@compliance/contract";
+import { reportDigestFrom } from "@compliance/contract/digest";
 import { makeProcess, makeReport, makeSession } from "../../test/helpers/reports.ts";
 import { factChanges, factsOf } from "./facts.ts";
 import { processKey, sessionKey } from "./identity.ts";
@@ -180,6 +181,39 @@ describe("prepareReport", () => {
     assert.equal(p.collectedMs, Date.parse(r.collected_at));
     assert.equal(p.report, r);
     assert.deepEqual(p.facts, factsOf(r));
+  });
+
+  test("a delta's unchanged lists are derived once; what it gives equals a whole report's", () => {
+    const base = report({
+      processes: [sshd, init, nginx],
+      sessions: [bob, ana],
+      packages: [
+        { name: "zlib1g", version: "1:1.2.13", source: "deb" },
+        { name: "bash", version: "5.2.15", source: "deb" },
+      ],
+    });
+    const baseTexts = reportDigestFrom(base, undefined).texts;
+    const first = prepareReport(base, baseTexts);
+    // As applyDelta makes it: the lists the delta leaves alone are the base's arrays.
+    const later = {
+      ...base,
+      report_id: "00000000-0000-4000-8000-0000000000a1",
+      collected_at: "2026-11-20T09:05:00Z",
+    };
+    const unchanged = prepareReport(later, reportDigestFrom(later, baseTexts).texts);
+    assert.equal(unchanged.processes, first.processes, "processes not keyed again");
+    assert.equal(unchanged.sessions, first.sessions);
+    assert.equal(unchanged.inventory[0]!.items, first.inventory[0]!.items);
+    const changed = { ...later, processes: [...base.processes, makeProcess({ pid: 9 })] };
+    const replaced = prepareReport(changed, reportDigestFrom(changed, baseTexts).texts);
+    assert.notEqual(replaced.processes, first.processes, "a changed list is derived again");
+    assert.equal(replaced.inventory[0]!.items, first.inventory[0]!.items);
+    for (const [prepared, whole] of [
+      [unchanged, prepareReport(later)],
+      [replaced, prepareReport(changed)],
+    ] as const) {
+      assert.deepEqual(prepared, whole, "the same as prepared from nothing");
+    }
   });
 
   test("identity hashes do not depend on the sent order or on CPU and RSS", () => {

@@ -40,10 +40,10 @@ import { type LoadedSpan, planSpans, type SpanPlan } from "./span-planner.ts";
 export interface PreparedReport {
   report: Report;
   collectedMs: number;
-  /** Processes in canonical (pid) order, with their identity keys. */
-  processes: { key: string; item: ReportProcess }[];
-  /** Sessions in canonical (key) order. */
-  sessions: { key: string; item: ReportSession }[];
+  /** Processes in canonical (pid) order, with their identity keys (shared: never changed). */
+  processes: readonly { key: string; item: ReportProcess }[];
+  /** Sessions in canonical (key) order (shared: never changed). */
+  sessions: readonly { key: string; item: ReportSession }[];
   processHash: string;
   sessionHash: string;
   facts: Facts;
@@ -54,7 +54,7 @@ export interface PreparedReport {
   namesHash: string;
   sessionsKnown: boolean;
   /** Every inventory kind's items (none when its section is absent) and their hash. */
-  inventory: { kind: InventoryKind; items: KeyedItem[]; hash: string }[];
+  inventory: { kind: InventoryKind; items: readonly KeyedItem[]; hash: string }[];
   /** The bits of the inventory sections the report holds. */
   sections: number;
   /** The order lists were sent in, where it is not the canonical one. */
@@ -163,34 +163,72 @@ export interface IngestPlan {
 const hashOf = (keys: readonly string[]) =>
   createHash("sha256").update(keys.join("\n")).digest("hex");
 
+/**
+ * What prepareReport derives from one list alone, by the list. A delta leaves every list it
+ * does not change as its base's very array (applyDelta), so the lists of a host whose
+ * processes, sessions or packages did not change are keyed, sorted and hashed once, not at
+ * every check-in. Kept only for reports whose texts a digest wrote (deltas): a whole
+ * report's arrays are new every time. An entry lives as long as its list (a cached base).
+ */
+const derivedFromList = new WeakMap<readonly unknown[], unknown>();
+
+function fromList<T>(list: readonly unknown[] | undefined, keep: boolean, derive: () => T): T {
+  if (!keep || list === undefined) return derive();
+  const known = derivedFromList.get(list);
+  if (known !== undefined) return known as T;
+  const value = derive();
+  derivedFromList.set(list, value);
+  return value;
+}
+
+/** Sorted, so the same names met in another order hash the same. */
+const distinct = (values: string[]) => [...new Set(values)].sort(compareText);
+
 /** What a report stores, worked out once; `texts`: its lists' canonical texts, when known. */
 export function prepareReport(report: Report, texts?: ReportTexts): PreparedReport {
-  const processes = [...report.processes]
-    .sort(compareProcesses)
-    .map((item) => ({ key: PROCESS_SPANS.key(item), item }));
-  const sessions = report.sessions
-    .map((item) => ({ key: SESSION_SPANS.key(item), item }))
-    .sort((a, b) => compareSessionKeys(a.key, b.key));
+  const keep = texts !== undefined;
+  const proc = fromList(report.processes, keep, () => {
+    const items = [...report.processes]
+      .sort(compareProcesses)
+      .map((item) => ({ key: PROCESS_SPANS.key(item), item }));
+    return {
+      items,
+      hash: hashOf(items.map((p) => p.key)),
+      names: distinct(items.map((p) => p.item.name)),
+    };
+  });
+  const sess = fromList(report.sessions, keep, () => {
+    const items = report.sessions
+      .map((item) => ({ key: SESSION_SPANS.key(item), item }))
+      .sort((a, b) => compareSessionKeys(a.key, b.key));
+    return {
+      items,
+      hash: hashOf(items.map((s) => s.key)),
+      users: distinct(report.sessions.map((s) => s.user)),
+    };
+  });
   const facts = factsOf(report);
   const { body, hash } = factsBody(facts);
-  // Sorted, so the same names met in another order hash the same.
-  const distinct = (values: string[]) => [...new Set(values)].sort(compareText);
   const names = [
-    ...distinct(processes.map((p) => p.item.name)).map((name) => ({ kind: "p" as const, name })),
-    ...distinct(report.sessions.map((s) => s.user)).map((name) => ({ kind: "u" as const, name })),
+    ...proc.names.map((name) => ({ kind: "p" as const, name })),
+    ...sess.users.map((name) => ({ kind: "u" as const, name })),
   ];
   const orders: Record<string, number[]> = {};
   const inventory = INVENTORY_KINDS.map((kind) => {
-    const sent = sentItems(kind, report, texts);
-    const items = sent.items
-      .map((item, i) => ({ key: sent.keys[i]!, item }))
-      .sort((a, b) => compareText(a.key, b.key));
-    if (kind.ordered) {
-      // null for a list in canonical order (an absent one included).
-      const order = orderOf(sent.keys, compareText);
-      if (order) orders[kind.kind] = order;
-    }
-    return { kind, items, hash: hashOf(items.map((i) => i.key)) };
+    const list = fromList(kind.itemsOf(report), keep, () => {
+      const sent = sentItems(kind, report, texts);
+      const items = sent.items
+        .map((item, i) => ({ key: sent.keys[i]!, item }))
+        .sort((a, b) => compareText(a.key, b.key));
+      return {
+        items,
+        hash: hashOf(items.map((i) => i.key)),
+        // null for a list in canonical order (an absent one included).
+        order: kind.ordered ? orderOf(sent.keys, compareText) : null,
+      };
+    });
+    if (list.order) orders[kind.kind] = list.order;
+    return { kind, items: list.items, hash: list.hash };
   });
   return {
     report,
@@ -199,10 +237,10 @@ export function prepareReport(report: Report, texts?: ReportTexts): PreparedRepo
     sections: sectionsOf(report),
     // The order each list section was sent in, where it is not canonical: deflated JSON.
     inventoryOrders: Object.keys(orders).length > 0 ? deflateRawSync(JSON.stringify(orders)) : null,
-    processes,
-    sessions,
-    processHash: hashOf(processes.map((p) => p.key)),
-    sessionHash: hashOf(sessions.map((s) => s.key)),
+    processes: proc.items,
+    sessions: sess.items,
+    processHash: proc.hash,
+    sessionHash: sess.hash,
     facts,
     factsBody: body,
     factsHash: hash,

@@ -51,7 +51,7 @@ export interface StoreOptions {
   archive?: boolean | undefined;
   /**
    * Reports per shared commit at most (COMPLIANCE_DB_WRITE_BATCH); absent: 64 on SQLite,
-   * 1 elsewhere (each report in a transaction of its own).
+   * 32 on MySQL, 1 on PostgreSQL (each report in a transaction of its own).
    */
   writeBatch?: number | undefined;
 }
