@@ -32,7 +32,7 @@ for (const engine of ENGINES)
       const db = handle.db;
       const built: string[] = [];
       const insert = (name: string, value: string) =>
-        runCompiled(db, `${engine}:test insert`, { name, value }, (param) => {
+        runCompiled(db, "test insert", { name, value }, (param) => {
           built.push("insert");
           return db.insertInto("settings").values({ name: param("name"), value: param("value") });
         });
@@ -40,7 +40,7 @@ for (const engine of ENGINES)
       await insert("compiled-skip", "skip");
 
       const read = (name: string) =>
-        runCompiled(db, `${engine}:test read`, { name }, (param) => {
+        runCompiled(db, "test read", { name }, (param) => {
           built.push("read");
           return (
             db
@@ -63,7 +63,7 @@ for (const engine of ENGINES)
     test("a missing value is an error, not a null bound", async () => {
       const db = handle.db;
       await assert.rejects(
-        runCompiled(db, `${engine}:test missing`, {}, (param) =>
+        runCompiled(db, "test missing", {}, (param) =>
           db.selectFrom("settings").select("name").where("name", "=", param("name")),
         ),
         /no value for the parameter name/,

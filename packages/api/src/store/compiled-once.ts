@@ -18,8 +18,11 @@ interface Compiled {
   slots: Slot[];
 }
 
-/** Statements compiled once, by key (engine and shape). */
-const compiled = new Map<string, Compiled>();
+/**
+ * Statements compiled once, by database (its Kysely adapter, which its transactions share:
+ * each engine writes its own SQL) and by key.
+ */
+const compiled = new WeakMap<object, Map<string, Compiled>>();
 
 /** What `build` gets: the placeholder of a parameter given by name at each run. */
 export type Parameter = (name: string) => never;
@@ -31,8 +34,8 @@ const parameter: Parameter = (name) => `${MARK}${name}` as never;
  * and compiling a query costs 3–25 µs a time (the host read of every check-in the most), a
  * share of a check-in worth saving on the statements every check-in runs.
  *
- * `key` names the statement's SQL text: it holds the engine and whatever changes the text
- * (the columns of an insert). `build` makes the query with `param(name)` for each value
+ * `key` names the statement's SQL text on one database: whatever changes the text (the
+ * columns of an insert). `build` makes the query with `param(name)` for each value
  * given in `values` at run time; what it passes as plain values is fixed in the statement.
  */
 export async function runCompiled<Row>(
@@ -41,7 +44,13 @@ export async function runCompiled<Row>(
   values: Record<string, unknown>,
   build: (param: Parameter) => Compilable<Row>,
 ): Promise<QueryResult<Row>> {
-  let statement = compiled.get(key);
+  const adapter = db.getExecutor().adapter;
+  let statements = compiled.get(adapter);
+  if (!statements) {
+    statements = new Map();
+    compiled.set(adapter, statements);
+  }
+  let statement = statements.get(key);
   if (!statement) {
     const query = build(parameter).compile();
     statement = {
@@ -50,7 +59,7 @@ export async function runCompiled<Row>(
         typeof p === "string" && p.startsWith(MARK) ? { name: p.slice(MARK.length) } : { value: p },
       ),
     };
-    compiled.set(key, statement);
+    statements.set(key, statement);
   }
   const parameters = statement.slots.map((slot) => {
     if ("value" in slot) return slot.value;

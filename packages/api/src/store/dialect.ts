@@ -160,7 +160,7 @@ export class Dialect {
   ): Promise<number> {
     const values = row as Record<string, unknown>;
     const columns = Object.keys(values).filter((c) => values[c] !== undefined);
-    const key = `${this.engine}:insert ${table} (${columns.join()})`;
+    const key = `insert ${table} (${columns.join()})`;
     const result = await runCompiled<{ id: number }>(trx, key, values, (param) => {
       const insert = trx
         .insertInto(table)

@@ -127,7 +127,7 @@ export class IngestRepository {
       // (a new statement: a new snapshot on PostgreSQL and MySQL) includes whatever the
       // writer before us committed.
       await this.dialect.lockRow(trx, "hosts", hostId);
-      const host = await readHost(trx, this.dialect.engine, hostId, report.report_id);
+      const host = await readHost(trx, hostId, report.report_id);
       if (host.duplicateId !== null) return duplicateOf(trx, hostId, report.report_id);
       if (options.expectLatestReportId !== undefined) {
         await expectLatest(trx, host, options.expectLatestReportId);
@@ -382,13 +382,8 @@ export class IngestRepository {
 }
 
 /** The host row, its state row and whether the report is stored already: one round trip. */
-async function readHost(
-  trx: Db,
-  engine: string,
-  hostId: number,
-  reportId: string,
-): Promise<HostRead> {
-  const result = await runCompiled(trx, `${engine}:read host`, { hostId, reportId }, (param) =>
+async function readHost(trx: Db, hostId: number, reportId: string): Promise<HostRead> {
+  const result = await runCompiled(trx, "read host", { hostId, reportId }, (param) =>
     trx
       .selectFrom("hosts")
       .leftJoin("host_state", "host_state.host_id", "hosts.id")
