@@ -15,8 +15,8 @@ import {
   type InventoryKind,
   type InventorySpanRow,
   type KeyedItem,
+  keysOf,
   sectionsOf,
-  sentItems,
 } from "./inventory-kinds.ts";
 import { encodeMetrics, orderOf } from "./metrics-codec.ts";
 import type { ExecutionsTable, HostStateTable } from "./schema.ts";
@@ -215,16 +215,17 @@ export function prepareReport(report: Report, texts?: ReportTexts): PreparedRepo
   ];
   const orders: Record<string, number[]> = {};
   const inventory = INVENTORY_KINDS.map((kind) => {
-    const list = fromList(kind.itemsOf(report), keep, () => {
-      const sent = sentItems(kind, report, texts);
-      const items = sent.items
-        .map((item, i) => ({ key: sent.keys[i]!, item }))
+    const sent = kind.itemsOf(report);
+    const list = fromList(sent, keep, () => {
+      const keys = keysOf(sent ?? [], texts);
+      const items = (sent ?? [])
+        .map((item, i) => ({ key: keys[i]!, item }))
         .sort((a, b) => compareText(a.key, b.key));
       return {
         items,
         hash: hashOf(items.map((i) => i.key)),
         // null for a list in canonical order (an absent one included).
-        order: kind.ordered ? orderOf(sent.keys, compareText) : null,
+        order: kind.ordered ? orderOf(keys, compareText) : null,
       };
     });
     if (list.order) orders[kind.kind] = list.order;

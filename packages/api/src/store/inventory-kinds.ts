@@ -190,16 +190,11 @@ export interface KeyedItem {
 }
 
 /**
- * A kind's items in the report and their keys, in the order they were sent. A key is the
- * item's canonical JSON: the text a digest wrote of it, when it did, or all of the list's
- * written at once (the same text, faster than one by one).
+ * The keys of a kind's items as sent (kind.itemsOf), in their order. A key is the item's
+ * canonical JSON: the text a digest wrote of it, when it did, or all of the list's written
+ * at once (the same text, faster than one by one).
  */
-export function sentItems(
-  kind: InventoryKind,
-  report: Report,
-  texts?: ReportTexts,
-): { items: readonly object[]; keys: readonly string[] } {
-  const items = kind.itemsOf(report) ?? [];
+export function keysOf(items: readonly object[], texts?: ReportTexts): readonly string[] {
   const known = texts && Object.values(texts).find((t) => t?.list === items)?.items;
-  return { items, keys: known ?? canonicalTexts(items) };
+  return known ?? canonicalTexts(items);
 }
