@@ -41,7 +41,7 @@ const AXIS_H = 24;
 const DOTS_UP_TO = 150;
 
 /** Whether the execution knows the metric: an agent may have failed to read it. */
-export function knows(e: Execution, key: Metric): boolean {
+function knows(e: Execution, key: Metric): boolean {
   if (key === "cpu_usage_percent") return e.cpu_usage_known !== false;
   if (key === "process_count") return e.processes_known !== false;
   return e.sessions_known;
@@ -106,11 +106,11 @@ const changeTotal = (e: Execution) =>
 export function describeExecution(e: Execution): string {
   const parts = [
     formatTime(e.collected_at),
-    e.processes_known === false
-      ? "processes unknown"
-      : plural(e.process_count, "process", "processes"),
-    e.sessions_known ? plural(e.session_count, "session") : "sessions unknown",
-    e.cpu_usage_known === false ? "CPU use unknown" : `CPU ${formatPercent(e.cpu_usage_percent)}`,
+    knows(e, "process_count")
+      ? plural(e.process_count, "process", "processes")
+      : "processes unknown",
+    knows(e, "session_count") ? plural(e.session_count, "session") : "sessions unknown",
+    knows(e, "cpu_usage_percent") ? `CPU ${formatPercent(e.cpu_usage_percent)}` : "CPU use unknown",
   ];
   if (!e.changes) parts.push("first execution");
   else if (changeTotal(e) === 0) parts.push("no changes");
